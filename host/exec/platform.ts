@@ -1,0 +1,25 @@
+import type { FileSplit } from '../plan/sources.js';
+
+/**
+ * What an executor needs from the machine it runs on. The executor core never imports Node
+ * built-ins; the Node worker thread injects an implementation over `fs`, a browser Web Worker
+ * injects one that reports file access as unsupported.
+ */
+export interface ExecutorPlatform {
+  /** Lines of a split, in order, in batches; a split owns the lines that start inside it. */
+  readTextSplit(split: FileSplit): AsyncIterable<string[]>;
+  /** The whole file decoded as UTF-8 (invalid bytes become U+FFFD). */
+  readWholeTextFile(path: string): Promise<string>;
+  /** A writer for one attempt file of `saveAsTextFile`; every line is written followed by '\n'. */
+  openTextOutput(path: string): Promise<TextOutput>;
+  /** Writes bytes to `path` through a temporary file and a rename: readers see all or nothing. */
+  writeFileAtomic(path: string, bytes: Uint8Array): Promise<void>;
+  readFile(path: string): Promise<Uint8Array>;
+}
+
+export interface TextOutput {
+  write(lines: readonly string[]): Promise<void>;
+  close(): Promise<void>;
+  /** Closes and deletes what was written. */
+  abort(): Promise<void>;
+}

@@ -1,0 +1,37 @@
+// Builds everything a fresh clone needs: the WebAssembly operators (when present), the Node bundles
+// (library, worker-thread entry, CLI) and the type declarations that `exports` points at.
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit' });
+
+rmSync(join(root, 'dist'), { recursive: true, force: true });
+
+if (existsSync(join(root, 'asconfig.json')) && existsSync(join(root, 'assembly', 'index.ts'))) {
+  run(bin('asc'), ['assembly/index.ts', '--config', 'asconfig.json', '--target', 'release']);
+}
+
+await build({
+  absWorkingDir: root,
+  entryPoints: {
+    index: 'host/index.ts',
+    worker: 'host/node/worker-main.ts',
+    cli: 'host/node/cli.ts',
+  },
+  outdir: 'dist',
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  packages: 'external',
+  sourcemap: true,
+  loader: { '.wasm': 'binary' },
+  logLevel: 'warning',
+});
+
+run(bin('tsc'), ['-p', 'tsconfig.json']);
