@@ -35,3 +35,4 @@ await build({
 });
 
 run(bin('tsc'), ['-p', 'tsconfig.json']);
+await import('./sample-data.mjs');

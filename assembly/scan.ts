@@ -1,0 +1,134 @@
+// Byte scanning: lines and whitespace-separated words straight from UTF-8 bytes.
+//
+// Word separators are exactly JavaScript's \s: ASCII \t \n \v \f \r and space, plus the multi-byte
+// U+00A0, U+1680, U+2000-U+200A, U+2028, U+2029, U+202F, U+205F, U+3000, U+FEFF, matched as their
+// complete UTF-8 sequences. Every other byte, including bytes of invalid UTF-8, belongs to a word.
+// That agrees with splitting the TextDecoder (fatal: false) output, because the decoder never
+// swallows an ASCII byte or a lead byte into an invalid sequence: it emits U+FFFD and restarts at
+// that byte, so a complete separator sequence decodes to the same separator wherever it appears,
+// and decoding each word separately equals cutting the decoded text at the separators. Invalid
+// bytes do make distinct byte keys that decode to the same string ("a\xFF" and "a\xFE" are both
+// "a\uFFFD"); the host merges those after decoding.
+import { upsertBytes, wasNew } from './map';
+import { hashBytes } from './hash';
+
+// 0: word byte, 1: ASCII whitespace, 2: lead byte of a possible multi-byte whitespace sequence.
+const CLASS = memory.data(256);
+
+function initClassTable(): void {
+  store<u8>(CLASS + 0x09, 1);
+  store<u8>(CLASS + 0x0a, 1);
+  store<u8>(CLASS + 0x0b, 1);
+  store<u8>(CLASS + 0x0c, 1);
+  store<u8>(CLASS + 0x0d, 1);
+  store<u8>(CLASS + 0x20, 1);
+  store<u8>(CLASS + 0xc2, 2);
+  store<u8>(CLASS + 0xe1, 2);
+  store<u8>(CLASS + 0xe2, 2);
+  store<u8>(CLASS + 0xe3, 2);
+  store<u8>(CLASS + 0xef, 2);
+}
+initClassTable();
+
+/** Length of the multi-byte whitespace sequence at p (a class-2 lead byte), or 0. */
+function multiByteSpace(p: usize, end: usize): u32 {
+  const b0 = load<u8>(p);
+  if (b0 == 0xc2) return p + 1 < end && load<u8>(p, 1) == 0xa0 ? 2 : 0;
+  if (p + 2 >= end) return 0;
+  const b1 = load<u8>(p, 1);
+  const b2 = load<u8>(p, 2);
+  if (b0 == 0xe2) {
+    if (b1 == 0x80) return (b2 >= 0x80 && b2 <= 0x8a) || b2 == 0xa8 || b2 == 0xa9 || b2 == 0xaf ? 3 : 0;
+    return b1 == 0x81 && b2 == 0x9f ? 3 : 0;
+  }
+  if (b0 == 0xe3) return b1 == 0x80 && b2 == 0x80 ? 3 : 0;
+  if (b0 == 0xe1) return b1 == 0x9a && b2 == 0x80 ? 3 : 0;
+  if (b0 == 0xef) return b1 == 0xbb && b2 == 0xbf ? 3 : 0;
+  return 0;
+}
+
+let wordEnd: usize = 0;
+
+// Returns the start of the next word at or after p (end if none) and leaves its end in `wordEnd`.
+// @ts-ignore: decorator
+@inline function nextWord(p: usize, end: usize): usize {
+  while (p < end) {
+    const c = load<u8>(CLASS + <usize>load<u8>(p));
+    if (c == 0) break;
+    if (c == 1) {
+      p++;
+      continue;
+    }
+    const w = multiByteSpace(p, end);
+    if (w == 0) break;
+    p += w;
+  }
+  let q = p;
+  while (q < end) {
+    const c = load<u8>(CLASS + <usize>load<u8>(q));
+    if (c == 0) {
+      q++;
+      continue;
+    }
+    if (c == 1 || multiByteSpace(q, end) != 0) break;
+    q++;
+  }
+  wordEnd = q;
+  return p;
+}
+
+/** Adds every word of text[0, len) to a byte-keyed COUNT map, one per occurrence. */
+export function wordCount(m: usize, text: usize, len: u32): void {
+  const end = text + len;
+  let p = text;
+  while (p < end) {
+    const s = nextWord(p, end);
+    const e = wordEnd;
+    if (s >= end) break;
+    const klen = <u32>(e - s);
+    const v = upsertBytes(m, s, klen, hashBytes(s, klen));
+    if (wasNew) store<f64>(v, 1.0);
+    else store<f64>(v, load<f64>(v) + 1.0);
+    p = e;
+  }
+}
+
+/** Writes (start, end) byte offsets of each word to out (when out != 0); returns the word count. */
+export function wordSpans(text: usize, len: u32, out: usize): u32 {
+  const end = text + len;
+  let p = text;
+  let n: u32 = 0;
+  while (p < end) {
+    const s = nextWord(p, end);
+    if (s >= end) break;
+    if (out != 0) {
+      store<u32>(out + (<usize>n << 3), <u32>(s - text));
+      store<u32>(out + (<usize>n << 3), <u32>(wordEnd - text), 4);
+    }
+    n++;
+    p = wordEnd;
+  }
+  return n;
+}
+
+/**
+ * Lines end at "\n"; a "\r" before it is dropped. A final "\n" does not start another (empty) line,
+ * and empty text has no lines, as in Hadoop's line reader that Spark's textFile uses.
+ */
+export function lineSpans(text: usize, len: u32, out: usize): u32 {
+  let i: u32 = 0;
+  let n: u32 = 0;
+  while (i < len) {
+    let j = i;
+    while (j < len && load<u8>(text + j) != 0x0a) j++;
+    let e = j;
+    if (e > i && load<u8>(text + e - 1) == 0x0d) e--;
+    if (out != 0) {
+      store<u32>(out + (<usize>n << 3), i);
+      store<u32>(out + (<usize>n << 3), e, 4);
+    }
+    n++;
+    i = j + 1;
+  }
+  return n;
+}

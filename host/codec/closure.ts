@@ -1,0 +1,776 @@
+import { parse } from 'acorn';
+import { FlintError } from '../errors.js';
+import { LANGUAGE_GLOBALS } from './globals.js';
+import { decodeValue, describeType, encodeValue } from './records.js';
+
+/**
+ * Closures travel to executors as source text plus an explicit environment. The driver checks at
+ * definition time that a function uses only its own names, JavaScript globals and `env` entries,
+ * because anything else would be a ReferenceError on an executor — possibly minutes later and on a
+ * volunteer's browser tab.
+ */
+
+/** The API's Broadcast object carries its numeric id under this symbol. */
+export const BROADCAST_ID: unique symbol = Symbol.for('flint.broadcast.id');
+/** `fn[FLINT_BUILTIN] = { name, args }` marks a Flint built-in function (captured by name). */
+export const FLINT_BUILTIN: unique symbol = Symbol.for('flint.builtin');
+
+export interface BuiltinRef {
+  name: string;
+  args: unknown[];
+}
+
+/** An env function: compiled in the same scope as the closure so it sees the env and the other env functions. */
+export type EnvFunction = { name: string; src: string } | { name: string; builtin: BuiltinRef };
+
+/**
+ * The env as bytes (records.ts encoding, msgpackr): an `EnvPayload`. Kept opaque so a task message
+ * carries it as one transferable block; `broadcasts` on the spec lists the ids separately.
+ */
+export type EncodedEnv = Uint8Array;
+
+/** What EncodedEnv decodes to. */
+export interface EnvPayload {
+  /** Names bound to `values`, in order. */
+  names: string[];
+  values: unknown[];
+  /** Names bound to broadcast placeholders `{ id, value }`. */
+  broadcasts: { name: string; id: number }[];
+  functions: EnvFunction[];
+}
+
+export interface ClosureSpec {
+  /** An expression that evaluates to the function ('' for a built-in). */
+  src: string;
+  env: EncodedEnv | null;
+  builtin?: BuiltinRef;
+  /** Broadcast ids the closure uses, so the scheduler ships them before the task. */
+  broadcasts: number[];
+  /** The API method, for messages and stack frame names. */
+  method?: string;
+}
+
+export interface CaptureOptions {
+  method: string;
+  env?: Record<string, unknown>;
+}
+
+/** The error of a closure that uses names it cannot have on an executor. */
+export type ClosureFreeVariableError = FlintError & { variables: string[] };
+
+// ---------------------------------------------------------------------------------------------
+// Source analysis
+
+interface N {
+  type: string;
+  start: number;
+  end: number;
+  [key: string]: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+interface Analysis {
+  /** Normalized expression evaluating to the function. */
+  expr: string;
+  /** Free variable names in order of first use. */
+  free: string[];
+}
+
+class Scope {
+  readonly names = new Set<string>();
+  constructor(readonly parent: Scope | null) {}
+  has(name: string): boolean {
+    for (let s: Scope | null = this; s; s = s.parent) if (s.names.has(name)) return true;
+    return false;
+  }
+}
+
+function patternNames(p: N | null, out: Set<string>): void {
+  if (!p) return;
+  switch (p.type) {
+    case 'Identifier':
+      out.add(p.name);
+      return;
+    case 'ObjectPattern':
+      for (const prop of p.properties) patternNames(prop.type === 'RestElement' ? prop : prop.value, out);
+      return;
+    case 'ArrayPattern':
+      for (const el of p.elements) patternNames(el, out);
+      return;
+    case 'AssignmentPattern':
+      patternNames(p.left, out);
+      return;
+    case 'RestElement':
+      patternNames(p.argument, out);
+      return;
+  }
+}
+
+/** `var` declarations hoist to the function (or static block) scope through nested statements. */
+function hoistVars(stmts: N[], into: Set<string>): void {
+  for (const s of stmts) hoistVarsIn(s, into);
+}
+
+function hoistVarsIn(s: N | null, into: Set<string>): void {
+  if (!s) return;
+  switch (s.type) {
+    case 'VariableDeclaration':
+      if (s.kind === 'var') for (const d of s.declarations) patternNames(d.id, into);
+      return;
+    case 'BlockStatement':
+      hoistVars(s.body, into);
+      return;
+    case 'IfStatement':
+      hoistVarsIn(s.consequent, into);
+      hoistVarsIn(s.alternate, into);
+      return;
+    case 'ForStatement':
+      hoistVarsIn(s.init, into);
+      hoistVarsIn(s.body, into);
+      return;
+    case 'ForInStatement':
+    case 'ForOfStatement':
+      hoistVarsIn(s.left, into);
+      hoistVarsIn(s.body, into);
+      return;
+    case 'WhileStatement':
+    case 'DoWhileStatement':
+    case 'LabeledStatement':
+    case 'WithStatement':
+      hoistVarsIn(s.body, into);
+      return;
+    case 'TryStatement':
+      hoistVarsIn(s.block, into);
+      if (s.handler) hoistVarsIn(s.handler.body, into);
+      hoistVarsIn(s.finalizer, into);
+      return;
+    case 'SwitchStatement':
+      for (const c of s.cases) hoistVars(c.consequent, into);
+      return;
+  }
+}
+
+/** let/const/class and (strict mode: block-scoped) function declarations of one statement list. */
+function declareLexical(stmts: N[], into: Set<string>): void {
+  for (const s of stmts) {
+    if (s.type === 'VariableDeclaration' && s.kind !== 'var') {
+      for (const d of s.declarations) patternNames(d.id, into);
+    } else if ((s.type === 'ClassDeclaration' || s.type === 'FunctionDeclaration') && s.id) {
+      into.add(s.id.name);
+    }
+  }
+}
+
+class FreeVariableCollector {
+  readonly free = new Set<string>();
+
+  ref(name: string, scope: Scope): void {
+    if (!scope.has(name)) this.free.add(name);
+  }
+
+  fn(node: N, outer: Scope): void {
+    let scope = outer;
+    if (node.type === 'FunctionExpression' && node.id) {
+      scope = new Scope(scope);
+      scope.names.add(node.id.name);
+    }
+    const fs = new Scope(scope);
+    for (const p of node.params) patternNames(p, fs.names);
+    if (node.type !== 'ArrowFunctionExpression') fs.names.add('arguments');
+    const body = node.body as N;
+    if (body.type === 'BlockStatement') {
+      hoistVars(body.body, fs.names);
+      declareLexical(body.body, fs.names);
+    }
+    for (const p of node.params) this.pattern(p, fs);
+    if (body.type === 'BlockStatement') for (const s of body.body) this.visit(s, fs);
+    else this.visit(body, fs);
+  }
+
+  cls(node: N, outer: Scope): void {
+    let scope = outer;
+    if (node.id) {
+      scope = new Scope(scope);
+      scope.names.add(node.id.name);
+    }
+    if (node.superClass) this.visit(node.superClass, scope);
+    for (const el of node.body.body) this.visit(el, scope);
+  }
+
+  /** A binding pattern: its names are declared elsewhere; defaults and computed keys are references. */
+  pattern(p: N | null, scope: Scope): void {
+    if (!p) return;
+    switch (p.type) {
+      case 'Identifier':
+        return;
+      case 'ObjectPattern':
+        for (const prop of p.properties) {
+          if (prop.type === 'RestElement') this.pattern(prop.argument, scope);
+          else {
+            if (prop.computed) this.visit(prop.key, scope);
+            this.pattern(prop.value, scope);
+          }
+        }
+        return;
+      case 'ArrayPattern':
+        for (const el of p.elements) this.pattern(el, scope);
+        return;
+      case 'AssignmentPattern':
+        this.pattern(p.left, scope);
+        this.visit(p.right, scope);
+        return;
+      case 'RestElement':
+        this.pattern(p.argument, scope);
+        return;
+      default:
+        this.visit(p, scope);
+    }
+  }
+
+  block(stmts: N[], outer: Scope, varScope: boolean): void {
+    const s = new Scope(outer);
+    if (varScope) hoistVars(stmts, s.names);
+    declareLexical(stmts, s.names);
+    for (const st of stmts) this.visit(st, s);
+  }
+
+  visit(node: N | null | undefined, scope: Scope): void {
+    if (!node) return;
+    switch (node.type) {
+      case 'Identifier':
+        this.ref(node.name, scope);
+        return;
+      case 'FunctionDeclaration':
+      case 'FunctionExpression':
+      case 'ArrowFunctionExpression':
+        this.fn(node, scope);
+        return;
+      case 'ClassDeclaration':
+      case 'ClassExpression':
+        this.cls(node, scope);
+        return;
+      case 'VariableDeclaration':
+        for (const d of node.declarations) {
+          this.pattern(d.id, scope);
+          this.visit(d.init, scope);
+        }
+        return;
+      case 'BlockStatement':
+        this.block(node.body, scope, false);
+        return;
+      case 'StaticBlock':
+        this.block(node.body, scope, true);
+        return;
+      case 'ForStatement':
+      case 'ForInStatement':
+      case 'ForOfStatement': {
+        const head = node.type === 'ForStatement' ? node.init : node.left;
+        const s = new Scope(scope);
+        if (head && head.type === 'VariableDeclaration' && head.kind !== 'var') {
+          for (const d of head.declarations) patternNames(d.id, s.names);
+        }
+        this.visit(head, s);
+        this.visit(node.test, s);
+        this.visit(node.update, s);
+        this.visit(node.right, s);
+        this.visit(node.body, s);
+        return;
+      }
+      case 'CatchClause': {
+        const s = new Scope(scope);
+        if (node.param) {
+          patternNames(node.param, s.names);
+          this.pattern(node.param, s);
+        }
+        this.visit(node.body, s);
+        return;
+      }
+      case 'SwitchStatement': {
+        this.visit(node.discriminant, scope);
+        const s = new Scope(scope);
+        for (const c of node.cases) declareLexical(c.consequent, s.names);
+        for (const c of node.cases) {
+          this.visit(c.test, s);
+          for (const st of c.consequent) this.visit(st, s);
+        }
+        return;
+      }
+      case 'LabeledStatement':
+        this.visit(node.body, scope);
+        return;
+      case 'BreakStatement':
+      case 'ContinueStatement':
+      case 'MetaProperty':
+      case 'ThisExpression':
+      case 'Super':
+      case 'Literal':
+      case 'TemplateElement':
+      case 'PrivateIdentifier':
+      case 'EmptyStatement':
+      case 'DebuggerStatement':
+        return;
+      case 'MemberExpression':
+        this.visit(node.object, scope);
+        if (node.computed) this.visit(node.property, scope);
+        return;
+      case 'Property':
+      case 'MethodDefinition':
+      case 'PropertyDefinition':
+        if (node.computed) this.visit(node.key, scope);
+        this.visit(node.value, scope);
+        return;
+      default:
+        for (const key of Object.keys(node)) {
+          if (key === 'type' || key === 'start' || key === 'end' || key === 'loc' || key === 'range') continue;
+          const child = node[key];
+          if (Array.isArray(child)) {
+            for (const c of child) if (c && typeof c.type === 'string') this.visit(c, scope);
+          } else if (child && typeof child === 'object' && typeof child.type === 'string') {
+            this.visit(child, scope);
+          }
+        }
+    }
+  }
+}
+
+const PREFIX = '"use strict";(\n';
+const SUFFIX = '\n)';
+
+function parseExpression(expr: string): N | null {
+  let program: N;
+  try {
+    program = parse(PREFIX + expr + SUFFIX, { ecmaVersion: 'latest', sourceType: 'script' }) as unknown as N;
+  } catch {
+    return null;
+  }
+  const stmt = program.body[1] as N | undefined;
+  if (program.body.length !== 2 || !stmt || stmt.type !== 'ExpressionStatement') return null;
+  const e = stmt.expression as N;
+  if (e.start !== PREFIX.length || e.end !== PREFIX.length + expr.length) return null;
+  return e;
+}
+
+function strictModeProblem(expr: string): string {
+  try {
+    parse(PREFIX + expr + SUFFIX, { ecmaVersion: 'latest', sourceType: 'script' });
+    return '';
+  } catch (err) {
+    return err instanceof Error ? err.message.replace(/\s*\(\d+:\d+\)$/, '') : String(err);
+  }
+}
+
+/** Turns a function's source text into an expression; methods lose their key (it may be computed). */
+function normalize(src: string, label: string, method: string): { expr: string; node: N } {
+  let node = parseExpression(src);
+  if (node) {
+    if (node.type === 'FunctionExpression' || node.type === 'ArrowFunctionExpression' || node.type === 'ClassExpression') {
+      return { expr: src, node };
+    }
+    node = null;
+  }
+  const wrapped = parseExpression(`{${src}}`);
+  if (wrapped && wrapped.type === 'ObjectExpression' && wrapped.properties.length === 1) {
+    const prop = wrapped.properties[0] as N;
+    if (prop.type === 'Property' && prop.value.type === 'FunctionExpression') {
+      const offset = PREFIX.length + 1; // the "{" we added
+      const rest = src.slice(prop.value.start - offset);
+      const star = prop.value.generator ? '*' : '';
+      const asyncKw = prop.value.async ? 'async ' : '';
+      const expr = `({ ${asyncKw}${star}m${rest} }).m`;
+      const reparsed = parseExpression(expr);
+      if (reparsed) {
+        const fnNode = reparsed.object.properties[0].value as N;
+        return { expr, node: fnNode };
+      }
+    }
+  }
+  const problem = strictModeProblem(src);
+  throw new FlintError(
+    'CLOSURE_INVALID',
+    `rdd.${method}: ${label} could not be parsed as a function expression in strict mode` +
+      (problem ? ` (${problem})` : '') +
+      `. Functions travel to executors as source text; the source was: ${truncate(src)}`,
+  );
+}
+
+const analysisCache = new Map<string, Analysis>();
+const ANALYSIS_CACHE_LIMIT = 1000;
+
+function analyze(src: string, label: string, method: string): Analysis {
+  const cached = analysisCache.get(src);
+  if (cached) return cached;
+  const { expr, node } = normalize(src, label, method);
+  if (node.async) {
+    throw new FlintError(
+      'CLOSURE_INVALID',
+      `rdd.${method}: ${label} is ${node.generator ? 'an async generator' : 'an async function'}; ` +
+        'Flint functions must return their result synchronously (use a plain function or a generator).',
+    );
+  }
+  const collector = new FreeVariableCollector();
+  if (node.type === 'ClassExpression') collector.cls(node, new Scope(null));
+  else collector.fn(node, new Scope(null));
+  const result: Analysis = { expr, free: [...collector.free] };
+  if (analysisCache.size >= ANALYSIS_CACHE_LIMIT) analysisCache.clear();
+  analysisCache.set(src, result);
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Native functions
+
+const IDENTIFIER = /^[\p{ID_Start}$_][\p{ID_Continue}$\u200C\u200D]*$/u;
+const RESERVED = new Set(
+  ('break case catch class const continue debugger default delete do else enum export extends false finally ' +
+    'for function if import in instanceof new null return super switch this throw true try typeof var void ' +
+    'while with yield let static implements interface package private protected public await eval arguments').split(' '),
+);
+
+let nativeTable: Map<unknown, string> | null = null;
+
+/** Well-known native functions → an expression that yields them on any executor. */
+function nativeExpressions(): Map<unknown, string> {
+  if (nativeTable) return nativeTable;
+  const table = new Map<unknown, string>();
+  const g = globalThis as Record<string, unknown>;
+  for (const name of LANGUAGE_GLOBALS) {
+    const v = g[name];
+    if (typeof v === 'function' && !table.has(v)) table.set(v, name);
+  }
+  for (const name of LANGUAGE_GLOBALS) {
+    if (name === 'globalThis') continue;
+    const v = g[name];
+    if (v === null || (typeof v !== 'function' && typeof v !== 'object')) continue;
+    for (const prop of Object.getOwnPropertyNames(v)) {
+      const d = Object.getOwnPropertyDescriptor(v, prop);
+      if (!d || typeof d.value !== 'function' || table.has(d.value)) continue;
+      const access = IDENTIFIER.test(prop) ? `${name}.${prop}` : `${name}[${JSON.stringify(prop)}]`;
+      // Methods of namespaces (crypto.getRandomValues, Promise.resolve) need their receiver;
+      // capitalized members are constructors (Intl.Collator) and must stay constructible as-is.
+      const isCtor = /^[A-Z]/.test(prop);
+      table.set(d.value, isCtor ? access : `${access}.bind(${name})`);
+    }
+  }
+  nativeTable = table;
+  return table;
+}
+
+const NATIVE_CODE = /\{\s*\[native code\]\s*\}\s*$/;
+
+function nativeExpr(fn: Function, src: string, label: string, method: string): string | null {
+  if (!NATIVE_CODE.test(src)) return null;
+  const known = nativeExpressions().get(fn);
+  if (known) return known;
+  const name = typeof fn.name === 'string' ? fn.name : '';
+  if (name.startsWith('bound ')) {
+    throw new FlintError(
+      'CLOSURE_INVALID',
+      `rdd.${method}: ${label} is a bound function (${name}). Binding hides the function's source text, ` +
+        'which is what travels to executors. Pass a plain or arrow function instead and give it what ' +
+        `it needs through env, e.g. rdd.${method}(x => f(x, y), { env: { f, y } }).`,
+    );
+  }
+  throw new FlintError(
+    'CLOSURE_INVALID',
+    `rdd.${method}: ${label} is a native function${name ? ` (${name})` : ''} that is not a JavaScript ` +
+      'global, so it has no source text to send to executors. Wrap it in a function that executors can ' +
+      'rebuild from its source.',
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Capture (driver side)
+
+function truncate(src: string, max = 80): string {
+  const flat = src.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 3)}...` : flat;
+}
+
+function quoteList(names: string[]): string {
+  const q = names.map((n) => `"${n}"`);
+  return q.length === 1 ? q[0]! : `${q.slice(0, -1).join(', ')} and ${q[q.length - 1]}`;
+}
+
+function freeVariableError(
+  method: string,
+  label: string,
+  missing: string[],
+  mainSrc: string,
+  envKeys: string[],
+): ClosureFreeVariableError {
+  const one = missing.length === 1;
+  const envShown = [...envKeys, ...missing].join(', ');
+  let message =
+    `rdd.${method}: ${label} uses ${quoteList(missing)}, which ${one ? 'is not a parameter, a JavaScript global or an env entry' : 'are not parameters, JavaScript globals or env entries'}. ` +
+    'Functions travel to executors as source text, so captured values must be passed explicitly:\n' +
+    `  rdd.${method}(${truncate(mainSrc)}, { env: { ${envShown} } })`;
+  if (missing.some((n) => n.startsWith('__vite_ssr_') || n === '__name' || n.startsWith('__spread'))) {
+    message +=
+      '\n(Names such as __vite_ssr_import_0__ or __name are inserted by a bundler or test runner that ' +
+      'rewrote the function; pass imported values through env and compile job files without minification or keepNames.)';
+  }
+  const err = new FlintError('CLOSURE_FREE_VARIABLE', message) as ClosureFreeVariableError;
+  err.variables = missing;
+  return err;
+}
+
+function builtinOf(fn: Function): BuiltinRef | null {
+  const b = (fn as unknown as Record<symbol, unknown>)[FLINT_BUILTIN];
+  if (!b || typeof b !== 'object') return null;
+  const { name, args } = b as { name?: unknown; args?: unknown };
+  if (typeof name !== 'string' || !Array.isArray(args)) {
+    throw new FlintError('INVALID_ARGUMENT', 'Malformed Flint built-in: expected { name: string, args: unknown[] }');
+  }
+  return { name, args: [...args] };
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== 'object') return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+function broadcastIdOf(v: unknown): number | null {
+  if (v === null || typeof v !== 'object') return null;
+  const id = (v as Record<symbol, unknown>)[BROADCAST_ID];
+  return typeof id === 'number' ? id : null;
+}
+
+const ENV_TYPES =
+  'env values must be JSON-like values (numbers, strings, booleans, null, arrays, plain objects), ' +
+  'undefined, bigint, typed arrays such as Uint8Array, Map, Set, Date, broadcasts or functions';
+
+function invalidEnv(method: string, path: string, what: string): FlintError {
+  return new FlintError('INVALID_ARGUMENT', `rdd.${method}: ${path} is ${what}; ${ENV_TYPES}.`);
+}
+
+function validateEnvData(method: string, v: unknown, path: string, stack: Set<object>, depth: number): void {
+  switch (typeof v) {
+    case 'number':
+    case 'string':
+    case 'boolean':
+    case 'undefined':
+    case 'bigint':
+      return;
+    case 'function':
+      throw invalidEnv(method, path, `${describeType(v)} nested inside an env value (functions are only allowed as top-level env entries)`);
+    case 'object': {
+      if (v === null) return;
+      if (broadcastIdOf(v) !== null) {
+        throw invalidEnv(method, path, 'a broadcast nested inside an env value (broadcasts are only allowed as top-level env entries)');
+      }
+      if (stack.has(v)) throw invalidEnv(method, path, 'a cyclic reference');
+      if (depth > 256) throw invalidEnv(method, path, 'nested too deeply');
+      if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return;
+      if (v instanceof Date) return;
+      stack.add(v);
+      try {
+        if (Array.isArray(v)) {
+          v.forEach((x, i) => validateEnvData(method, x, `${path}[${i}]`, stack, depth + 1));
+        } else if (isPlainObject(v)) {
+          for (const k of Object.keys(v)) {
+            const seg = IDENTIFIER.test(k) ? `.${k}` : `[${JSON.stringify(k)}]`;
+            validateEnvData(method, v[k], path + seg, stack, depth + 1);
+          }
+        } else if (v instanceof Map) {
+          for (const [k, x] of v) {
+            validateEnvData(method, k, `${path} (a Map key)`, stack, depth + 1);
+            validateEnvData(method, x, `${path}.get(${typeof k === 'string' ? JSON.stringify(k) : String(k)})`, stack, depth + 1);
+          }
+        } else if (v instanceof Set) {
+          for (const x of v) validateEnvData(method, x, `${path} (a Set element)`, stack, depth + 1);
+        } else {
+          throw invalidEnv(method, path, describeType(v));
+        }
+      } finally {
+        stack.delete(v);
+      }
+      return;
+    }
+    default:
+      throw invalidEnv(method, path, describeType(v));
+  }
+}
+
+/** Resolves a function value to an expression (source, normalized) or a built-in; checks its free variables. */
+function captureFunction(
+  fn: Function,
+  label: string,
+  method: string,
+  allowed: (name: string) => boolean,
+  mainSrcForMessage: () => string,
+  envKeys: string[],
+): { src: string } | { builtin: BuiltinRef } {
+  const builtin = builtinOf(fn);
+  if (builtin) return { builtin };
+  let src: string;
+  try {
+    src = Function.prototype.toString.call(fn);
+  } catch {
+    throw new FlintError('CLOSURE_INVALID', `rdd.${method}: ${label} has no readable source text.`);
+  }
+  const native = nativeExpr(fn, src, label, method);
+  if (native !== null) return { src: native };
+  const { expr, free } = analyze(src, label, method);
+  const missing = free.filter((n) => !allowed(n));
+  if (missing.length > 0) {
+    throw freeVariableError(method, label, missing, mainSrcForMessage() || src, envKeys);
+  }
+  return { src: expr };
+}
+
+/** Driver side: checks `fn` and its env and turns them into a serializable spec. */
+export function captureClosure(fn: unknown, opts: CaptureOptions): ClosureSpec {
+  const method = opts.method;
+  if (typeof fn !== 'function') {
+    throw new FlintError('INVALID_ARGUMENT', `rdd.${method}: expected a function, got ${describeType(fn)}`);
+  }
+  const f = fn as Function;
+  const builtin = builtinOf(f);
+  if (builtin) return { src: '', env: null, builtin, broadcasts: [], method };
+
+  const env = opts.env;
+  if (env !== undefined && env !== null && !isPlainObject(env)) {
+    throw new FlintError('INVALID_ARGUMENT', `rdd.${method}: env must be a plain object, got ${describeType(env)}`);
+  }
+  const envKeys = env ? Object.keys(env) : [];
+  for (const k of envKeys) {
+    if (!IDENTIFIER.test(k) || RESERVED.has(k)) {
+      throw new FlintError(
+        'INVALID_ARGUMENT',
+        `rdd.${method}: env key ${JSON.stringify(k)} is not a valid variable name, so the function could not refer to it.`,
+      );
+    }
+  }
+  const envSet = new Set(envKeys);
+  const allowed = (name: string): boolean => LANGUAGE_GLOBALS.has(name) || envSet.has(name);
+
+  const main = captureFunction(f, 'the function', method, allowed, () => '', envKeys);
+  const mainSrc = (main as { src: string }).src;
+  if (!env || envKeys.length === 0) return { src: mainSrc, env: null, broadcasts: [], method };
+
+  const names: string[] = [];
+  const values: unknown[] = [];
+  const broadcasts: { name: string; id: number }[] = [];
+  const functions: EnvFunction[] = [];
+  for (const k of envKeys) {
+    const v = env[k];
+    if (typeof v === 'function') {
+      const captured = captureFunction(v as Function, `env function "${k}"`, method, allowed, () => mainSrc, envKeys);
+      functions.push({ name: k, ...captured } as EnvFunction);
+      continue;
+    }
+    const id = broadcastIdOf(v);
+    if (id !== null) {
+      broadcasts.push({ name: k, id });
+      continue;
+    }
+    validateEnvData(method, v, `env.${k}`, new Set(), 0);
+    names.push(k);
+    values.push(v);
+  }
+  for (const fnEntry of functions) {
+    if ('builtin' in fnEntry) validateEnvData(method, fnEntry.builtin.args, `env.${fnEntry.name} (built-in arguments)`, new Set(), 0);
+  }
+  const payload: EnvPayload = { names, values, broadcasts, functions };
+  let bytes: Uint8Array;
+  try {
+    bytes = encodeValue(payload);
+  } catch (err) {
+    throw new FlintError('INVALID_ARGUMENT', `rdd.${method}: env could not be encoded: ${(err as Error).message}`, { cause: err });
+  }
+  return {
+    src: mainSrc,
+    env: bytes,
+    broadcasts: [...new Set(broadcasts.map((b) => b.id))],
+    method,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Instantiate (executor side)
+
+type BuiltinFactory = (...args: any[]) => Function; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const builtins = new Map<string, BuiltinFactory>();
+
+/** Registers the executor-side implementation of a Flint built-in function. */
+export function registerBuiltin(name: string, factory: BuiltinFactory): void {
+  builtins.set(name, factory);
+}
+
+function instantiateBuiltin(b: BuiltinRef): Function {
+  const factory = builtins.get(b.name);
+  if (!factory) {
+    throw new FlintError('CLOSURE_INVALID', `Unknown Flint built-in function "${b.name}" (not registered on this executor).`);
+  }
+  return factory(...b.args);
+}
+
+const factoryCache = new Map<string, Function>();
+const FACTORY_CACHE_LIMIT = 500;
+let compileCount = 0;
+
+/** How many factories were compiled (cache misses); for tests and metrics. */
+export function closureCompileCount(): number {
+  return compileCount;
+}
+
+function compileFactory(params: string[], body: string, method: string): Function {
+  const key = `${params.join(',')}\u0000${body}`;
+  let factory = factoryCache.get(key);
+  if (factory) return factory;
+  for (const p of params) {
+    if (!IDENTIFIER.test(p) || RESERVED.has(p)) {
+      throw new FlintError('CLOSURE_INVALID', `rdd.${method}: invalid env name ${JSON.stringify(p)} in closure spec`);
+    }
+  }
+  try {
+    factory = new Function(...params, body);
+  } catch (err) {
+    throw new FlintError(
+      'CLOSURE_INVALID',
+      `rdd.${method}: the function's source does not compile: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+  compileCount++;
+  if (factoryCache.size >= FACTORY_CACHE_LIMIT) factoryCache.clear();
+  factoryCache.set(key, factory);
+  return factory;
+}
+
+/**
+ * Executor side: rebuilds the function of a spec. The compiled factory is cached by source and env
+ * names, so every task of a stage compiles once. Errors thrown by the function itself are never
+ * wrapped; `sourceURL` names its stack frames after the method.
+ */
+export function instantiateClosure<F extends Function>(spec: ClosureSpec, resolveBroadcast: (id: number) => unknown): F {
+  if (spec.builtin) return instantiateBuiltin(spec.builtin) as F;
+  const method = spec.method ?? 'closure';
+  const sourceURL = `\n//# sourceURL=flint-closure-${method.replace(/[^\w.-]/g, '_')}.js`;
+  if (!spec.env) {
+    const factory = compileFactory([], `"use strict";\nreturn (\n${spec.src}\n);${sourceURL}`, method);
+    return factory() as F;
+  }
+  const env = decodeValue(spec.env) as EnvPayload;
+  if (!env || !Array.isArray(env.names) || !Array.isArray(env.values) || env.values.length !== env.names.length) {
+    throw new FlintError('INTERNAL', `rdd.${method}: malformed closure env`);
+  }
+  const params: string[] = [...env.names];
+  const args: unknown[] = env.values;
+  for (const b of env.broadcasts) {
+    params.push(b.name);
+    args.push({ id: b.id, value: resolveBroadcast(b.id) });
+  }
+  let decls = '';
+  for (const f of env.functions) {
+    if ('builtin' in f) {
+      params.push(f.name);
+      args.push(instantiateBuiltin(f.builtin));
+    } else {
+      decls += `const ${f.name} = (\n${f.src}\n);\n`;
+    }
+  }
+  const factory = compileFactory(params, `"use strict";\n${decls}return (\n${spec.src}\n);${sourceURL}`, method);
+  return factory(...args) as F;
+}

@@ -1,0 +1,57 @@
+/** Scheduler and cluster events, as delivered to listeners and written to the JSON-lines event log. */
+export interface TaskMetrics {
+  durationMs: number;
+  recordsRead: number;
+  recordsWritten: number;
+  shuffleReadBytes: number;
+  shuffleWriteBytes: number;
+  resultBytes: number;
+}
+
+export type FlintEvent =
+  | { type: 'jobStart'; time: number; jobId: number; description: string; stageIds: number[] }
+  | { type: 'jobEnd'; time: number; jobId: number; succeeded: boolean; error?: string }
+  | {
+      type: 'stageSubmitted';
+      time: number;
+      stageId: number;
+      attempt: number;
+      name: string;
+      kind: 'shuffleMap' | 'result';
+      numTasks: number;
+      partitions: number[];
+      rddId: number;
+      parentStageIds: number[];
+    }
+  | { type: 'stageCompleted'; time: number; stageId: number; attempt: number; succeeded: boolean; error?: string }
+  | { type: 'stageSkipped'; time: number; stageId: number; jobId: number }
+  | {
+      type: 'taskStart';
+      time: number;
+      taskId: number;
+      stageId: number;
+      stageAttempt: number;
+      partition: number;
+      attempt: number;
+      executorId: string;
+      speculative: boolean;
+    }
+  | {
+      type: 'taskEnd';
+      time: number;
+      taskId: number;
+      stageId: number;
+      stageAttempt: number;
+      partition: number;
+      attempt: number;
+      executorId: string;
+      status: 'success' | 'failed' | 'killed';
+      error?: string;
+      metrics?: TaskMetrics;
+    }
+  | { type: 'executorAdded'; time: number; executorId: string; cores: number; host: string }
+  | { type: 'executorRemoved'; time: number; executorId: string; reason: string }
+  | { type: 'blockUpdated'; time: number; executorId: string; blockId: string; bytes: number; removed: boolean }
+  | { type: 'broadcastSent'; time: number; broadcastId: number; executorId: string; bytes: number };
+
+export type FlintEventType = FlintEvent['type'];

@@ -1,0 +1,11 @@
+/** The `flint` package on Node. */
+import './node/environment.js';
+
+export { Flint, type FlintOptions } from './api/context.js';
+export { RDD, type EnvOption, type PartitionOptions, type BuiltinReducer } from './api/rdd.js';
+export { StorageLevel } from './api/storage-level.js';
+export { Partitioner, HashPartitioner, RangePartitioner, FunctionPartitioner } from './api/partitioner.js';
+export { Broadcast } from './api/broadcast.js';
+export { FlintError, type FlintErrorCode } from './errors.js';
+export type { FlintEvent, FlintEventType, TaskMetrics } from './events/events.js';
+export type { StatCounter } from './exec/stats.js';

@@ -1,0 +1,85 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { FlintError } from '../errors.js';
+import type { DriverPlatform } from '../api/platform.js';
+import type { ExecutorPlatform } from '../exec/platform.js';
+import { planTextSplits, planWholeTextFiles, readTextSplit, readWholeTextFile } from './text-input.js';
+import { beginTextOutput, openTextOutput } from './text-output.js';
+
+export const nodeDriverPlatform: DriverPlatform = {
+  planTextSplits: (pattern, minPartitions) => planTextSplits(pattern, minPartitions),
+  planWholeTextFiles,
+  beginTextOutput,
+
+  makeCheckpointDir(dir: string): string {
+    const abs = resolve(dir);
+    try {
+      mkdirSync(abs, { recursive: true });
+    } catch (err) {
+      throw ioError(`cannot create checkpoint directory ${abs}: ${describe(err)}`, err);
+    }
+    return abs;
+  },
+
+  /** Every entry name (files and subdirectories), sorted by UTF-16 code units; [] if `dir` is missing. */
+  listDir(dir: string): string[] {
+    try {
+      return readdirSync(dir).sort();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw ioError(`cannot list directory ${dir}: ${describe(err)}`, err);
+    }
+  },
+
+  removeDir(dir: string): void {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch (err) {
+      throw ioError(`cannot remove directory ${dir}: ${describe(err)}`, err);
+    }
+  },
+
+  joinPath: (...parts: string[]) => join(...parts),
+};
+
+export const nodeExecutorPlatform: ExecutorPlatform = {
+  readTextSplit: (split) => readTextSplit(split),
+  readWholeTextFile,
+  openTextOutput,
+
+  async writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
+    // The temporary file sits beside the target so that the rename stays on one file system.
+    const tmp = `${path}.tmp-${randomBytes(6).toString('hex')}`;
+    try {
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(tmp, bytes);
+      await rename(tmp, path);
+    } catch (err) {
+      await rm(tmp, { force: true }).catch(() => undefined);
+      throw ioError(`cannot write ${path}: ${describe(err)}`, err);
+    }
+  },
+
+  async readFile(path: string): Promise<Uint8Array> {
+    try {
+      const buf = await readFile(path);
+      // A plain Uint8Array that owns its whole ArrayBuffer: callers may transfer it to another
+      // thread, which would take a pooled Buffer's neighbours along (or fail).
+      if (buf.byteOffset === 0 && buf.buffer.byteLength === buf.byteLength) return new Uint8Array(buf.buffer);
+      return new Uint8Array(buf);
+    } catch (err) {
+      const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+      throw ioError(missing ? `file not found: ${path}` : `cannot read ${path}: ${describe(err)}`, err);
+    }
+  },
+};
+
+function ioError(message: string, cause: unknown): FlintError {
+  return new FlintError('IO_ERROR', message, { cause });
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

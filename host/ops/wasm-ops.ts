@@ -1,0 +1,553 @@
+/**
+ * Binding for build/flint.wasm. Environment-neutral (no Node built-ins): the same code runs in a
+ * worker thread and in a browser Web Worker. The caller supplies the module bytes (wasm-bytes.ts
+ * imports them through esbuild's binary loader; tests read the file).
+ *
+ * Batches are copied into linear memory in chunks that stay in cache, results are copied out, and
+ * every typed-array view is re-created whenever memory.buffer changed (memory.grow detaches it).
+ * A failed memory.grow traps inside the module after recording why; the trap becomes a FlintError
+ * ('OUT_OF_MEMORY') and the task's pages are released.
+ */
+import { FlintError } from '../errors.js';
+import { aggCode, decodeAggBatch, keyCode, resultFromBatch } from './batch.js';
+import { chunkEnd, decodeSpans, mergeDecodedCounts, packStrings, unpackStrings } from './text.js';
+import type {
+  AggKind, AggOptions, AggResult, FlintOps, HashAggregator, KeyKind, NumericKeys, PackedBytes, SortOptions, SortableNumbers,
+} from './types.js';
+
+/** The module's exports (assembly/index.ts). Pointers are u32 and come back signed above 2 GiB. */
+interface FlintWasmExports {
+  memory: { buffer: ArrayBuffer };
+  abi_version(): number;
+  page_alloc(size: number): number;
+  page_free(page: number): void;
+  page_base(page: number): number;
+  page_size(page: number): number;
+  reset_task(): void;
+  heap_used(): number;
+  live_pages(): number;
+  last_error(): number;
+  set_memory_limit(bytes: number): void;
+  set_hash_mask(mask: number): void;
+  map_new(keyKind: number, kind: number, capacityHint: number, rawWidth: number): number;
+  map_free(m: number): void;
+  map_count(m: number): number;
+  map_capacity(m: number): number;
+  map_pages(m: number): number;
+  map_upsert(m: number, key: number, keyLen: number): number;
+  map_find(m: number, key: number, keyLen: number): number;
+  agg_i64(m: number, keys: number, values: number, n: number): void;
+  agg_bytes(m: number, bytes: number, offsets: number, values: number, n: number): void;
+  agg_merge(m: number, batch: number): void;
+  map_output(m: number): number;
+  map_output_text(m: number): number;
+  out_len(): number;
+  word_count(m: number, text: number, len: number): void;
+  word_spans(text: number, len: number, out: number): number;
+  line_spans(text: number, len: number, out: number): number;
+  sort_keys(kind: number, keys: number, offsets: number, n: number, desc: number): number;
+}
+
+// Only what this file uses of the WebAssembly global, so that no DOM or Node typings are needed.
+interface WasmApi {
+  instantiate(bytes: Uint8Array, imports: object): Promise<{ instance: { exports: unknown } }>;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: unknown };
+  RuntimeError: new (...args: never[]) => Error;
+}
+
+export interface WasmOpsOptions {
+  /**
+   * Test hook: AND-ed into every hash. 0 sends all keys down one probe chain, forcing collisions.
+   */
+  hashMask?: number;
+  /** Cap on linear memory in bytes (default and maximum 4 GiB); growth past it is OUT_OF_MEMORY. */
+  memoryLimit?: number;
+}
+
+/** Extra wasm-only methods: memory introspection and the plain BytesToBytesMap, for tests and tools. */
+export interface WasmOps extends FlintOps {
+  readonly impl: 'wasm';
+  readonly exports: FlintWasmExports;
+  /** Bytes of linear memory in use by live pages (excluding freed blocks not yet reused). */
+  heapUsed(): number;
+  livePages(): number;
+  setHashMask(mask: number): void;
+  setMemoryLimit(bytes: number): void;
+}
+
+const ABI_VERSION = 1;
+const ERR_OUT_OF_MEMORY = 1;
+const ERR_TOO_MANY_PAGES = 2;
+const ERR_BAD_INPUT = 3;
+const KEY_BYTES = 0;
+const AGG_COUNT = 1;
+// Rows per copy into linear memory: keys + values = 256 KiB, small enough to stay in L2 while the
+// kernel reads them back.
+const NUMERIC_CHUNK = 16384;
+const TEXT_CHUNK = 1 << 20;
+const SORT_KIND: Record<string, number> = { BigUint64Array: 0, BigInt64Array: 1, Float64Array: 2, Uint32Array: 3, Int32Array: 4 };
+
+function wasmApi(): WasmApi {
+  const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+  if (!api) throw new FlintError('INTERNAL', 'WebAssembly is not available in this environment');
+  return api;
+}
+
+export function isWasmAvailable(): boolean {
+  return typeof (globalThis as { WebAssembly?: unknown }).WebAssembly === 'object';
+}
+
+// A debug build (no --noAssert) imports env.abort; the release build imports nothing.
+const imports = {
+  env: {
+    abort(_msg: number, _file: number, line: number, col: number): never {
+      throw new FlintError('INTERNAL', `WebAssembly operator aborted at ${line}:${col}`);
+    },
+  },
+};
+
+export async function instantiateOps(wasmBytes: Uint8Array, options: WasmOpsOptions = {}): Promise<WasmOps> {
+  const { instance } = await wasmApi().instantiate(wasmBytes, imports);
+  return new WasmOpsImpl(instance.exports as FlintWasmExports, options);
+}
+
+/** Synchronous variant (Node, or a browser worker; main-thread browsers limit sync compilation). */
+export function instantiateOpsSync(wasmBytes: Uint8Array, options: WasmOpsOptions = {}): WasmOps {
+  const api = wasmApi();
+  const instance = new api.Instance(new api.Module(wasmBytes), imports);
+  return new WasmOpsImpl(instance.exports as FlintWasmExports, options);
+}
+
+class WasmOpsImpl implements WasmOps {
+  readonly impl = 'wasm' as const;
+  private buffer: ArrayBuffer | undefined;
+  private u8v = new Uint8Array(0);
+  private u32v = new Uint32Array(0);
+  private f64v = new Float64Array(0);
+  private generation = 0;
+  private open = 0;
+  private readonly runtimeError: new (...args: never[]) => Error;
+
+  constructor(readonly exports: FlintWasmExports, options: WasmOpsOptions) {
+    if (exports.abi_version() !== ABI_VERSION) {
+      throw new FlintError('INTERNAL', `flint.wasm ABI ${exports.abi_version()} does not match the host's ${ABI_VERSION}: rebuild it`);
+    }
+    this.runtimeError = wasmApi().RuntimeError;
+    if (options.hashMask !== undefined) exports.set_hash_mask(options.hashMask >>> 0);
+    if (options.memoryLimit !== undefined) exports.set_memory_limit(options.memoryLimit);
+  }
+
+  // ---- memory ----
+
+  private sync(): void {
+    const b = this.exports.memory.buffer;
+    if (b !== this.buffer) {
+      this.buffer = b;
+      this.u8v = new Uint8Array(b);
+      this.u32v = new Uint32Array(b);
+      this.f64v = new Float64Array(b);
+    }
+  }
+  u8(): Uint8Array {
+    this.sync();
+    return this.u8v;
+  }
+  u32(): Uint32Array {
+    this.sync();
+    return this.u32v;
+  }
+  f64(): Float64Array {
+    this.sync();
+    return this.f64v;
+  }
+
+  /** Runs wasm code, turning a trap into a FlintError and abandoning the task's pages. */
+  run<T>(f: () => T): T {
+    try {
+      return f();
+    } catch (e) {
+      if (!(e instanceof this.runtimeError)) throw e;
+      const code = this.exports.last_error();
+      this.resetTask();
+      if (code === ERR_OUT_OF_MEMORY || code === ERR_TOO_MANY_PAGES) {
+        throw new FlintError('OUT_OF_MEMORY',
+          code === ERR_OUT_OF_MEMORY
+            ? 'WebAssembly operators ran out of linear memory (memory.grow failed or the limit was reached)'
+            : 'WebAssembly operators ran out of page numbers (more than 4095 live pages)',
+          { cause: e });
+      }
+      if (code === ERR_BAD_INPUT) throw new FlintError('INVALID_ARGUMENT', 'WebAssembly operator rejected its input', { cause: e });
+      throw new FlintError('INTERNAL', `WebAssembly operator trapped: ${e.message}`, { cause: e });
+    }
+  }
+
+  alloc(size: number): { page: number; ptr: number } {
+    if (size > 0xffffffff) throw new FlintError('OUT_OF_MEMORY', `a ${size}-byte buffer does not fit in 32-bit linear memory`);
+    const page = this.run(() => this.exports.page_alloc(size));
+    return { page, ptr: this.exports.page_base(page) >>> 0 };
+  }
+
+  free(page: number): void {
+    this.exports.page_free(page);
+  }
+
+  /** After a one-shot operation, with no aggregator open, drop everything: no fragmentation builds up. */
+  settle(): void {
+    if (this.open === 0) this.exports.reset_task();
+  }
+
+  copyOut(page: number, len: number): Uint8Array {
+    const base = this.exports.page_base(page) >>> 0;
+    return this.u8().slice(base, base + len);
+  }
+
+  get gen(): number {
+    return this.generation;
+  }
+  opened(): void {
+    this.open++;
+  }
+  closed(): void {
+    this.open--;
+  }
+
+  resetTask(): void {
+    this.generation++;
+    this.open = 0;
+    this.exports.reset_task();
+  }
+
+  memoryBytes(): number {
+    return this.exports.memory.buffer.byteLength;
+  }
+  heapUsed(): number {
+    return this.exports.heap_used() >>> 0;
+  }
+  livePages(): number {
+    return this.exports.live_pages();
+  }
+  setHashMask(mask: number): void {
+    this.exports.set_hash_mask(mask >>> 0);
+  }
+  setMemoryLimit(bytes: number): void {
+    this.exports.set_memory_limit(bytes);
+  }
+
+  // ---- aggregation ----
+
+  createAggregator(keyKind: KeyKind, kind: AggKind, options: AggOptions = {}): HashAggregator {
+    return new WasmAggregator(this, keyKind, kind, options.capacityHint ?? 0);
+  }
+
+  private aggregate(agg: HashAggregator, feed: (a: HashAggregator) => void): { batch: Uint8Array } & ReturnType<typeof resultFromBatch> {
+    try {
+      feed(agg);
+      const batch = agg.finish();
+      return { batch, ...resultFromBatch(batch) };
+    } finally {
+      agg.release();
+      this.settle();
+    }
+  }
+
+  hashAggI64<K extends NumericKeys>(keys: K, values: Float64Array, kind: AggKind, options?: AggOptions): AggResult<K> {
+    const keyKind = keys instanceof BigInt64Array ? 'i64' : 'f64';
+    const r = this.aggregate(this.createAggregator(keyKind, kind, options), (a) => a.addNumeric(keys, values));
+    return { kind, keys: r.keys as K, values: r.values, batch: r.batch };
+  }
+
+  hashAggBytes(keys: PackedBytes, values: Float64Array, kind: AggKind, options?: AggOptions): AggResult<PackedBytes> {
+    const r = this.aggregate(this.createAggregator('bytes', kind, options), (a) => a.addBytes(keys, values));
+    return { kind, keys: r.keys as PackedBytes, values: r.values, batch: r.batch };
+  }
+
+  hashAggStrings(keys: readonly string[], values: Float64Array, kind: AggKind, options?: AggOptions): AggResult<string[]> {
+    const r = this.hashAggBytes(packStrings(keys), values, kind, options);
+    return { kind, keys: unpackStrings(r.keys), values: r.values, batch: r.batch };
+  }
+
+  mergeAggBatches(batches: readonly Uint8Array[]): Uint8Array {
+    if (batches.length === 0) throw new FlintError('INVALID_ARGUMENT', 'mergeAggBatches needs at least one batch');
+    const first = decodeAggBatch(batches[0]!);
+    const agg = this.createAggregator(first.keyKind, first.kind, { capacityHint: first.rows });
+    try {
+      for (const b of batches) agg.merge(b);
+      return agg.finish();
+    } finally {
+      agg.release();
+      this.settle();
+    }
+  }
+
+  // ---- sorting ----
+
+  radixSortPrefixes(prefixes: BigUint64Array, options?: SortOptions): Uint32Array {
+    return this.sortNumbers(prefixes, options);
+  }
+
+  sortNumbers(keys: SortableNumbers, options?: SortOptions): Uint32Array {
+    const kind = SORT_KIND[keys.constructor.name];
+    if (kind === undefined) throw new FlintError('INVALID_ARGUMENT', `cannot sort a ${keys.constructor.name}`);
+    const n = keys.length;
+    try {
+      const input = this.alloc(keys.byteLength);
+      this.sync();
+      new (keys.constructor as new (b: ArrayBuffer, o: number, n: number) => SortableNumbers)(this.buffer!, input.ptr, n).set(keys as never);
+      return this.sortAt(kind, input.ptr, 0, n, options);
+    } finally {
+      this.settle();
+    }
+  }
+
+  sortBytes(keys: PackedBytes, options?: SortOptions): Uint32Array {
+    const n = checkPacked(keys);
+    const first = keys.offsets[0]!;
+    const len = keys.offsets[n]! - first;
+    try {
+      const bytes = this.alloc(len + 8);
+      const offs = this.alloc((n + 1) * 4);
+      this.u8().set(keys.bytes.subarray(first, first + len), bytes.ptr);
+      const o = this.u32();
+      const at = offs.ptr >>> 2;
+      if (first === 0) o.set(keys.offsets.subarray(0, n + 1), at);
+      else for (let i = 0; i <= n; i++) o[at + i] = keys.offsets[i]! - first;
+      return this.sortAt(5, bytes.ptr, offs.ptr, n, options);
+    } finally {
+      this.settle();
+    }
+  }
+
+  sortStrings(keys: readonly string[], options?: SortOptions): Uint32Array {
+    return this.sortBytes(packStrings(keys), options);
+  }
+
+  private sortAt(kind: number, keys: number, offsets: number, n: number, options?: SortOptions): Uint32Array {
+    const out = this.run(() => this.exports.sort_keys(kind, keys, offsets, n, options?.descending ? 1 : 0));
+    const base = this.exports.page_base(out) >>> 0;
+    const result = this.u32().slice(base >>> 2, (base >>> 2) + n);
+    this.free(out);
+    return result;
+  }
+
+  // ---- text ----
+
+  wordCount(text: Uint8Array): Map<string, number> {
+    let m = 0;
+    try {
+      m = this.run(() => this.exports.map_new(KEY_BYTES, AGG_COUNT, 4096, 0));
+      let staging = this.alloc(Math.min(TEXT_CHUNK, text.length) + 8);
+      let cap = this.exports.page_size(staging.page);
+      for (let start = 0; start < text.length;) {
+        const end = chunkEnd(text, start, start + TEXT_CHUNK);
+        const len = end - start;
+        if (len > cap) {
+          this.free(staging.page);
+          staging = this.alloc(len + 8);
+          cap = this.exports.page_size(staging.page);
+        }
+        this.u8().set(text.subarray(start, end), staging.ptr);
+        const ptr = staging.ptr;
+        this.run(() => this.exports.word_count(m, ptr, len));
+        start = end;
+      }
+      const page = this.run(() => this.exports.map_output_text(m));
+      const base = this.exports.page_base(page) >>> 0;
+      const u32 = this.u32();
+      const rows = u32[(base >>> 2) + 1]!;
+      const textLen = u32[(base >>> 2) + 2]!;
+      const counts = this.f64().subarray((base + 16) >>> 3, ((base + 16) >>> 3) + rows);
+      const joined = base + 16 + rows * 8;
+      const keys = rows === 0 ? [] : keyText.decode(this.u8().subarray(joined, joined + textLen)).split(' ');
+      keys.length = rows;
+      return mergeDecodedCounts(keys, counts);
+    } finally {
+      this.settle();
+    }
+  }
+
+  wordSpans(text: Uint8Array): Uint32Array {
+    return this.spans(text, (t, l, o) => this.exports.word_spans(t, l, o));
+  }
+
+  words(text: Uint8Array): string[] {
+    return decodeSpans(text, this.wordSpans(text));
+  }
+
+  lineSpans(text: Uint8Array): Uint32Array {
+    return this.spans(text, (t, l, o) => this.exports.line_spans(t, l, o));
+  }
+
+  lines(text: Uint8Array): string[] {
+    return decodeSpans(text, this.lineSpans(text));
+  }
+
+  private spans(text: Uint8Array, kernel: (text: number, len: number, out: number) => number): Uint32Array {
+    try {
+      const t = this.alloc(text.length + 8);
+      this.u8().set(text, t.ptr);
+      const n = this.run(() => kernel(t.ptr, text.length, 0));
+      const out = this.alloc(n * 8);
+      this.run(() => kernel(t.ptr, text.length, out.ptr));
+      return this.u32().slice(out.ptr >>> 2, (out.ptr >>> 2) + 2 * n);
+    } finally {
+      this.settle();
+    }
+  }
+}
+
+// Distinct keys are decoded in one call; they never begin the stream, so a BOM must not be eaten.
+const keyText = new TextDecoder('utf-8', { ignoreBOM: true });
+
+function checkPacked(keys: PackedBytes): number {
+  const n = keys.offsets.length - 1;
+  if (n < 0) throw new FlintError('INVALID_ARGUMENT', 'PackedBytes.offsets needs n + 1 entries');
+  const o = keys.offsets;
+  for (let i = 0; i < n; i++) {
+    if (o[i + 1]! < o[i]!) throw new FlintError('INVALID_ARGUMENT', `PackedBytes.offsets decreases at ${i}`);
+  }
+  if (o[n]! > keys.bytes.length) throw new FlintError('INVALID_ARGUMENT', 'PackedBytes.offsets point past the bytes');
+  return n;
+}
+
+class WasmAggregator implements HashAggregator {
+  private m = 0;
+  private readonly gen: number;
+  private done = false;
+
+  constructor(private readonly ops: WasmOpsImpl, readonly keyKind: KeyKind, readonly kind: AggKind, capacityHint: number) {
+    const kk = keyCode(keyKind);
+    const ak = aggCode(kind);
+    this.gen = ops.gen;
+    const hint = Math.max(0, Math.min(capacityHint >>> 0, 1 << 27));
+    this.m = ops.run(() => ops.exports.map_new(kk, ak, hint, 0)) >>> 0;
+    ops.opened();
+  }
+
+  get size(): number {
+    this.live();
+    return this.ops.exports.map_count(this.m);
+  }
+
+  private live(): void {
+    if (this.done) throw new FlintError('INVALID_ARGUMENT', 'aggregator already finished or released');
+    if (this.gen !== this.ops.gen) {
+      this.done = true;
+      throw new FlintError('INVALID_ARGUMENT', 'aggregator belongs to a task that was reset');
+    }
+  }
+
+  addNumeric(keys: NumericKeys, values: Float64Array): void {
+    this.live();
+    if (this.keyKind === 'bytes') throw new FlintError('INVALID_ARGUMENT', "a 'bytes' aggregator takes PackedBytes keys (use addBytes)");
+    if (this.keyKind === 'i64' ? !(keys instanceof BigInt64Array) : !(keys instanceof Float64Array)) {
+      throw new FlintError('INVALID_ARGUMENT', `a '${this.keyKind}' aggregator takes ${this.keyKind === 'i64' ? 'BigInt64Array' : 'Float64Array'} keys`);
+    }
+    const n = keys.length;
+    if (values.length !== n) throw new FlintError('INVALID_ARGUMENT', `${n} keys but ${values.length} values`);
+    if (n === 0) return;
+    const ops = this.ops;
+    const chunk = Math.min(n, NUMERIC_CHUNK);
+    const staging = ops.alloc(chunk * 16);
+    try {
+      const kp = staging.ptr;
+      const vp = staging.ptr + chunk * 8;
+      const m = this.m;
+      for (let i = 0; i < n; i += chunk) {
+        const c = Math.min(chunk, n - i);
+        ops.f64().set(values.subarray(i, i + c), vp >>> 3);
+        if (keys instanceof BigInt64Array) new BigInt64Array(ops.f64().buffer, kp, c).set(keys.subarray(i, i + c));
+        else ops.f64().set(keys.subarray(i, i + c), kp >>> 3);
+        ops.run(() => ops.exports.agg_i64(m, kp, vp, c));
+      }
+    } finally {
+      ops.free(staging.page);
+    }
+  }
+
+  addBytes(keys: PackedBytes, values: Float64Array): void {
+    this.live();
+    if (this.keyKind !== 'bytes') throw new FlintError('INVALID_ARGUMENT', `a '${this.keyKind}' aggregator takes numeric keys (use addNumeric)`);
+    const n = checkPacked(keys);
+    if (values.length !== n) throw new FlintError('INVALID_ARGUMENT', `${n} keys but ${values.length} values`);
+    const ops = this.ops;
+    const { bytes, offsets } = keys;
+    const rowsPerChunk = Math.min(n, NUMERIC_CHUNK);
+    const fixed = ops.alloc(rowsPerChunk * 12 + 16);
+    let bytesPage = ops.alloc(1 << 18);
+    let bytesCap = ops.exports.page_size(bytesPage.page);
+    try {
+      const vp = fixed.ptr;
+      const op = fixed.ptr + rowsPerChunk * 8;
+      const m = this.m;
+      for (let i = 0; i < n;) {
+        // Up to rowsPerChunk rows, but stop early once the key bytes pass 256 KiB (at least a row).
+        let j = Math.min(n, i + rowsPerChunk);
+        const limit = offsets[i]! + (1 << 18);
+        if (offsets[j]! > limit) {
+          let lo = i + 1;
+          let hi = j;
+          while (lo < hi) {
+            const mid = (lo + hi + 1) >>> 1;
+            if (offsets[mid]! <= limit) lo = mid;
+            else hi = mid - 1;
+          }
+          j = lo;
+        }
+        const c = j - i;
+        const b0 = offsets[i]!;
+        const blen = offsets[j]! - b0;
+        if (blen + 8 > bytesCap) {
+          ops.free(bytesPage.page);
+          bytesPage = ops.alloc(blen + 8);
+          bytesCap = ops.exports.page_size(bytesPage.page);
+        }
+        ops.u8().set(bytes.subarray(b0, b0 + blen), bytesPage.ptr);
+        ops.u32().set(offsets.subarray(i, j + 1), op >>> 2);
+        ops.f64().set(values.subarray(i, j), vp >>> 3);
+        const bp = bytesPage.ptr;
+        ops.run(() => ops.exports.agg_bytes(m, bp, op, vp, c));
+        i = j;
+      }
+    } finally {
+      ops.free(bytesPage.page);
+      ops.free(fixed.page);
+    }
+  }
+
+  merge(batch: Uint8Array): void {
+    this.live();
+    const d = decodeAggBatch(batch);
+    if (d.keyKind !== this.keyKind || d.kind !== this.kind) {
+      throw new FlintError('INVALID_ARGUMENT', `cannot merge a ${d.keyKind}/${d.kind} batch into a ${this.keyKind}/${this.kind} aggregator`);
+    }
+    const ops = this.ops;
+    const b = ops.alloc(batch.byteLength + 8);
+    try {
+      ops.u8().set(batch, b.ptr);
+      const m = this.m;
+      ops.run(() => ops.exports.agg_merge(m, b.ptr));
+    } finally {
+      ops.free(b.page);
+    }
+  }
+
+  finish(): Uint8Array {
+    this.live();
+    const ops = this.ops;
+    const m = this.m;
+    const page = ops.run(() => ops.exports.map_output(m));
+    const out = ops.copyOut(page, ops.exports.out_len());
+    ops.free(page);
+    this.release();
+    return out;
+  }
+
+  release(): void {
+    if (this.done) return;
+    this.done = true;
+    if (this.gen !== this.ops.gen) return;
+    this.ops.exports.map_free(this.m);
+    this.ops.closed();
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * Tasks are data: everything an executor needs to compute a partition travels as these plain,
+ * serializable descriptors (structured clone between threads, msgpack over sockets). The plan of a
+ * stage is the lineage of its final RDD up to the shuffle reads that feed it, with narrow
+ * transformations fused into `pipe` nodes so one pass over a partition runs them all.
+ */
+import type { ClosureSpec } from '../codec/closure.js';
+import type { FileSplit } from './sources.js';
+
+export type OpDesc =
+  | { op: 'map' | 'filter' | 'flatMap' | 'mapValues' | 'flatMapValues' | 'keyBy'; f: ClosureSpec }
+  | { op: 'keys' | 'values' | 'glom' | 'pairWithNull' | 'swap' }
+  | { op: 'mapPartitions'; f: ClosureSpec; withIndex: boolean }
+  | { op: 'sample'; withReplacement: boolean; fraction: number; seed: number }
+  | { op: 'sampleByKey'; withReplacement: boolean; fractions: [unknown, number][]; seed: number }
+  | { op: 'randomSplit'; lower: number; upper: number; seed: number }
+  | { op: 'zipWithIndex'; startIndices: number[] }
+  | { op: 'zipWithUniqueId'; numPartitions: number }
+  | { op: 'takeOrdered'; n: number; key: ClosureSpec | null; descending: boolean }
+  | { op: 'take'; n: number }
+  | { op: 'count' }
+  | { op: 'stats' }
+  | { op: 'countByValue' }
+  | { op: 'histogram'; buckets: number[]; evenBuckets: boolean; inc: number }
+  | { op: 'sortPartition'; ascending: boolean; key: ClosureSpec | null };
+
+/** How a map task assigns a record's key to a reduce partition. */
+export type PartitionerDesc =
+  | { kind: 'hash'; numPartitions: number }
+  | { kind: 'range'; numPartitions: number; bounds: unknown[]; ascending: boolean }
+  | { kind: 'custom'; numPartitions: number; f: ClosureSpec }
+  /** Round-robin from a per-partition random start, as Spark's repartition does for balance. */
+  | { kind: 'roundRobin'; numPartitions: number };
+
+/**
+ * Spark's Aggregator. Built-in names are the seam where aggregation runs on the WebAssembly
+ * operators; closures take the general path and must give the same answer.
+ */
+export type AggregatorDesc =
+  | { kind: 'builtin'; name: 'sum' | 'min' | 'max' | 'count' }
+  | { kind: 'closures'; createCombiner: ClosureSpec; mergeValue: ClosureSpec; mergeCombiners: ClosureSpec }
+  /** groupByKey: values gathered into arrays, no map-side combine (it would save nothing). */
+  | { kind: 'group' };
+
+export type PlanNode =
+  | { kind: 'parallel'; rddId: number }
+  | { kind: 'range'; rddId: number; start: number; step: number; bounds: number[] }
+  | { kind: 'textFile'; rddId: number; splits: FileSplit[] }
+  | { kind: 'wholeTextFiles'; rddId: number; groups: string[][] }
+  | { kind: 'pipe'; rddId: number; parent: PlanNode; ops: OpDesc[] }
+  | { kind: 'union'; rddId: number; parents: PlanNode[]; offsets: number[] }
+  | { kind: 'coalesce'; rddId: number; parent: PlanNode; groups: number[][] }
+  | { kind: 'zip'; rddId: number; left: PlanNode; right: PlanNode }
+  | { kind: 'cartesian'; rddId: number; left: PlanNode; right: PlanNode; rightPartitions: number }
+  | {
+      kind: 'shuffleRead';
+      rddId: number;
+      shuffleId: number;
+      aggregator: AggregatorDesc | null;
+      mapSideCombined: boolean;
+      sort: { ascending: boolean } | null;
+    }
+  /** Groups values per key from every source; with `combine`, one source combined per key instead. */
+  | { kind: 'cogroup'; rddId: number; sources: CogroupSource[]; combine?: AggregatorDesc }
+  | { kind: 'cached'; rddId: number; storage: StorageLevelDesc; child: PlanNode }
+  | { kind: 'checkpoint'; rddId: number; files: string[] }
+  | { kind: 'empty'; rddId: number };
+
+export type CogroupSource =
+  | { kind: 'shuffle'; shuffleId: number; mapSideCombined: false }
+  | { kind: 'narrow'; node: PlanNode };
+
+export interface StorageLevelDesc {
+  useMemory: boolean;
+  useDisk: boolean;
+  deserialized: boolean;
+  replication: number;
+}
+
+/** Where a task's records go. */
+export type TaskOutput =
+  | { kind: 'result' }
+  | {
+      kind: 'shuffle';
+      shuffleId: number;
+      partitioner: PartitionerDesc;
+      /** Map-side combine; null when records are only partitioned. */
+      combiner: AggregatorDesc | null;
+    }
+  | { kind: 'text'; path: string }
+  | { kind: 'checkpoint'; path: string };
+
+/** A shuffle block this task must read: map output `mapId` of `shuffleId`, held by `executorId`. */
+export interface BlockLocation {
+  shuffleId: number;
+  mapId: number;
+  executorId: string;
+  bytes: number;
+}
+
+export interface TaskDescriptor {
+  taskId: number;
+  stageId: number;
+  stageAttempt: number;
+  /** Identifies the stage plan so executors compile its closures once per stage attempt. */
+  stageKey: string;
+  partition: number;
+  attempt: number;
+  plan: PlanNode;
+  output: TaskOutput;
+  /** Encoded records of parallelized slices this partition reads, by `${rddId}:${slice}`. */
+  slices: Record<string, Uint8Array>;
+  /** Shuffle blocks to fetch for this reduce partition (only non-empty ones). */
+  blocks: BlockLocation[];
+  broadcasts: number[];
+  /** Byte keys of records are hashed by this seed; fixed per application. */
+  useWasm: boolean;
+}
+
+export interface TaskSuccess {
+  taskId: number;
+  ok: true;
+  /** Encoded result records for result tasks. */
+  result: Uint8Array | null;
+  /** Bytes written per reduce partition, for shuffle map tasks. */
+  mapSizes: number[] | null;
+  /** Cached blocks this task added (`rdd_<id>_<partition>`), with their sizes. */
+  blocksAdded: Array<{ blockId: string; bytes: number }>;
+  metrics: import('../events/events.js').TaskMetrics;
+}
+
+export interface TaskFailure {
+  taskId: number;
+  ok: false;
+  error: import('../errors.js').WireError;
+  fetchFailed: { shuffleId: number; mapId: number; executorId: string } | null;
+  metrics: import('../events/events.js').TaskMetrics;
+}
+
+export type TaskResult = TaskSuccess | TaskFailure;
+
+export function blockIdOfRdd(rddId: number, partition: number): string {
+  return `rdd_${rddId}_${partition}`;
+}

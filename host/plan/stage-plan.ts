@@ -1,0 +1,77 @@
+/**
+ * Turns the lineage of a stage into the plan its tasks carry: recursion stops at shuffle reads and
+ * checkpoints, cached RDDs are wrapped so executors consult their block store first, and chains of
+ * narrow operators are fused into one `pipe` node.
+ */
+import type { ClosureSpec } from '../codec/closure.js';
+import type { LineageNode, ShuffleDependency } from './lineage.js';
+import type { PlanNode } from './plan.js';
+
+export function buildPlan(rdd: LineageNode): PlanNode {
+  const files = rdd.checkpointFiles();
+  if (files) return { kind: 'checkpoint', rddId: rdd.id, files };
+  let node = rdd.planNode(buildPlan);
+  if (node.kind === 'pipe' && node.parent.kind === 'pipe') {
+    node = { kind: 'pipe', rddId: node.rddId, parent: node.parent.parent, ops: [...node.parent.ops, ...node.ops] };
+  }
+  const storage = rdd.storageDesc();
+  if (storage) node = { kind: 'cached', rddId: rdd.id, storage, child: node };
+  return node;
+}
+
+/** The shuffle dependencies a stage reads (its parent stages). */
+export function shuffleDependencies(rdd: LineageNode): ShuffleDependency[] {
+  const out: ShuffleDependency[] = [];
+  const seen = new Set<number>();
+  const visit = (r: LineageNode) => {
+    if (seen.has(r.id)) return;
+    seen.add(r.id);
+    if (r.checkpointFiles()) return;
+    for (const d of r.dependencies()) {
+      if (d.kind === 'shuffle') out.push(d.dep);
+      else visit(d.rdd);
+    }
+  };
+  visit(rdd);
+  return out;
+}
+
+/** Parallelized slices that computing `partition` of `rdd` reads, keyed `${rddId}:${slice}`. */
+export function slicesFor(rdd: LineageNode, partition: number, into: Record<string, Uint8Array> = {}): Record<string, Uint8Array> {
+  if (rdd.checkpointFiles()) return into;
+  const bytes = rdd.sliceBytes(partition);
+  if (bytes) into[`${rdd.id}:${partition}`] = bytes;
+  for (const d of rdd.dependencies()) {
+    if (d.kind === 'narrow') for (const p of d.parents(partition)) slicesFor(d.rdd, p, into);
+  }
+  return into;
+}
+
+/** Cached blocks `partition` would read: the executors holding them are its preferred locations. */
+export function cachedBlocksFor(rdd: LineageNode, partition: number, into: string[] = []): string[] {
+  if (rdd.checkpointFiles()) return into;
+  if (rdd.storageDesc()) {
+    into.push(`rdd_${rdd.id}_${partition}`);
+    return into;
+  }
+  for (const d of rdd.dependencies()) {
+    if (d.kind === 'narrow') for (const p of d.parents(partition)) cachedBlocksFor(d.rdd, p, into);
+  }
+  return into;
+}
+
+/** Broadcast ids referenced by any closure in the plan. */
+export function broadcastsOf(value: unknown, into: Set<number> = new Set()): Set<number> {
+  if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return into;
+  if (Array.isArray(value)) {
+    for (const v of value) broadcastsOf(v, into);
+    return into;
+  }
+  const spec = value as Partial<ClosureSpec>;
+  if (typeof spec.src === 'string' && Array.isArray(spec.broadcasts)) {
+    for (const id of spec.broadcasts) into.add(id);
+    return into;
+  }
+  for (const v of Object.values(value)) broadcastsOf(v, into);
+  return into;
+}

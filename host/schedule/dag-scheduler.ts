@@ -1,0 +1,431 @@
+/**
+ * Cuts a job's lineage into stages at shuffle dependencies and runs them in order (Spark's
+ * DAGScheduler): missing parent stages first, stages whose shuffle output already exists skipped,
+ * and after a lost executor or a failed fetch only the lost map outputs are recomputed.
+ */
+import { FlintError } from '../errors.js';
+import type { EventBus } from '../events/bus.js';
+import type { ExecutorRegistry } from '../cluster/executor-registry.js';
+import type { LineageNode, ShuffleDependency } from '../plan/lineage.js';
+import type { BlockLocation, PlanNode, TaskDescriptor, TaskOutput, TaskSuccess } from '../plan/plan.js';
+import { broadcastsOf, buildPlan, cachedBlocksFor, shuffleDependencies, slicesFor } from '../plan/stage-plan.js';
+import type { MapOutputTracker } from '../shuffle/map-output-tracker.js';
+import { TaskSet, type TaskSetConfig } from './task-set.js';
+import type { TaskScheduler, TaskSetListener } from './task-scheduler.js';
+
+/** What a job does with each finished partition. */
+export interface ResultHandler {
+  output(partition: number, attempt: number): TaskOutput;
+  /** Called once per partition, for the first successful attempt. */
+  taskSucceeded(partition: number, attempt: number, result: TaskSuccess): void;
+}
+
+export interface DagConfig {
+  maxStageAttempts: number;
+  useWasm: boolean;
+  taskSet: TaskSetConfig;
+}
+
+abstract class Stage {
+  attempt = -1;
+  taskSet: TaskSet | null = null;
+  failedAttempts = 0;
+  plan: PlanNode | null = null;
+  broadcasts: number[] = [];
+  readonly jobIds = new Set<number>();
+  constructor(
+    readonly id: number,
+    readonly rdd: LineageNode,
+    readonly parents: ShuffleMapStage[],
+  ) {}
+  abstract get name(): string;
+}
+
+class ShuffleMapStage extends Stage {
+  constructor(id: number, readonly dep: ShuffleDependency, parents: ShuffleMapStage[]) {
+    super(id, dep.rdd, parents);
+  }
+  get name(): string {
+    return this.rdd.callSite;
+  }
+}
+
+class ResultStage extends Stage {
+  constructor(id: number, rdd: LineageNode, parents: ShuffleMapStage[], readonly job: Job) {
+    super(id, rdd, parents);
+  }
+  get name(): string {
+    return this.job.description;
+  }
+}
+
+interface Job {
+  id: number;
+  description: string;
+  partitions: number[];
+  finished: Set<number>;
+  handler: ResultHandler;
+  resolve(): void;
+  reject(err: Error): void;
+  stage: ResultStage | null;
+  done: boolean;
+}
+
+export class DAGScheduler {
+  private nextJobId = 0;
+  private nextStageId = 0;
+  private readonly shuffleStages = new Map<number, ShuffleMapStage>();
+  private readonly waiting = new Set<Stage>();
+  private readonly running = new Set<Stage>();
+  private readonly bySet = new WeakMap<TaskSet, Stage>();
+  private readonly prepared = new WeakSet<LineageNode>();
+  private resubmitTimer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(
+    private readonly tasks: TaskScheduler,
+    private readonly tracker: MapOutputTracker,
+    private readonly registry: ExecutorRegistry,
+    private readonly bus: EventBus,
+    private readonly config: DagConfig,
+  ) {}
+
+  async runJob(rdd: LineageNode, partitions: number[], handler: ResultHandler, description: string): Promise<void> {
+    await this.prepare(rdd);
+    return new Promise<void>((resolve, reject) => {
+      const job: Job = {
+        id: this.nextJobId++,
+        description,
+        partitions,
+        finished: new Set(),
+        handler,
+        resolve,
+        reject,
+        stage: null,
+        done: false,
+      };
+      let parents: ShuffleMapStage[];
+      try {
+        parents = this.parentStages(rdd);
+      } catch (err) {
+        reject(err as Error);
+        return;
+      }
+      const stage = new ResultStage(this.nextStageId++, rdd, parents, job);
+      job.stage = stage;
+      this.markJob(stage, job.id);
+      const stageIds: number[] = [];
+      const collect = (s: Stage) => {
+        if (stageIds.includes(s.id)) return;
+        stageIds.push(s.id);
+        s.parents.forEach(collect);
+      };
+      collect(stage);
+      this.bus.emit({ type: 'jobStart', time: Date.now(), jobId: job.id, description, stageIds });
+      if (partitions.length === 0) {
+        this.finishJob(job);
+        return;
+      }
+      for (const id of stageIds) {
+        const s = [...this.shuffleStages.values()].find((x) => x.id === id);
+        if (s && this.tracker.isAvailable(s.dep.shuffleId)) this.bus.emit({ type: 'stageSkipped', time: Date.now(), stageId: id, jobId: job.id });
+      }
+      this.submitStage(stage);
+    });
+  }
+
+  /** Runs each RDD's preparation (range sampling, partition counts) once, parents first. */
+  private async prepare(rdd: LineageNode): Promise<void> {
+    if (this.prepared.has(rdd)) return;
+    if (!rdd.checkpointFiles()) {
+      for (const d of rdd.dependencies()) await this.prepare(d.kind === 'narrow' ? d.rdd : d.dep.rdd);
+    }
+    if (rdd.prepare) await rdd.prepare();
+    this.prepared.add(rdd);
+  }
+
+  private markJob(stage: Stage, jobId: number): void {
+    stage.jobIds.add(jobId);
+    for (const p of stage.parents) this.markJob(p, jobId);
+  }
+
+  private parentStages(rdd: LineageNode): ShuffleMapStage[] {
+    return shuffleDependencies(rdd).map((dep) => this.shuffleStage(dep));
+  }
+
+  private shuffleStage(dep: ShuffleDependency): ShuffleMapStage {
+    let stage = this.shuffleStages.get(dep.shuffleId);
+    if (!stage) {
+      stage = new ShuffleMapStage(this.nextStageId++, dep, this.parentStages(dep.rdd));
+      this.shuffleStages.set(dep.shuffleId, stage);
+      this.tracker.registerShuffle(dep.shuffleId, dep.rdd.numPartitions());
+    }
+    return stage;
+  }
+
+  private isAvailable(stage: ShuffleMapStage): boolean {
+    return this.tracker.isAvailable(stage.dep.shuffleId);
+  }
+
+  private submitStage(stage: Stage): void {
+    if (this.running.has(stage)) return;
+    const missing = stage.parents.filter((p) => !this.isAvailable(p));
+    if (missing.length === 0) {
+      this.waiting.delete(stage);
+      this.submitMissingTasks(stage);
+    } else {
+      this.waiting.add(stage);
+      for (const p of missing) this.submitStage(p);
+    }
+  }
+
+  private submitMissingTasks(stage: Stage): void {
+    const partitions =
+      stage instanceof ShuffleMapStage
+        ? this.tracker.missingMaps(stage.dep.shuffleId)
+        : stage instanceof ResultStage
+          ? stage.job.partitions.filter((p) => !stage.job.finished.has(p))
+          : [];
+    if (partitions.length === 0) {
+      this.submitWaitingChildren();
+      return;
+    }
+    stage.attempt++;
+    try {
+      stage.plan = buildPlan(stage.rdd);
+      stage.broadcasts = [...broadcastsOf(stage.plan)];
+    } catch (err) {
+      this.abortStage(stage, err as Error);
+      return;
+    }
+    const prefs = new Map<number, string[]>();
+    for (const p of partitions) prefs.set(p, this.preferredExecutors(stage, p));
+    const set = new TaskSet(stage.id, stage.attempt, Math.min(...stage.jobIds), partitions, (p) => prefs.get(p) ?? [], this.config.taskSet);
+    stage.taskSet = set;
+    this.bySet.set(set, stage);
+    this.running.add(stage);
+    this.bus.emit({
+      type: 'stageSubmitted',
+      time: Date.now(),
+      stageId: stage.id,
+      attempt: stage.attempt,
+      name: stage.name,
+      kind: stage instanceof ShuffleMapStage ? 'shuffleMap' : 'result',
+      numTasks: partitions.length,
+      partitions,
+      rddId: stage.rdd.id,
+      parentStageIds: stage.parents.map((p) => p.id),
+    });
+    this.tasks.submit(set, this.listener);
+  }
+
+  private preferredExecutors(stage: Stage, partition: number): string[] {
+    const holders = new Set<string>();
+    for (const blockId of cachedBlocksFor(stage.rdd, partition)) for (const e of this.registry.holdersOf(blockId)) holders.add(e);
+    if (holders.size > 0) return [...holders];
+    for (const dep of shuffleDependencies(stage.rdd)) {
+      if (this.tracker.isAvailable(dep.shuffleId)) return this.tracker.preferredExecutors(dep.shuffleId, partition);
+    }
+    return [];
+  }
+
+  private readonly listener: TaskSetListener = {
+    describe: (set, partition, attempt, taskId) => this.describe(set, partition, attempt, taskId),
+    succeeded: (set, partition, attempt, executorId, result) => this.taskSucceeded(set, partition, attempt, executorId, result),
+    fetchFailed: (set, partition, failure) => this.fetchFailed(set, failure),
+    aborted: (set, partition, cause, attempts) => {
+      const stage = this.bySet.get(set);
+      if (!stage) return;
+      const err = new FlintError(
+        'JOB_ABORTED',
+        `Job aborted: task for partition ${partition} of stage ${stage.id} (${stage.name}) failed ${attempts} times; most recent failure: ${cause.message}`,
+        { cause },
+      );
+      this.abortStage(stage, err);
+    },
+  };
+
+  private describe(set: TaskSet, partition: number, attempt: number, taskId: number): TaskDescriptor {
+    const stage = this.bySet.get(set)!;
+    const blocks: BlockLocation[] = [];
+    for (const dep of shuffleDependencies(stage.rdd)) {
+      if (this.tracker.isAvailable(dep.shuffleId)) blocks.push(...this.tracker.locations(dep.shuffleId, partition));
+      else {
+        // Lost since the stage was submitted: the fetch fails and sends the scheduler back.
+        const [mapId] = this.tracker.missingMaps(dep.shuffleId);
+        blocks.push({ shuffleId: dep.shuffleId, mapId: mapId!, executorId: '<lost>', bytes: 1 });
+      }
+    }
+    const output: TaskOutput =
+      stage instanceof ShuffleMapStage
+        ? { kind: 'shuffle', shuffleId: stage.dep.shuffleId, partitioner: stage.dep.partitioner(), combiner: stage.dep.combiner }
+        : (stage as ResultStage).job.handler.output(partition, attempt);
+    return {
+      taskId,
+      stageId: stage.id,
+      stageAttempt: set.stageAttempt,
+      stageKey: `${stage.id}.${set.stageAttempt}`,
+      partition,
+      attempt,
+      plan: stage.plan!,
+      output,
+      slices: slicesFor(stage.rdd, partition),
+      blocks,
+      broadcasts: stage.broadcasts,
+      useWasm: this.config.useWasm,
+    };
+  }
+
+  private taskSucceeded(set: TaskSet, partition: number, attempt: number, executorId: string, result: TaskSuccess): void {
+    const stage = this.bySet.get(set);
+    if (!stage) return;
+    const executorAlive = !!this.registry.get(executorId);
+    if (executorAlive) for (const b of result.blocksAdded) this.registry.addBlock(b.blockId, executorId);
+    if (stage instanceof ShuffleMapStage) {
+      if (executorAlive) this.tracker.registerMapOutput(stage.dep.shuffleId, partition, executorId, result.mapSizes ?? []);
+      if (set === stage.taskSet && set.isDone) {
+        this.finishStage(stage, true);
+        if (!this.isAvailable(stage)) this.submitStage(stage); // outputs lost while it ran
+        else this.submitWaitingChildren();
+      }
+    } else if (stage instanceof ResultStage) {
+      const job = stage.job;
+      if (job.done || job.finished.has(partition)) return;
+      job.finished.add(partition);
+      try {
+        job.handler.taskSucceeded(partition, attempt, result);
+      } catch (err) {
+        this.failJob(job, err as Error);
+        return;
+      }
+      if (job.finished.size === job.partitions.length) {
+        this.finishStage(stage, true);
+        this.finishJob(job);
+      }
+    }
+  }
+
+  private fetchFailed(set: TaskSet, failure: { shuffleId: number; mapId: number; executorId: string }): void {
+    const stage = this.bySet.get(set);
+    if (!stage) return;
+    if (!this.tracker.unregisterMapOutput(failure.shuffleId, failure.mapId, failure.executorId) && failure.executorId === '<lost>') {
+      // Nothing to unregister: the output was already known to be missing.
+    }
+    if (!this.registry.get(failure.executorId)) this.tracker.removeOutputsOnExecutor(failure.executorId);
+    if (this.running.has(stage) && set === stage.taskSet) {
+      stage.failedAttempts++;
+      this.finishStage(stage, false, `fetch failure from executor ${failure.executorId}`);
+      if (stage.failedAttempts >= this.config.maxStageAttempts) {
+        this.abortStage(
+          stage,
+          new FlintError('JOB_ABORTED', `Job aborted: stage ${stage.id} (${stage.name}) failed ${stage.failedAttempts} times because shuffle input kept getting lost`),
+        );
+        return;
+      }
+      this.waiting.add(stage);
+    }
+    this.scheduleResubmit();
+  }
+
+  /** Fetch failures come in bursts; resubmit once they have arrived (Spark waits 200 ms). */
+  private scheduleResubmit(): void {
+    if (this.resubmitTimer) return;
+    this.resubmitTimer = setTimeout(() => {
+      this.resubmitTimer = null;
+      for (const s of [...this.waiting]) this.submitStage(s);
+    }, 50);
+  }
+
+  executorLost(executorId: string): void {
+    const affected = new Set(this.tracker.removeOutputsOnExecutor(executorId));
+    if (affected.size === 0) return;
+    for (const stage of [...this.running]) {
+      if (stage instanceof ShuffleMapStage && affected.has(stage.dep.shuffleId) && stage.taskSet) {
+        // Finished tasks of the running map stage whose output was lost run again in this attempt.
+        for (const p of this.tracker.missingMaps(stage.dep.shuffleId)) {
+          if (stage.taskSet.succeeded.delete(p)) {
+            stage.taskSet.partitions.add(p);
+            stage.taskSet.enqueue(p);
+          }
+        }
+      }
+      if (stage.parents.some((p) => affected.has(p.dep.shuffleId) && !this.isAvailable(p))) {
+        this.finishStage(stage, false, `executor ${executorId} lost shuffle output this stage reads`);
+        this.waiting.add(stage);
+      }
+    }
+    for (const s of [...this.waiting]) this.submitStage(s);
+    this.tasks.dispatch();
+  }
+
+  private submitWaitingChildren(): void {
+    for (const stage of [...this.waiting]) {
+      if (stage.parents.every((p) => this.isAvailable(p))) {
+        this.waiting.delete(stage);
+        this.submitMissingTasks(stage);
+      }
+    }
+  }
+
+  private finishStage(stage: Stage, succeeded: boolean, error?: string): void {
+    if (!this.running.delete(stage)) return;
+    if (stage.taskSet) this.tasks.retire(stage.taskSet);
+    this.bus.emit({ type: 'stageCompleted', time: Date.now(), stageId: stage.id, attempt: stage.attempt, succeeded, error });
+  }
+
+  private abortStage(stage: Stage, err: Error): void {
+    this.finishStage(stage, false, err.message);
+    this.waiting.delete(stage);
+    const jobs = new Set<Job>();
+    const visit = (s: Stage) => {
+      if (s instanceof ResultStage && !s.job.done) jobs.add(s.job);
+    };
+    for (const s of [stage, ...this.running, ...this.waiting]) visit(s);
+    for (const job of jobs) {
+      if (stage.jobIds.has(job.id)) this.failJob(job, err);
+    }
+  }
+
+  private failJob(job: Job, err: Error): void {
+    if (job.done) return;
+    job.done = true;
+    const error =
+      err instanceof FlintError && err.code === 'JOB_ABORTED'
+        ? err
+        : new FlintError('JOB_ABORTED', `Job aborted: ${err.message}`, { cause: err });
+    this.cleanupJob(job);
+    this.bus.emit({ type: 'jobEnd', time: Date.now(), jobId: job.id, succeeded: false, error: error.message });
+    job.reject(error);
+  }
+
+  private finishJob(job: Job): void {
+    if (job.done) return;
+    job.done = true;
+    this.cleanupJob(job);
+    this.bus.emit({ type: 'jobEnd', time: Date.now(), jobId: job.id, succeeded: true });
+    job.resolve();
+  }
+
+  /** Stages that only this job needed stop running; shared shuffle stages keep going. */
+  private cleanupJob(job: Job): void {
+    for (const stage of [...this.running, ...this.waiting]) {
+      stage.jobIds.delete(job.id);
+      if (stage.jobIds.size > 0) continue;
+      this.finishStage(stage, false, 'job ended');
+      this.waiting.delete(stage);
+    }
+    for (const stage of this.shuffleStages.values()) stage.jobIds.delete(job.id);
+  }
+
+  /** Forgets a shuffle (its RDD is gone); executors drop the blocks separately. */
+  removeShuffle(shuffleId: number): void {
+    this.shuffleStages.delete(shuffleId);
+    this.tracker.unregisterShuffle(shuffleId);
+  }
+
+  stop(): void {
+    if (this.resubmitTimer) clearTimeout(this.resubmitTimer);
+    for (const stage of [...this.running, ...this.waiting]) {
+      if (stage instanceof ResultStage) this.failJob(stage.job, new FlintError('CONTEXT_STOPPED', 'the Flint context was stopped while the job ran'));
+    }
+  }
+}

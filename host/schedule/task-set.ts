@@ -1,0 +1,142 @@
+/**
+ * The tasks of one stage attempt (Spark's TaskSetManager): which partitions are pending, running and
+ * done, how many times each failed, where each prefers to run, and when a straggler deserves a
+ * speculative copy.
+ */
+export interface TaskSetConfig {
+  maxTaskFailures: number;
+  speculation: boolean;
+  speculationQuantile: number;
+  speculationMultiplier: number;
+  speculationMinMs: number;
+}
+
+export interface RunningAttempt {
+  taskId: number;
+  partition: number;
+  attempt: number;
+  executorId: string;
+  startedAt: number;
+  speculative: boolean;
+}
+
+export class TaskSet {
+  readonly pending: number[] = [];
+  private head = 0;
+  private readonly pendingSet = new Set<number>();
+  readonly running = new Map<number, RunningAttempt>();
+  readonly succeeded = new Set<number>();
+  readonly failures = new Map<number, number>();
+  readonly attempts = new Map<number, number>();
+  /** Executors on which a partition failed: it goes elsewhere when it can. */
+  readonly failedOn = new Map<number, Set<string>>();
+  readonly durations: number[] = [];
+  readonly speculated = new Set<number>();
+  /** Partitions this stage attempt must compute. */
+  readonly partitions: Set<number>;
+  zombie = false;
+  lastLocalLaunch = Date.now();
+
+  constructor(
+    readonly stageId: number,
+    readonly stageAttempt: number,
+    readonly jobId: number,
+    partitions: number[],
+    readonly preferred: (partition: number) => string[],
+    readonly config: TaskSetConfig,
+  ) {
+    this.partitions = new Set(partitions);
+    for (const p of partitions) this.enqueue(p);
+  }
+
+  enqueue(partition: number): void {
+    if (this.pendingSet.has(partition) || this.succeeded.has(partition)) return;
+    this.pendingSet.add(partition);
+    this.pending.push(partition);
+  }
+
+  get hasPending(): boolean {
+    return this.pendingSet.size > 0;
+  }
+
+  /**
+   * The next partition to run on `executorId`: one that prefers it, else one without a usable
+   * preference, else (after the locality wait) any. Returns null when nothing may run there now.
+   */
+  take(executorId: string, alive: (id: string) => boolean, localityWaitMs: number, now: number): number | null {
+    if (this.pendingSet.size === 0) return null;
+    let fallback = -1;
+    let waiting = -1;
+    // Compact the queue lazily: launched partitions leave holes that are skipped.
+    for (let i = this.head; i < this.pending.length; i++) {
+      const p = this.pending[i]!;
+      if (!this.pendingSet.has(p)) {
+        if (i === this.head) this.head++;
+        continue;
+      }
+      if (this.failedOn.get(p)?.has(executorId) && this.hasOtherExecutor(p, alive)) continue;
+      const prefs = this.preferred(p).filter(alive);
+      if (prefs.length === 0) {
+        // Tasks without a preference run anywhere at once; stop scanning at the first one.
+        fallback = i;
+        break;
+      } else if (prefs.includes(executorId)) {
+        return this.launchAt(i, p, true, now);
+      } else if (waiting < 0) {
+        waiting = i;
+      }
+      if (i - this.head > 256) break;
+    }
+    if (fallback >= 0) return this.launchAt(fallback, this.pending[fallback]!, false, now);
+    if (waiting >= 0 && now - this.lastLocalLaunch >= localityWaitMs) return this.launchAt(waiting, this.pending[waiting]!, false, now);
+    return null;
+  }
+
+  /** Candidates for the failed-on check: another live executor could take the partition. */
+  private otherExecutors: () => string[] = () => [];
+  setExecutorLister(list: () => string[]): void {
+    this.otherExecutors = list;
+  }
+
+  private hasOtherExecutor(p: number, alive: (id: string) => boolean): boolean {
+    const failed = this.failedOn.get(p)!;
+    return this.otherExecutors().some((e) => alive(e) && !failed.has(e));
+  }
+
+  private launchAt(index: number, partition: number, local: boolean, now: number): number {
+    this.pendingSet.delete(partition);
+    if (index === this.head) this.head++;
+    if (local) this.lastLocalLaunch = now;
+    return partition;
+  }
+
+  nextAttempt(partition: number): number {
+    const a = this.attempts.get(partition) ?? 0;
+    this.attempts.set(partition, a + 1);
+    return a;
+  }
+
+  /** A partition whose running copy is a straggler and which has no copy yet, if any. */
+  speculatable(now: number, executorId: string): number | null {
+    if (!this.config.speculation || this.zombie || this.durations.length === 0) return null;
+    const total = this.partitions.size;
+    if (this.succeeded.size < Math.ceil(this.config.speculationQuantile * total)) return null;
+    const sorted = [...this.durations].sort((a, b) => a - b);
+    const median = sorted[Math.floor(sorted.length / 2)]!;
+    const threshold = Math.max(this.config.speculationMinMs, this.config.speculationMultiplier * median);
+    for (const r of this.running.values()) {
+      if (r.speculative || this.speculated.has(r.partition) || this.succeeded.has(r.partition)) continue;
+      if (r.executorId === executorId) continue;
+      if (now - r.startedAt > threshold) {
+        this.speculated.add(r.partition);
+        return r.partition;
+      }
+    }
+    return null;
+  }
+
+  get isDone(): boolean {
+    for (const p of this.partitions) if (!this.succeeded.has(p)) return false;
+    return true;
+  }
+}

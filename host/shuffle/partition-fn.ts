@@ -1,0 +1,57 @@
+/**
+ * Executor-side partitioning: turns a partitioner descriptor into the function a map task applies
+ * to every record's key.
+ */
+import { hashPartition } from '../codec/keys.js';
+import { compareValues } from '../codec/order.js';
+import type { PartitionerDesc } from '../plan/plan.js';
+
+export type PartitionFn = (key: unknown) => number;
+
+export function partitionFunction(
+  desc: PartitionerDesc,
+  mapPartition: number,
+  instantiate: (spec: import('../codec/closure.js').ClosureSpec) => Function,
+): PartitionFn {
+  const n = desc.numPartitions;
+  switch (desc.kind) {
+    case 'hash':
+      return n === 1 ? () => 0 : (key) => hashPartition(key, n);
+    case 'range':
+      return rangePartition(desc.bounds, desc.ascending, n);
+    case 'custom': {
+      const f = instantiate(desc.f) as (key: unknown) => unknown;
+      return (key) => {
+        const p = f(key);
+        if (typeof p !== 'number' || !Number.isInteger(p)) {
+          throw new TypeError(`partitionFunc returned ${String(p)} for key ${String(key)}; expected an integer`);
+        }
+        return ((p % n) + n) % n;
+      };
+    }
+    case 'roundRobin': {
+      // Spark starts each map partition at a position derived from its index.
+      let next = (mapPartition * 2654435761) % n;
+      return () => {
+        const p = next;
+        next = next + 1 === n ? 0 : next + 1;
+        return p;
+      };
+    }
+  }
+}
+
+/** Binary search over sorted range bounds: partition i holds keys in (bounds[i-1], bounds[i]]. */
+function rangePartition(bounds: unknown[], ascending: boolean, n: number): PartitionFn {
+  return (key) => {
+    let lo = 0;
+    let hi = bounds.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareValues(key, bounds[mid]) > 0) lo = mid + 1;
+      else hi = mid;
+    }
+    const p = Math.min(lo, n - 1);
+    return ascending ? p : n - 1 - p;
+  };
+}

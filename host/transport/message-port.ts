@@ -1,0 +1,39 @@
+import type { Endpoint } from './endpoint.js';
+
+/** Anything shaped like a MessagePort: Node's MessagePort and parentPort, a browser MessagePort,
+ *  a Web Worker, or the global scope inside one. */
+export interface PortLike {
+  postMessage(message: unknown, transfer?: unknown[]): void;
+  addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
+  close?(): void;
+  start?(): void;
+}
+
+export function portEndpoint(port: PortLike): Endpoint {
+  const closeHandlers: Array<(reason?: Error) => void> = [];
+  let closed = false;
+  const fireClose = (reason?: Error) => {
+    if (closed) return;
+    closed = true;
+    for (const h of closeHandlers) h(reason);
+  };
+  // Node's MessagePort reports the other side closing with a 'close' event; browsers do not.
+  (port as unknown as { addEventListener(t: string, l: () => void): void }).addEventListener('close', () => fireClose());
+  return {
+    send(message, transfer) {
+      if (closed) return;
+      port.postMessage(message, transfer as unknown[] | undefined);
+    },
+    onMessage(handler) {
+      port.addEventListener('message', (event) => handler(event.data));
+      port.start?.();
+    },
+    onClose(handler) {
+      closeHandlers.push(handler);
+    },
+    close() {
+      port.close?.();
+      fireClose();
+    },
+  };
+}
