@@ -400,7 +400,8 @@ export abstract class RDD<T> implements LineageNode {
     opts: { ascending?: boolean; numPartitions?: number; keyfunc?: (k: K) => unknown; env?: Env } = {},
   ): RDD<[K, V]> {
     const ascending = opts.ascending ?? true;
-    const n = opts.numPartitions === undefined ? this.numPartitions() : checkPartitions(opts.numPartitions, 'sortByKey');
+    // An RDD without partitions (emptyRDD) still sorts, into one empty partition.
+    const n = opts.numPartitions === undefined ? Math.max(1, this.numPartitions()) : checkPartitions(opts.numPartitions, 'sortByKey');
     if (opts.keyfunc) {
       capture(opts.keyfunc, 'sortByKey', opts.env);
       const env = { ...opts.env, __flintK: opts.keyfunc };
@@ -755,7 +756,10 @@ export abstract class RDD<T> implements LineageNode {
     const env = { __flintKey: key };
     const spec = captureClosure((kv: [unknown, unknown]) => __flintEq(kv[0], __flintKey), { method: 'lookup', env: { ...env, __flintEq: keyEqualsForLookup } });
     const p = this.partitioner;
-    const parts = p ? [p.getPartition(key)] : undefined;
+    // A range partitioner knows its bounds only once a job has sampled them; until then every
+    // partition must be searched.
+    const known = p !== null && !(p instanceof RangePartitioner && p.bounds === null);
+    const parts = known ? [p.getPartition(key)] : undefined;
     const res = await this._run('lookup', [{ op: 'filter', f: spec }, { op: 'values' }], parts);
     return res.flat() as V[];
   }

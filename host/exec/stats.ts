@@ -63,7 +63,8 @@ export function toStatCounter(s: Stats): StatCounter {
   const sampleVariance = s.count <= 1 ? NaN : s.m2 / (s.count - 1);
   return {
     count: s.count,
-    mean: s.count === 0 ? NaN : s.mean,
+    // Spark's StatCounter: the mean of no values is its initial 0.0 (variance and stdev are NaN).
+    mean: s.mean,
     stdev: Math.sqrt(variance),
     sum: s.sum,
     min: s.min,

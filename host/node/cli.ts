@@ -10,6 +10,8 @@ import { compileJob } from './compile-job.js';
 import { formatBytes, ProgressReporter } from './progress.js';
 
 const CLI_HOOK = Symbol.for('flint.cli');
+// Job bundles carry inline source maps: stacks and stage names then point at the user's own file.
+process.setSourceMapsEnabled(true);
 const version = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
 const cli = cac('flint');

@@ -19,7 +19,7 @@ export interface RunSummary {
 export class ProgressReporter {
   private readonly multibar: cliProgress.MultiBar | null;
   private readonly bars = new Map<string, cliProgress.SingleBar>();
-  private readonly started = new Map<string, number>();
+  private readonly started = new Map<string, { time: number; name: string }>();
   readonly summary: RunSummary = { stages: 0, skippedStages: 0, tasks: 0, failedTasks: 0, shuffleBytes: 0, jobs: 0, failedJobs: 0 };
   private readonly tty: boolean;
 
@@ -58,7 +58,7 @@ export class ProgressReporter {
       case 'stageSubmitted': {
         const key = `${e.stageId}.${e.attempt}`;
         const label = `Stage ${e.stageId}${e.attempt > 0 ? ` (retry ${e.attempt})` : ''}: ${e.name}`.slice(0, 60);
-        this.started.set(key, e.time);
+        this.started.set(key, { time: e.time, name: e.name });
         if (this.multibar) this.bars.set(key, this.multibar.create(e.numTasks, 0, { stage: label }));
         break;
       }
@@ -78,8 +78,10 @@ export class ProgressReporter {
           this.bars.delete(key);
         }
         if (!this.tty) {
-          const ms = e.time - (this.started.get(key) ?? e.time);
-          this.out.write(`flint: stage ${e.stageId}${e.attempt > 0 ? ` (retry ${e.attempt})` : ''} ${e.succeeded ? 'finished' : 'failed'} in ${ms} ms\n`);
+          const info = this.started.get(key);
+          const ms = e.time - (info?.time ?? e.time);
+          const retry = e.attempt > 0 ? ` retry ${e.attempt}` : '';
+          this.out.write(`flint: stage ${e.stageId}${retry} (${info?.name ?? '?'}) ${e.succeeded ? 'finished' : 'failed'} in ${ms} ms\n`);
         }
         break;
       }

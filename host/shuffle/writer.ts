@@ -67,7 +67,9 @@ class CombiningWriter implements ShuffleWriter {
     const { combiners, agg } = this;
     for (const record of batch) {
       const [k, v] = expectPair(record, this.where);
-      if (combiners.has(k)) combiners.set(k, agg.mergeValue(combiners.get(k), v));
+      // One lookup in the common case; `has` only when a combiner may legitimately be undefined.
+      const c = combiners.get(k);
+      if (c !== undefined || combiners.has(k)) combiners.set(k, agg.mergeValue(c, v));
       else combiners.set(k, agg.createCombiner(v));
     }
   }
