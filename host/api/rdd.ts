@@ -306,10 +306,11 @@ export abstract class RDD<T> implements LineageNode {
 
   // ---- pair transformations ------------------------------------------------------------
 
-  keys<K>(this: RDD<Pair<K, unknown>>): RDD<K> {
+  // Both type parameters are inferred: RDD<T> is invariant, so RDD<[K, V]> is not an RDD<[K, unknown]>.
+  keys<K, V>(this: RDD<Pair<K, V>>): RDD<K> {
     return this._pipe('keys', [{ op: 'keys' }]);
   }
-  values<V>(this: RDD<Pair<unknown, V>>): RDD<V> {
+  values<K, V>(this: RDD<Pair<K, V>>): RDD<V> {
     return this._pipe('values', [{ op: 'values' }]);
   }
   mapValues<K, V, U>(this: RDD<Pair<K, V>>, f: (v: V) => U, opts: EnvOption = {}): RDD<[K, U]> {
@@ -416,7 +417,8 @@ export abstract class RDD<T> implements LineageNode {
   cogroup<K, V, W>(this: RDD<Pair<K, V>>, other: RDD<Pair<K, W>>, opts: { numPartitions?: number } = {}): RDD<[K, [V[], W[]]]> {
     return new CoGroupedRDD(this.context, [this, other], this.cogroupPartitioner([this, other], opts.numPartitions)) as never;
   }
-  groupWith<K>(this: RDD<Pair<K, unknown>>, ...others: RDD<Pair<K, unknown>>[]): RDD<[K, unknown[][]]> {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  groupWith<K, V>(this: RDD<Pair<K, V>>, ...others: RDD<Pair<K, any>>[]): RDD<[K, unknown[][]]> {
     const all = [this, ...others];
     return new CoGroupedRDD(this.context, all, this.cogroupPartitioner(all, undefined)) as never;
   }
@@ -737,7 +739,7 @@ export abstract class RDD<T> implements LineageNode {
 
   // ---- pair actions ----------------------------------------------------------------------------
 
-  async countByKey<K>(this: RDD<Pair<K, unknown>>): Promise<Map<K, number>> {
+  async countByKey<K, V>(this: RDD<Pair<K, V>>): Promise<Map<K, number>> {
     return this.keys().countByValue();
   }
   async collectAsMap<K, V>(this: RDD<Pair<K, V>>): Promise<Map<K, V>> {

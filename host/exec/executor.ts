@@ -149,7 +149,7 @@ export class Executor {
     }
   }
 
-  private async fetch(locations: BlockLocation[], reduceId: number): Promise<Uint8Array[]> {
+  private async fetch(locations: BlockLocation[]): Promise<Uint8Array[]> {
     const byExecutor = new Map<string, BlockLocation[]>();
     for (const loc of locations) {
       let list = byExecutor.get(loc.executorId);
@@ -161,7 +161,7 @@ export class Executor {
       [...byExecutor].map(async ([executorId, locs]) => {
         if (executorId === this.executorId) {
           for (const loc of locs) {
-            const block = this.store.getShuffleBlock(loc.shuffleId, loc.mapId, reduceId);
+            const block = this.store.getShuffleBlock(loc.shuffleId, loc.mapId, loc.reduceId);
             if (!block) throw new FetchFailedError(loc.shuffleId, loc.mapId, executorId, 'block not found locally');
             results.set(loc, block);
           }
@@ -177,7 +177,7 @@ export class Executor {
             peer.endpoint.send({
               t: 'fetch',
               reqId,
-              blocks: locs.map((l) => ({ shuffleId: l.shuffleId, mapId: l.mapId, reduceId })),
+              blocks: locs.map((l) => ({ shuffleId: l.shuffleId, mapId: l.mapId, reduceId: l.reduceId })),
             } satisfies PeerMessage);
           });
         } catch (err) {
@@ -225,8 +225,8 @@ export class Executor {
         platform: this.platform,
         store: this.store,
         instantiate: inst,
-        fetch: async (locations, reduceId) => {
-          const blocks = await this.fetch(locations, reduceId);
+        fetch: async (locations) => {
+          const blocks = await this.fetch(locations);
           for (const b of blocks) metrics.shuffleReadBytes += b.byteLength;
           return blocks;
         },

@@ -21,8 +21,8 @@ export interface PipelineContext {
   platform: ExecutorPlatform;
   store: BlockStore;
   instantiate(spec: ClosureSpec): Function;
-  /** Fetches the given reduce partition's blocks; throws a FetchFailedError for a lost block. */
-  fetch(locations: BlockLocation[], reduceId: number): Promise<Uint8Array[]>;
+  /** Fetches the given blocks, in map order; throws a FetchFailedError for a lost block. */
+  fetch(locations: BlockLocation[]): Promise<Uint8Array[]>;
   onBlockCached(blockId: string, bytes: number): void;
   metrics: { recordsRead: number; shuffleReadBytes: number };
 }
@@ -118,8 +118,8 @@ async function* cartesian(left: PlanNode, right: PlanNode, lp: number, rp: numbe
 }
 
 async function* shuffleRead(node: Extract<PlanNode, { kind: 'shuffleRead' }>, partition: number, ctx: PipelineContext): Batches {
-  const locations = ctx.blocks.filter((b) => b.shuffleId === node.shuffleId);
-  const blocks = await ctx.fetch(locations, partition);
+  const locations = ctx.blocks.filter((b) => b.shuffleId === node.shuffleId && b.reduceId === partition);
+  const blocks = await ctx.fetch(locations);
   const aggregator = node.aggregator ? aggregatorOf(node.aggregator, ctx.instantiate) : null;
   for (const batch of reduceBlocks(blocks, {
     aggregator,
@@ -149,8 +149,8 @@ async function* cogroup(sources: Extract<PlanNode, { kind: 'cogroup' }>['sources
     if (source.kind === 'narrow') {
       for await (const batch of computePartition(source.node, partition, ctx)) for (const r of batch) add(i, r);
     } else {
-      const locations = ctx.blocks.filter((b) => b.shuffleId === source.shuffleId);
-      for (const block of await ctx.fetch(locations, partition)) {
+      const locations = ctx.blocks.filter((b) => b.shuffleId === source.shuffleId && b.reduceId === partition);
+      for (const block of await ctx.fetch(locations)) {
         if (block.byteLength === 0) continue;
         for (const r of decodeRecords(block)) add(i, r);
       }

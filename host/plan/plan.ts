@@ -94,6 +94,8 @@ export type TaskOutput =
 export interface BlockLocation {
   shuffleId: number;
   mapId: number;
+  /** The reduce partition: under union or coalesce a task reads other partitions than its own. */
+  reduceId: number;
   executorId: string;
   bytes: number;
 }
@@ -110,7 +112,7 @@ export interface TaskDescriptor {
   output: TaskOutput;
   /** Encoded records of parallelized slices this partition reads, by `${rddId}:${slice}`. */
   slices: Record<string, Uint8Array>;
-  /** Shuffle blocks to fetch for this reduce partition (only non-empty ones). */
+  /** Shuffle blocks the partition reads through its narrow lineage (only non-empty ones). */
   blocks: BlockLocation[];
   broadcasts: number[];
   /** Byte keys of records are hashed by this seed; fixed per application. */

@@ -47,6 +47,21 @@ export function slicesFor(rdd: LineageNode, partition: number, into: Record<stri
   return into;
 }
 
+/** The shuffle partitions computing `partition` of `rdd` reads, by shuffle id. */
+export function shuffleReadsFor(rdd: LineageNode, partition: number, into: Map<number, Set<number>> = new Map()): Map<number, Set<number>> {
+  if (rdd.checkpointFiles()) return into;
+  for (const d of rdd.dependencies()) {
+    if (d.kind === 'narrow') {
+      for (const p of d.parents(partition)) shuffleReadsFor(d.rdd, p, into);
+    } else {
+      let set = into.get(d.dep.shuffleId);
+      if (!set) into.set(d.dep.shuffleId, (set = new Set()));
+      set.add(partition);
+    }
+  }
+  return into;
+}
+
 /** Cached blocks `partition` would read: the executors holding them are its preferred locations. */
 export function cachedBlocksFor(rdd: LineageNode, partition: number, into: string[] = []): string[] {
   if (rdd.checkpointFiles()) return into;

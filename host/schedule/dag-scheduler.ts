@@ -8,7 +8,7 @@ import type { EventBus } from '../events/bus.js';
 import type { ExecutorRegistry } from '../cluster/executor-registry.js';
 import type { LineageNode, ShuffleDependency } from '../plan/lineage.js';
 import type { BlockLocation, PlanNode, TaskDescriptor, TaskOutput, TaskSuccess } from '../plan/plan.js';
-import { broadcastsOf, buildPlan, cachedBlocksFor, shuffleDependencies, slicesFor } from '../plan/stage-plan.js';
+import { broadcastsOf, buildPlan, cachedBlocksFor, shuffleDependencies, shuffleReadsFor, slicesFor } from '../plan/stage-plan.js';
 import type { MapOutputTracker } from '../shuffle/map-output-tracker.js';
 import { TaskSet, type TaskSetConfig } from './task-set.js';
 import type { TaskScheduler, TaskSetListener } from './task-scheduler.js';
@@ -222,8 +222,11 @@ export class DAGScheduler {
     const holders = new Set<string>();
     for (const blockId of cachedBlocksFor(stage.rdd, partition)) for (const e of this.registry.holdersOf(blockId)) holders.add(e);
     if (holders.size > 0) return [...holders];
-    for (const dep of shuffleDependencies(stage.rdd)) {
-      if (this.tracker.isAvailable(dep.shuffleId)) return this.tracker.preferredExecutors(dep.shuffleId, partition);
+    for (const [shuffleId, reduceIds] of shuffleReadsFor(stage.rdd, partition)) {
+      if (!this.tracker.isAvailable(shuffleId)) continue;
+      const prefs = new Set<string>();
+      for (const r of reduceIds) for (const e of this.tracker.preferredExecutors(shuffleId, r)) prefs.add(e);
+      return [...prefs];
     }
     return [];
   }
@@ -247,12 +250,14 @@ export class DAGScheduler {
   private describe(set: TaskSet, partition: number, attempt: number, taskId: number): TaskDescriptor {
     const stage = this.bySet.get(set)!;
     const blocks: BlockLocation[] = [];
-    for (const dep of shuffleDependencies(stage.rdd)) {
-      if (this.tracker.isAvailable(dep.shuffleId)) blocks.push(...this.tracker.locations(dep.shuffleId, partition));
-      else {
-        // Lost since the stage was submitted: the fetch fails and sends the scheduler back.
-        const [mapId] = this.tracker.missingMaps(dep.shuffleId);
-        blocks.push({ shuffleId: dep.shuffleId, mapId: mapId!, executorId: '<lost>', bytes: 1 });
+    for (const [shuffleId, reduceIds] of shuffleReadsFor(stage.rdd, partition)) {
+      for (const reduceId of reduceIds) {
+        if (this.tracker.isAvailable(shuffleId)) blocks.push(...this.tracker.locations(shuffleId, reduceId));
+        else {
+          // Lost since the stage was submitted: the fetch fails and sends the scheduler back.
+          const [mapId] = this.tracker.missingMaps(shuffleId);
+          blocks.push({ shuffleId, mapId: mapId!, reduceId, executorId: '<lost>', bytes: 1 });
+        }
       }
     }
     const output: TaskOutput =

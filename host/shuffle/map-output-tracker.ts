@@ -61,7 +61,7 @@ export class MapOutputTracker {
       const s = list[mapId];
       if (!s) throw new Error(`internal: map output ${mapId} of shuffle ${shuffleId} is missing`);
       const bytes = s.sizes[reduceId] ?? 0;
-      if (bytes > 0) out.push({ shuffleId, mapId, executorId: s.executorId, bytes });
+      if (bytes > 0) out.push({ shuffleId, mapId, reduceId, executorId: s.executorId, bytes });
     }
     return out;
   }
