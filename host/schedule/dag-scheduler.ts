@@ -22,6 +22,8 @@ export interface ResultHandler {
 
 export interface DagConfig {
   maxStageAttempts: number;
+  /** False for a destroyed broadcast: a stage using one fails at once instead of in every task. */
+  broadcastExists(id: number): boolean;
   useWasm: boolean;
   taskSet: TaskSetConfig;
 }
@@ -193,6 +195,10 @@ export class DAGScheduler {
     try {
       stage.plan = buildPlan(stage.rdd);
       stage.broadcasts = [...broadcastsOf(stage.plan)];
+      const destroyed = stage.broadcasts.filter((id) => !this.config.broadcastExists(id));
+      if (destroyed.length > 0) {
+        throw new FlintError('BROADCAST_DESTROYED', `stage ${stage.id} (${stage.name}) uses destroyed broadcast ${destroyed.join(', ')}`);
+      }
     } catch (err) {
       this.abortStage(stage, err as Error);
       return;

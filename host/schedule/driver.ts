@@ -55,6 +55,7 @@ export class Driver implements BackendListener {
     );
     this.dag = new DAGScheduler(this.tasks, this.tracker, this.registry, this.bus, {
       maxStageAttempts: config.maxStageAttempts,
+      broadcastExists: (id) => this.broadcastBytes.has(id),
       useWasm: config.useWasm,
       taskSet: {
         maxTaskFailures: config.maxTaskFailures,
