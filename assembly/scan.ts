@@ -49,6 +49,22 @@ function multiByteSpace(p: usize, end: usize): u32 {
 
 let wordEnd: usize = 0;
 
+const SP = i8x16.splat(0x20);
+const HI = i8x16.splat(<i8>0x80);
+
+// First byte at or after q that is not plain ASCII text (≤ 0x20 or ≥ 0x80), 16 bytes at a time;
+// may return a position past end (the allocator keeps readable slack after every buffer).
+// @ts-ignore: decorator
+@inline function nextSpecial(q: usize): usize {
+  while (true) {
+    const v = v128.load(q);
+    const special = v128.or(i8x16.le_u(v, SP), i8x16.ge_u(v, HI));
+    const bits = i8x16.bitmask(special);
+    if (bits != 0) return q + <usize>ctz<u32>(bits);
+    q += 16;
+  }
+}
+
 // Returns the start of the next word at or after p (end if none) and leaves its end in `wordEnd`.
 // @ts-ignore: decorator
 @inline function nextWord(p: usize, end: usize): usize {
@@ -65,32 +81,61 @@ let wordEnd: usize = 0;
   }
   let q = p;
   while (q < end) {
-    const c = load<u8>(CLASS + <usize>load<u8>(q));
-    if (c == 0) {
-      q++;
-      continue;
+    q = nextSpecial(q);
+    if (q >= end) {
+      q = end;
+      break;
     }
-    if (c == 1 || multiByteSpace(q, end) != 0) break;
+    const c = load<u8>(CLASS + <usize>load<u8>(q));
+    if (c == 1 || (c == 2 && multiByteSpace(q, end) != 0)) break;
     q++;
   }
   wordEnd = q;
   return p;
 }
 
-/** Adds every word of text[0, len) to a byte-keyed COUNT map, one per occurrence. */
+const BATCH: u32 = 64;
+const batchStart = memory.data(<i32>(BATCH * 4), 16);
+const batchLen = memory.data(<i32>(BATCH * 4), 16);
+const batchHash = memory.data(<i32>(BATCH * 4), 16);
+export let touched: u32 = 0;
+
+/**
+ * Adds every word of text[0, len) to a byte-keyed COUNT map, one per occurrence. Words are found
+ * and hashed a batch at a time, touching their slots on the way, before any map update: the slot
+ * loads of a batch then overlap instead of each waiting behind the previous word's update.
+ */
 export function wordCount(m: usize, text: usize, len: u32): void {
   const end = text + len;
   let p = text;
+  let t: u32 = 0;
   while (p < end) {
-    const s = nextWord(p, end);
-    const e = wordEnd;
-    if (s >= end) break;
-    const klen = <u32>(e - s);
-    const v = upsertBytes(m, s, klen, hashBytes(s, klen));
-    if (wasNew) store<f64>(v, 1.0);
-    else store<f64>(v, load<f64>(v) + 1.0);
-    p = e;
+    let n: u32 = 0;
+    const slots = <usize>load<u32>(m, 0);
+    const mask = load<u32>(m, 4);
+    while (n < BATCH && p < end) {
+      const s = nextWord(p, end);
+      if (s >= end) {
+        p = end;
+        break;
+      }
+      const klen = <u32>(wordEnd - s);
+      const h = hashBytes(s, klen);
+      store<u32>(batchStart + (<usize>n << 2), <u32>(s - text));
+      store<u32>(batchLen + (<usize>n << 2), klen);
+      store<u32>(batchHash + (<usize>n << 2), h);
+      t ^= load<u32>(slots + (<usize>(h & mask) << 3), 4);
+      n++;
+      p = wordEnd;
+    }
+    for (let i: u32 = 0; i < n; i++) {
+      const v = upsertBytes(m, text + load<u32>(batchStart + (<usize>i << 2)), load<u32>(batchLen + (<usize>i << 2)),
+        load<u32>(batchHash + (<usize>i << 2)));
+      if (wasNew) store<f64>(v, 1.0);
+      else store<f64>(v, load<f64>(v) + 1.0);
+    }
   }
+  touched ^= t;
 }
 
 /** Writes (start, end) byte offsets of each word to out (when out != 0); returns the word count. */

@@ -20,7 +20,8 @@ await build({
   bundle: true,
   platform: 'node',
   format: 'esm',
-  target: 'esnext',
+  // node20, not esnext: esnext decodes embedded .wasm with Uint8Array.fromBase64, absent in Node 20.
+  target: 'node20',
   packages: 'external',
   loader: { '.wasm': 'binary' },
   sourcemap: 'inline',

@@ -3,7 +3,6 @@
  * everything else in host/ops takes the bytes as a parameter and stays loadable from tests and
  * from a browser bundle that fetches the file instead.
  */
-import './base64-polyfill.js';
 import wasmBytes from '../../build/flint.wasm';
 
 export default wasmBytes;

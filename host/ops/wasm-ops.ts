@@ -197,6 +197,12 @@ class WasmOpsImpl implements WasmOps {
     if (this.open === 0) this.exports.reset_task();
   }
 
+  /** Frees a one-shot operation's pages (newest first, so the heap top folds back), then settles. */
+  private release(pages: number[], gen: number): void {
+    if (gen === this.generation) for (let i = pages.length - 1; i >= 0; i--) this.free(pages[i]!);
+    this.settle();
+  }
+
   copyOut(page: number, len: number): Uint8Array {
     const base = this.exports.page_base(page) >>> 0;
     return this.u8().slice(base, base + len);
@@ -290,13 +296,16 @@ class WasmOpsImpl implements WasmOps {
     const kind = SORT_KIND[keys.constructor.name];
     if (kind === undefined) throw new FlintError('INVALID_ARGUMENT', `cannot sort a ${keys.constructor.name}`);
     const n = keys.length;
+    const gen = this.generation;
+    const pages: number[] = [];
     try {
       const input = this.alloc(keys.byteLength);
+      pages.push(input.page);
       this.sync();
       new (keys.constructor as new (b: ArrayBuffer, o: number, n: number) => SortableNumbers)(this.buffer!, input.ptr, n).set(keys as never);
       return this.sortAt(kind, input.ptr, 0, n, options);
     } finally {
-      this.settle();
+      this.release(pages, gen);
     }
   }
 
@@ -304,9 +313,13 @@ class WasmOpsImpl implements WasmOps {
     const n = checkPacked(keys);
     const first = keys.offsets[0]!;
     const len = keys.offsets[n]! - first;
+    const gen = this.generation;
+    const pages: number[] = [];
     try {
       const bytes = this.alloc(len + 8);
+      pages.push(bytes.page);
       const offs = this.alloc((n + 1) * 4);
+      pages.push(offs.page);
       this.u8().set(keys.bytes.subarray(first, first + len), bytes.ptr);
       const o = this.u32();
       const at = offs.ptr >>> 2;
@@ -314,7 +327,7 @@ class WasmOpsImpl implements WasmOps {
       else for (let i = 0; i <= n; i++) o[at + i] = keys.offsets[i]! - first;
       return this.sortAt(5, bytes.ptr, offs.ptr, n, options);
     } finally {
-      this.settle();
+      this.release(pages, gen);
     }
   }
 
@@ -334,16 +347,20 @@ class WasmOpsImpl implements WasmOps {
 
   wordCount(text: Uint8Array): Map<string, number> {
     let m = 0;
+    const gen = this.generation;
+    const pages: number[] = [];
     try {
-      m = this.run(() => this.exports.map_new(KEY_BYTES, AGG_COUNT, 4096, 0));
-      let staging = this.alloc(Math.min(TEXT_CHUNK, text.length) + 8);
+      m = this.run(() => this.exports.map_new(KEY_BYTES, AGG_COUNT, 4096, 0)) >>> 0;
+      let staging = this.alloc(Math.min(TEXT_CHUNK, text.length) + 16);
+      pages.push(staging.page);
       let cap = this.exports.page_size(staging.page);
       for (let start = 0; start < text.length;) {
         const end = chunkEnd(text, start, start + TEXT_CHUNK);
         const len = end - start;
-        if (len > cap) {
-          this.free(staging.page);
-          staging = this.alloc(len + 8);
+        if (len + 16 > cap) {
+          this.free(pages.pop()!);
+          staging = this.alloc(len + 16);
+          pages.push(staging.page);
           cap = this.exports.page_size(staging.page);
         }
         this.u8().set(text.subarray(start, end), staging.ptr);
@@ -352,6 +369,7 @@ class WasmOpsImpl implements WasmOps {
         start = end;
       }
       const page = this.run(() => this.exports.map_output_text(m));
+      pages.push(page);
       const base = this.exports.page_base(page) >>> 0;
       const u32 = this.u32();
       const rows = u32[(base >>> 2) + 1]!;
@@ -362,7 +380,8 @@ class WasmOpsImpl implements WasmOps {
       keys.length = rows;
       return mergeDecodedCounts(keys, counts);
     } finally {
-      this.settle();
+      if (m !== 0 && gen === this.generation) this.exports.map_free(m);
+      this.release(pages, gen);
     }
   }
 
@@ -383,15 +402,19 @@ class WasmOpsImpl implements WasmOps {
   }
 
   private spans(text: Uint8Array, kernel: (text: number, len: number, out: number) => number): Uint32Array {
+    const gen = this.generation;
+    const pages: number[] = [];
     try {
-      const t = this.alloc(text.length + 8);
+      const t = this.alloc(text.length + 16);
+      pages.push(t.page);
       this.u8().set(text, t.ptr);
       const n = this.run(() => kernel(t.ptr, text.length, 0));
       const out = this.alloc(n * 8);
+      pages.push(out.page);
       this.run(() => kernel(t.ptr, text.length, out.ptr));
       return this.u32().slice(out.ptr >>> 2, (out.ptr >>> 2) + 2 * n);
     } finally {
-      this.settle();
+      this.release(pages, gen);
     }
   }
 }
