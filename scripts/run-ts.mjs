@@ -11,7 +11,8 @@ if (!entry) {
   process.exit(2);
 }
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const outDir = join(root, 'node_modules', '.cache', 'flint-run');
+// Inside the package (not node_modules) so that `import ... from 'flint'` resolves by self-reference.
+const outDir = join(root, '.cache', 'flint-run');
 mkdirSync(outDir, { recursive: true });
 const outfile = join(outDir, basename(entry).replace(/\.[cm]?tsx?$/, '') + '.mjs');
 await build({

@@ -179,8 +179,7 @@ export class Flint {
     if (step === 0 || !Number.isFinite(step)) throw new FlintError('INVALID_ARGUMENT', 'range: step must be a non-zero number');
     if (!Number.isInteger(numSlices) || numSlices < 1) throw new FlintError('INVALID_ARGUMENT', `range: numSlices must be a positive integer, got ${numSlices}`);
     const n = Math.max(0, Math.ceil((end - start) / step));
-    const bounds = indices(numSlices + 1).map((i) => Math.floor((i * n) / numSlices));
-    return new RangeRDD(this, start, step, bounds);
+    return new RangeRDD(this, start, step, n, numSlices);
   }
 
   textFile(path: string, minPartitions: number = this.defaultMinPartitions): RDD<string> {

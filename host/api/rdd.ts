@@ -905,18 +905,19 @@ export class RangeRDD extends RDD<number> {
     context: Flint,
     private readonly start: number,
     private readonly step: number,
-    private readonly bounds: number[],
+    private readonly length: number,
+    private readonly slices: number,
   ) {
     super(context, 'range');
   }
   numPartitions(): number {
-    return this.bounds.length - 1;
+    return this.slices;
   }
   dependencies(): Dependency[] {
     return [];
   }
   planNode(): PlanNode {
-    return { kind: 'range', rddId: this.id, start: this.start, step: this.step, bounds: this.bounds };
+    return { kind: 'range', rddId: this.id, start: this.start, step: this.step, count: this.length, slices: this.slices };
   }
 }
 
@@ -930,7 +931,18 @@ export class TextFileRDD extends RDD<string> {
     super(context, 'textFile');
   }
   private getSplits(): FileSplit[] {
-    return (this.splits ??= this.context._driverPlatform.planTextSplits(this.path, this.minPartitions));
+    if (!this.splits) {
+      const platform = this.context._driverPlatform;
+      let splits = platform.planTextSplits(this.path, this.minPartitions);
+      // A multiple of the slots keeps every executor busy to the end (3 splits on 2 threads would
+      // leave one idle for a third of the stage); split sizes stay bounded by the planner.
+      const slots = this.context.defaultParallelism;
+      if (splits.length > slots && splits.length % slots !== 0) {
+        splits = platform.planTextSplits(this.path, Math.ceil(splits.length / slots) * slots);
+      }
+      this.splits = splits;
+    }
+    return this.splits;
   }
   numPartitions(): number {
     return this.getSplits().length;

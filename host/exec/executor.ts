@@ -24,6 +24,8 @@ export interface ExecutorOptions {
   platform: ExecutorPlatform;
   memoryBudgetBytes?: number;
   heartbeatIntervalMs?: number;
+  /** Tasks run at once; more may be queued (the driver sends some ahead to hide the round trip). */
+  cores?: number;
 }
 
 export class FetchFailedError extends Error {
@@ -55,6 +57,8 @@ export class Executor {
   private readonly broadcasts = new Map<number, unknown>();
   private readonly peers = new Map<string, Peer>();
   private readonly running = new Set<number>();
+  private readonly queued: TaskDescriptor[] = [];
+  private readonly cores: number;
   private nextReqId = 1;
   private heartbeat: ReturnType<typeof setInterval> | null = null;
 
@@ -64,6 +68,7 @@ export class Executor {
   ) {
     this.executorId = options.executorId;
     this.platform = options.platform;
+    this.cores = Math.max(1, options.cores ?? 1);
     this.store = new BlockStore(options.memoryBudgetBytes ?? 512 * 1024 * 1024, (blockId) =>
       this.send({ t: 'blockRemoved', executorId: this.executorId, blockId }),
     );
@@ -103,7 +108,9 @@ export class Executor {
   private onDriverMessage(m: DriverToExecutor): void {
     switch (m.t) {
       case 'task':
-        void this.runTask(m.task);
+        // Interleaving two tasks at their awaits would only make both finish late.
+        if (this.running.size < this.cores) void this.runTask(m.task);
+        else this.queued.push(m.task);
         break;
       case 'broadcast':
         this.broadcasts.set(m.id, decodeValue(m.bytes));
@@ -297,6 +304,8 @@ export class Executor {
     }
     this.running.delete(task.taskId);
     this.send({ t: 'taskEnd', result }, transfer);
+    const next = this.queued.shift();
+    if (next) void this.runTask(next);
   }
 }
 

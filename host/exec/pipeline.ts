@@ -36,7 +36,12 @@ export function computePartition(node: PlanNode, partition: number, ctx: Pipelin
     case 'parallel':
       return sliceSource(node.rddId, partition, ctx);
     case 'range':
-      return rangeSource(node.start, node.step, node.bounds[partition]!, node.bounds[partition + 1]!);
+      return rangeSource(
+        node.start,
+        node.step,
+        Math.floor((partition * node.count) / node.slices),
+        Math.floor(((partition + 1) * node.count) / node.slices),
+      );
     case 'textFile':
       return countRead(ctx.platform.readTextSplit(node.splits[partition]!), ctx);
     case 'wholeTextFiles':

@@ -57,13 +57,13 @@ export function planTextSplits(
       splits.push({ path, start: 0, end: 0, fileSize: 0 });
       continue;
     }
-    let remaining = size;
-    while (remaining / splitSize > SPLIT_SLOP) {
-      const start = size - remaining;
-      splits.push({ path, start, end: start + splitSize, fileSize: size });
-      remaining -= splitSize;
+    // Hadoop's count of splits (with its 10% slop), but cut into equal ranges: a short last split
+    // would leave its executor idle while the others read full ones.
+    let n = 1;
+    for (let remaining = size; remaining / splitSize > SPLIT_SLOP; remaining -= splitSize) n++;
+    for (let i = 0; i < n; i++) {
+      splits.push({ path, start: Math.floor((i * size) / n), end: Math.floor(((i + 1) * size) / n), fileSize: size });
     }
-    if (remaining > 0) splits.push({ path, start: size - remaining, end: size, fileSize: size });
   }
   return splits;
 }

@@ -44,7 +44,8 @@ export type AggregatorDesc =
 
 export type PlanNode =
   | { kind: 'parallel'; rddId: number }
-  | { kind: 'range'; rddId: number; start: number; step: number; bounds: number[] }
+  /** Slice i holds indices [floor(i*count/slices), floor((i+1)*count/slices)): computed, not shipped. */
+  | { kind: 'range'; rddId: number; start: number; step: number; count: number; slices: number }
   | { kind: 'textFile'; rddId: number; splits: FileSplit[] }
   | { kind: 'wholeTextFiles'; rddId: number; groups: string[][] }
   | { kind: 'pipe'; rddId: number; parent: PlanNode; ops: OpDesc[] }

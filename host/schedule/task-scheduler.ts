@@ -93,26 +93,30 @@ export class TaskScheduler {
       return !!e && !this.registry.isExcluded(e, now);
     };
     let waitingForLocality = false;
-    for (const executor of this.registry.all()) {
-      if (this.registry.isExcluded(executor, now)) continue;
-      const capacity = executor.cores * (1 + this.config.prefetchPerCore);
-      while (executor.running.size < capacity) {
-        let launched = false;
-        for (const set of this.ordered()) {
-          if (set.zombie) continue;
-          let partition = set.take(executor.id, alive, this.config.localityWaitMs, now);
-          let speculative = false;
-          if (partition === null && set.hasPending) waitingForLocality = true;
-          if (partition === null) {
-            partition = set.speculatable(now, executor.id);
-            speculative = partition !== null;
+    const executors = this.registry.all().filter((e) => !this.registry.isExcluded(e, now));
+    // Round-robin, one task per executor per turn: first up to each executor's cores, then the
+    // prefetch slots. Filling one executor first would leave the others idle on small stages.
+    for (const perCore of [1, 1 + this.config.prefetchPerCore]) {
+      let progress = true;
+      while (progress) {
+        progress = false;
+        for (const executor of executors) {
+          if (executor.running.size >= executor.cores * perCore) continue;
+          for (const set of this.ordered()) {
+            if (set.zombie) continue;
+            let partition = set.take(executor.id, alive, this.config.localityWaitMs, now);
+            let speculative = false;
+            if (partition === null && set.hasPending) waitingForLocality = true;
+            if (partition === null) {
+              partition = set.speculatable(now, executor.id);
+              speculative = partition !== null;
+            }
+            if (partition === null) continue;
+            this.launch(set, partition, executor, speculative, now);
+            progress = true;
+            break;
           }
-          if (partition === null) continue;
-          this.launch(set, partition, executor, speculative, now);
-          launched = true;
-          break;
         }
-        if (!launched) break;
       }
     }
     if (waitingForLocality && !this.timer) {

@@ -28,8 +28,8 @@ export function* reduceBlocks(blocks: Iterable<Uint8Array>, spec: ReduceSpec): G
       if (block.byteLength === 0) continue;
       for (const record of decodeRecords(block)) {
         const [k, v] = expectPair(record, spec.where);
-        if (merged.has(k)) {
-          const c = merged.get(k);
+        const c = merged.get(k);
+        if (c !== undefined || merged.has(k)) {
           merged.set(k, spec.mapSideCombined ? aggregator.mergeCombiners(c, v) : aggregator.mergeValue(c, v));
         } else {
           merged.set(k, spec.mapSideCombined ? v : aggregator.createCombiner(v));

@@ -1,0 +1,274 @@
+/**
+ * Engine benchmark: `npm run bench:engine [-- --quick]`.
+ *
+ * Measures, each against a baseline taken in the same run (contenders interleaved round by round so
+ * that load changes on a shared machine hit both sides):
+ *   1. scheduler throughput: empty tasks per second on local[2] vs piscina with 2 threads;
+ *   2. tiny-job latency: `parallelize(range(100)).count()` on local[2], warm, vs one bare
+ *      postMessage round trip to a worker_threads Worker;
+ *   3. shuffle throughput of `reduceByKey` between 2 executors, MB/s of encoded records written;
+ *   4. word count over a generated Zipf text on local[1] and local[2] vs a plain single-threaded
+ *      Node word count (readFileSync + split + Map); all three must agree.
+ * Writes bench/results/engine.json and prints a table with the targets' ratios and PASS/MISS.
+ */
+import { Flint } from 'flint';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { PingPong, piscinaEmptyTasks, plainWordCount, startPiscina, ThreadedPlainWordCount } from './lib/baselines.js';
+import { fmt, interleaved, median, stat, timeMs, type Stat } from './lib/stats.js';
+import { ensureText } from './lib/textgen.js';
+
+const quick = process.argv.includes('--quick');
+const root = join(dirname(process.argv[1]!), '..');
+const benchDir = join(root, 'bench');
+const log = (s: string) => console.log(s);
+
+const P = quick
+  ? { emptyTasks: 2000, emptyRuns: 5, pingsPerRound: 1000, tinyPerRound: 10, latencyRounds: 5, shuffleRecords: 200_000, shuffleRuns: 5, textBytes: 10_000_000, wcRuns: 5, wcWarmup: 1 }
+  : { emptyTasks: 10_000, emptyRuns: 7, pingsPerRound: 2000, tinyPerRound: 20, latencyRounds: 7, shuffleRecords: 2_000_000, shuffleRuns: 5, textBytes: 100_000_000, wcRuns: 5, wcWarmup: 1 };
+const THREADS = 2;
+
+/** Bound inside closures through `{ env: { K } }`; declared for the type checker only. */
+declare const K: number;
+
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+interface Target {
+  name: string;
+  measured: string;
+  ratio: number;
+  target: string;
+  pass: boolean;
+}
+
+const metrics: Record<string, Stat & { note?: string }> = {};
+const targets: Target[] = [];
+const extra: Record<string, unknown> = {};
+
+function rateStat(unit: string, amount: number, msRuns: number[]): Stat {
+  return stat(unit, msRuns.map((ms) => amount / (ms / 1000)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1 + 2: scheduler throughput and tiny-job latency on local[2], with piscina and ping-pong.
+log(`Flint engine bench (${quick ? 'quick' : 'full'}), ${cpus().length} CPUs, Node ${process.version}`);
+{
+  const fl = await Flint.start({ master: `local[${THREADS}]`, appName: 'bench-engine' });
+  const pool = startPiscina(join(benchDir, 'piscina-noop.mjs'), THREADS);
+  const N = P.emptyTasks;
+
+  log(`\n[1] empty tasks: ${N} per run, ${THREADS} threads`);
+  let flintTasksSeen = 0;
+  const offTask = fl.events.on('taskEnd', () => void flintTasksSeen++);
+  const t = await interleaved(
+    [
+      { name: 'piscina', run: () => piscinaEmptyTasks(pool, N) },
+      { name: 'flint', run: () => fl.parallelize([], N).foreachPartition(() => {}) },
+    ],
+    2,
+    P.emptyRuns,
+    log,
+  );
+  offTask();
+  metrics.piscinaEmptyTasksPerSec = rateStat('tasks/s', N, t.piscina!);
+  metrics.flintEmptyTasksPerSec = rateStat('tasks/s', N, t.flint!);
+  extra.flintEmptyTaskAttemptsPerJob = flintTasksSeen / (2 + P.emptyRuns);
+  // Same workload through a different RDD: N empty range partitions, counted.
+  const tr = await interleaved([{ name: 'flintRange', run: () => fl.range(0, 0, 1, N).count() }], 1, 3, log);
+  metrics.flintEmptyRangeCountTasksPerSec = rateStat('tasks/s', N, tr.flintRange!);
+  const ratio1 = metrics.flintEmptyTasksPerSec.median / metrics.piscinaEmptyTasksPerSec.median;
+  targets.push({
+    name: 'empty-task throughput ≥ 0.5 × piscina (2 threads)',
+    measured: `${fmt(metrics.flintEmptyTasksPerSec.median)} vs ${fmt(metrics.piscinaEmptyTasksPerSec.median)} tasks/s`,
+    ratio: ratio1,
+    target: '≥ 0.5',
+    pass: ratio1 >= 0.5,
+  });
+
+  log(`\n[2] tiny job latency vs bare postMessage round trip`);
+  const pp = new PingPong();
+  await pp.roundTrips(2000); // warm-up
+  for (let i = 0; i < 20; i++) await fl.parallelize(range(100)).count(); // warm-up
+  const rtts: number[] = [];
+  const rttRounds: number[] = [];
+  const tiny: number[] = [];
+  for (let r = 0; r < P.latencyRounds; r++) {
+    const rt = await pp.roundTrips(P.pingsPerRound);
+    rtts.push(...rt);
+    rttRounds.push(median(rt));
+    const tj: number[] = [];
+    for (let i = 0; i < P.tinyPerRound; i++) {
+      let n = -1;
+      tj.push(await timeMs(async () => (n = await fl.parallelize(range(100)).count())));
+      if (n !== 100) throw new Error(`tiny job counted ${n}, expected 100`);
+    }
+    tiny.push(...tj);
+    log(`  round ${r + 1}/${P.latencyRounds}: postMessage RTT median ${fmt(median(rt) * 1000)} µs, tiny job median ${fmt(median(tj))} ms`);
+  }
+  await pp.terminate();
+  metrics.postMessageRoundTripMs = { ...stat('ms', rtts), runs: rttRounds, note: `median/min over ${rtts.length} sequential round trips; runs = per-round medians` };
+  metrics.flintTinyJobMs = { ...stat('ms', tiny), note: `parallelize(range(100)).count() on local[${THREADS}] (${fl.defaultParallelism} tasks), warm` };
+  const ratio2 = metrics.flintTinyJobMs.median / metrics.postMessageRoundTripMs.median;
+  targets.push({
+    name: 'tiny job ≤ 20 × postMessage round trip',
+    measured: `${fmt(metrics.flintTinyJobMs.median)} ms vs ${fmt(metrics.postMessageRoundTripMs.median * 1000)} µs`,
+    ratio: ratio2,
+    target: '≤ 20',
+    pass: ratio2 <= 20,
+  });
+
+  log(`\n[3] shuffle: reduceByKey over ${P.shuffleRecords.toLocaleString('en-US')} records with distinct keys, 2 partitions`);
+  const M = P.shuffleRecords;
+  let writeBytes = 0;
+  let readBytes = 0;
+  const shufflePlacement: Record<string, number> = {};
+  const offShuffle = fl.events.on('taskEnd', (e) => {
+    if (e.status !== 'success') return;
+    shufflePlacement[e.executorId] = (shufflePlacement[e.executorId] ?? 0) + 1;
+    writeBytes += e.metrics?.shuffleWriteBytes ?? 0;
+    readBytes += e.metrics?.shuffleReadBytes ?? 0;
+  });
+  const shuffleMs: number[] = [];
+  const shuffleMBps: number[] = [];
+  const shuffleBytes: number[] = [];
+  for (let r = 0; r < 1 + P.shuffleRuns; r++) {
+    writeBytes = 0;
+    readBytes = 0;
+    let n = -1;
+    const ms = await timeMs(async () => {
+      n = await fl
+        .range(0, M, 1, 2)
+        .map((i) => ['k' + (i % K), i] as [string, number], { env: { K: M } })
+        .reduceByKey((a, b) => a + b, { numPartitions: 2 })
+        .count();
+    });
+    if (n !== M) throw new Error(`shuffle job counted ${n} keys, expected ${M}`);
+    const mbps = writeBytes / 1e6 / (ms / 1000);
+    log(`  ${r === 0 ? 'warm-up' : `run ${r}/${P.shuffleRuns}`}: ${fmt(ms)} ms, shuffle write ${fmt(writeBytes / 1e6)} MB (read ${fmt(readBytes / 1e6)} MB) → ${fmt(mbps)} MB/s`);
+    if (r === 0) continue;
+    shuffleMs.push(ms);
+    shuffleMBps.push(mbps);
+    shuffleBytes.push(writeBytes);
+  }
+  offShuffle();
+  extra.shuffleTasksPerExecutor = shufflePlacement;
+  log(`  shuffle tasks (map + reduce) per executor over all runs: ${JSON.stringify(shufflePlacement)}`);
+  metrics.shuffleJobMs = stat('ms', shuffleMs);
+  metrics.shuffleWriteMBps = { ...stat('MB/s', shuffleMBps), note: `shuffle write bytes (encoded records, ${fmt(median(shuffleBytes) / 1e6)} MB) / job time` };
+  metrics.shuffleRecordsPerSec = rateStat('records/s', M, shuffleMs);
+
+  await pool.destroy();
+  await fl.stop();
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4: word count on local[1], local[2] and a plain single-threaded script.
+{
+  log(`\n[4] word count over ${P.textBytes / 1e6} MB of generated text`);
+  const path = ensureText(join(benchDir, 'data'), { bytes: P.textBytes, seed: 42, vocabulary: 50_000, zipfS: 1.05 }, log);
+  const fl1 = await Flint.start({ master: 'local[1]', appName: 'bench-wc-1' });
+  const fl2 = await Flint.start({ master: 'local[2]', appName: 'bench-wc-2' });
+  const plain2 = new ThreadedPlainWordCount(2);
+  const results: Record<string, Array<{ distinct: number; total: number }>> = { plain: [], local1: [], local2: [], plain2threads: [] };
+  const flintCount = async (fl: Flint) => {
+    const pairs = await fl
+      .textFile(path)
+      .flatMap((l) => l.split(/\s+/))
+      .filter((w) => w.length > 0)
+      .map((w) => [w, 1] as [string, number])
+      .reduceByKey((a, b) => a + b)
+      .collect();
+    let total = 0;
+    for (const [, n] of pairs) total += n;
+    return { distinct: pairs.length, total };
+  };
+  // Where the map tasks of local[2] ran: tasks per executor, over all word-count jobs on fl2.
+  const placement: Record<string, number> = {};
+  fl2.events.on('taskStart', (e) => void (placement[e.executorId] = (placement[e.executorId] ?? 0) + 1));
+  const t = await interleaved(
+    [
+      { name: 'plain', run: () => void results.plain!.push(plainWordCount(path)) },
+      { name: 'local1', run: async () => void results.local1!.push(await flintCount(fl1)) },
+      { name: 'local2', run: async () => void results.local2!.push(await flintCount(fl2)) },
+      { name: 'plain2threads', run: async () => void results.plain2threads!.push(await plain2.run(path)) },
+    ],
+    P.wcWarmup,
+    P.wcRuns,
+    log,
+  );
+  const all = Object.values(results).flat();
+  const agree = all.every((r) => r.distinct === all[0]!.distinct && r.total === all[0]!.total);
+  extra.wordCount = {
+    file: relative(root, path),
+    bytes: P.textBytes,
+    distinctWords: all[0]!.distinct,
+    totalWords: all[0]!.total,
+    allRunsAgree: agree,
+    partitions: { local1: fl1.textFile(path).getNumPartitions(), local2: fl2.textFile(path).getNumPartitions() },
+    local2TasksPerExecutor: placement,
+  };
+  if (!agree) throw new Error(`word counts disagree: ${JSON.stringify(results)}`);
+  log(`  local[2] tasks per executor over all word-count jobs: ${JSON.stringify(placement)}`);
+  log(`  all ${all.length} runs agree: ${all[0]!.distinct} distinct words, ${all[0]!.total} words`);
+  metrics.wordCountPlainMs = stat('ms', t.plain!);
+  metrics.wordCountLocal1Ms = stat('ms', t.local1!);
+  metrics.wordCountLocal2Ms = stat('ms', t.local2!);
+  metrics.wordCountPlain2ThreadsMs = { ...stat('ms', t.plain2threads!), note: 'machine ceiling, not a target: the plain algorithm on 2 raw worker threads (half the file each), Maps merged' };
+  metrics.wordCountPlainMBps = rateStat('MB/s', P.textBytes / 1e6, t.plain!);
+  metrics.wordCountLocal1MBps = rateStat('MB/s', P.textBytes / 1e6, t.local1!);
+  metrics.wordCountLocal2MBps = rateStat('MB/s', P.textBytes / 1e6, t.local2!);
+  const speedup = metrics.wordCountLocal1Ms.median / metrics.wordCountLocal2Ms.median;
+  extra.wordCountPlain2ThreadsSpeedup = metrics.wordCountPlainMs.median / metrics.wordCountPlain2ThreadsMs.median;
+  extra.wordCountLocal1VsPlain = metrics.wordCountPlainMs.median / metrics.wordCountLocal1Ms.median;
+  extra.wordCountLocal2VsPlain = metrics.wordCountPlainMs.median / metrics.wordCountLocal2Ms.median;
+  targets.push({
+    name: 'word count local[2] ≥ 1.7 × local[1]',
+    measured: `${fmt(metrics.wordCountLocal2Ms.median)} ms vs ${fmt(metrics.wordCountLocal1Ms.median)} ms`,
+    ratio: speedup,
+    target: '≥ 1.7',
+    pass: speedup >= 1.7,
+  });
+  await plain2.terminate();
+  await fl1.stop();
+  await fl2.stop();
+}
+
+// ---------------------------------------------------------------------------------------------
+const report = {
+  bench: 'engine',
+  mode: quick ? 'quick' : 'full',
+  machine: {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    totalMemGiB: +(totalmem() / 2 ** 30).toFixed(1),
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    date: new Date().toISOString(),
+    loadavgAtEnd: loadavg().map((x) => +x.toFixed(2)),
+  },
+  params: P,
+  metrics,
+  targets,
+  extra,
+};
+const resultsDir = join(benchDir, 'results');
+mkdirSync(resultsDir, { recursive: true });
+const out = join(resultsDir, 'engine.json');
+writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
+
+const rows: string[][] = [['metric', 'median', 'min', 'max', 'unit', 'runs']];
+for (const [name, m] of Object.entries(metrics)) {
+  rows.push([name, fmt(m.median), fmt(m.min), fmt(m.max), m.unit, String(m.runs.length)]);
+}
+const table = (r: string[][]) => {
+  const w = r[0]!.map((_, i) => Math.max(...r.map((row) => row[i]!.length)));
+  return r.map((row, j) => row.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ') + (j === 0 ? '\n' + w.map((x) => '-'.repeat(x)).join('  ') : '')).join('\n');
+};
+log(`\n${table(rows)}\n`);
+const trows: string[][] = [['target', 'measured (medians)', 'ratio', 'goal', 'result']];
+for (const t of targets) trows.push([t.name, t.measured, t.ratio.toFixed(2), t.target, t.pass ? 'PASS' : 'MISS']);
+log(table(trows));
+log(`\nword count: local[1] ${fmt(extra.wordCountLocal1VsPlain as number)}× and local[2] ${fmt(extra.wordCountLocal2VsPlain as number)}× the speed of the plain script`);
+log(`machine ceiling: the plain word count on 2 raw threads ran ${fmt(extra.wordCountPlain2ThreadsSpeedup as number)}× the 1-thread plain script (load average at end: ${loadavg().map((x) => x.toFixed(1)).join(' ')})`);
+log(`wrote ${relative(root, out)}`);
