@@ -4,6 +4,7 @@ import { hashPartition } from '../codec/keys.js';
 import { compareValues } from '../codec/order.js';
 import { FlintError } from '../errors.js';
 import type { PartitionerDesc } from '../plan/plan.js';
+import { rangePartitionOf } from '../shuffle/partition-fn.js';
 
 export abstract class Partitioner {
   constructor(readonly numPartitions: number) {
@@ -63,16 +64,7 @@ export class RangePartitioner extends Partitioner {
     super(numPartitions);
   }
   getPartition(key: unknown): number {
-    const bounds = this.bounds ?? [];
-    let lo = 0;
-    let hi = bounds.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (compareValues(key, bounds[mid]) > 0) lo = mid + 1;
-      else hi = mid;
-    }
-    const p = Math.min(lo, this.numPartitions - 1);
-    return this.ascending ? p : this.numPartitions - 1 - p;
+    return rangePartitionOf(key, this.bounds ?? [], this.ascending, this.numPartitions);
   }
   equals(other: Partitioner | null): boolean {
     return other === this;

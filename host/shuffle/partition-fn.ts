@@ -42,16 +42,18 @@ export function partitionFunction(
 }
 
 /** Binary search over sorted range bounds: partition i holds keys in (bounds[i-1], bounds[i]]. */
+export function rangePartitionOf(key: unknown, bounds: readonly unknown[], ascending: boolean, n: number): number {
+  let lo = 0;
+  let hi = bounds.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareValues(key, bounds[mid]) > 0) lo = mid + 1;
+    else hi = mid;
+  }
+  const p = Math.min(lo, n - 1);
+  return ascending ? p : n - 1 - p;
+}
+
 function rangePartition(bounds: unknown[], ascending: boolean, n: number): PartitionFn {
-  return (key) => {
-    let lo = 0;
-    let hi = bounds.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (compareValues(key, bounds[mid]) > 0) lo = mid + 1;
-      else hi = mid;
-    }
-    const p = Math.min(lo, n - 1);
-    return ascending ? p : n - 1 - p;
-  };
+  return (key) => rangePartitionOf(key, bounds, ascending, n);
 }
