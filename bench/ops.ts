@@ -13,13 +13,14 @@
  * kernel and dataset (js-objects: 3 at full size); median and minimum reported. Writes
  * bench/results/ops.json and bench/results/ops.svg and prints the ratios against the targets.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { cpus, loadavg } from 'node:os';
 import { instantiateOps } from '../host/ops/wasm-ops.js';
+import { ensureText } from './lib/textgen.js';
 import wasmBytes from '../host/ops/wasm-bytes.js';
 
 const args = process.argv.slice(2);
@@ -79,66 +80,10 @@ function sortData(upperZero: boolean, seed: number): BigUint64Array {
   return keys;
 }
 
-/** D4: cached under bench/data/ (git-ignored) because it takes a few seconds to generate. */
+/** D4: Zipf(1) text over a 100,000-word vocabulary, generated once by the shared bench text
+ *  generator and cached under bench/data/ (git-ignored). */
 function textData(): Uint8Array {
-  const vocabulary = 100_000;
-  const seed = 4;
-  const path = join(dataDir, `ops-zipf1-${TEXT_BYTES}-v${vocabulary}-seed${seed}.txt`);
-  if (!existsSync(path) || statSync(path).size !== TEXT_BYTES) {
-    mkdirSync(dataDir, { recursive: true });
-    const t0 = performance.now();
-    const r = prng(seed);
-    const rnd = () => r() / 4294967296;
-    const vocab: string[] = [];
-    const seen = new Set<string>();
-    while (vocab.length < vocabulary) {
-      // Frequent words are short, as in natural text; lengths 1 to 12.
-      const len = 1 + Math.floor(rnd() * Math.min(12, 2 + Math.log2(vocab.length + 2)));
-      let w = '';
-      for (let i = 0; i < len; i++) w += String.fromCharCode(97 + Math.floor(rnd() * 26));
-      if (!seen.has(w)) {
-        seen.add(w);
-        vocab.push(w);
-      }
-    }
-    const cdf = new Float64Array(vocabulary);
-    let acc = 0;
-    for (let k = 0; k < vocabulary; k++) cdf[k] = acc += 1 / (k + 1);
-    for (let k = 0; k < vocabulary; k++) cdf[k]! /= acc;
-    const draw = () => {
-      const u = rnd();
-      let lo = 0;
-      let hi = vocabulary - 1;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (cdf[mid]! < u) lo = mid + 1;
-        else hi = mid;
-      }
-      return vocab[lo]!;
-    };
-    const tmp = `${path}.${process.pid}.tmp`;
-    const fd = openSync(tmp, 'w');
-    let written = 0;
-    while (written < TEXT_BYTES) {
-      const parts: string[] = [];
-      let chunk = 0;
-      while (chunk < 1 << 20) {
-        const n = 4 + Math.floor(rnd() * 16);
-        const words: string[] = [];
-        for (let i = 0; i < n; i++) words.push(draw());
-        const line = words.join(' ') + '\n';
-        parts.push(line);
-        chunk += line.length;
-      }
-      let s = parts.join('');
-      if (written + s.length > TEXT_BYTES) s = s.slice(0, TEXT_BYTES - written - 1) + '\n';
-      writeSync(fd, s);
-      written += s.length;
-    }
-    closeSync(fd);
-    renameSync(tmp, path);
-    console.log(`generated ${path} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  }
+  const path = ensureText(dataDir, { bytes: TEXT_BYTES, seed: 4, vocabulary: 100_000, zipfS: 1 }, (s) => console.log(s));
   return new Uint8Array(readFileSync(path));
 }
 

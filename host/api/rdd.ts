@@ -993,12 +993,11 @@ export class EmptyRDD<T> extends RDD<T> {
   }
 }
 
-export class MapPartitionsRDD<T> extends RDD<T> {
+/** An RDD computed partition by partition from the same partition of one parent. */
+abstract class OneToOneRDD<T> extends RDD<T> {
   constructor(
-    private readonly parent: AnyRDD,
+    protected readonly parent: AnyRDD,
     method: string,
-    private readonly ops: OpDesc[],
-    private readonly preservesPartitioning: boolean,
   ) {
     super(parent.context, method);
   }
@@ -1007,6 +1006,17 @@ export class MapPartitionsRDD<T> extends RDD<T> {
   }
   dependencies(): Dependency[] {
     return [oneToOne(this.parent)];
+  }
+}
+
+export class MapPartitionsRDD<T> extends OneToOneRDD<T> {
+  constructor(
+    parent: AnyRDD,
+    method: string,
+    private readonly ops: OpDesc[],
+    private readonly preservesPartitioning: boolean,
+  ) {
+    super(parent, method);
   }
   planNode(child: (rdd: LineageNode) => PlanNode): PlanNode {
     return { kind: 'pipe', rddId: this.id, parent: child(this.parent), ops: this.ops };
@@ -1017,16 +1027,10 @@ export class MapPartitionsRDD<T> extends RDD<T> {
 }
 
 /** zipWithIndex needs the sizes of all partitions but the last: a job run when the RDD is prepared. */
-class ZipWithIndexRDD<T> extends RDD<[T, number]> {
+class ZipWithIndexRDD<T> extends OneToOneRDD<[T, number]> {
   private startIndices: number[] | null = null;
-  constructor(private readonly parent: RDD<T>) {
-    super(parent.context, 'zipWithIndex');
-  }
-  numPartitions(): number {
-    return this.parent.numPartitions();
-  }
-  dependencies(): Dependency[] {
-    return [oneToOne(this.parent)];
+  constructor(parent: RDD<T>) {
+    super(parent, 'zipWithIndex');
   }
   async prepare(): Promise<void> {
     if (this.startIndices) return;
@@ -1142,19 +1146,13 @@ export class CartesianRDD<A, B> extends RDD<[A, B]> {
 }
 
 /** Combines per key inside each partition when the input is already partitioned by the key. */
-class LocalCombineRDD<C> extends RDD<[unknown, C]> {
+class LocalCombineRDD<C> extends OneToOneRDD<[unknown, C]> {
   constructor(
-    private readonly parent: AnyRDD,
+    parent: AnyRDD,
     method: string,
     private readonly agg: AggregatorDesc,
   ) {
-    super(parent.context, method);
-  }
-  numPartitions(): number {
-    return this.parent.numPartitions();
-  }
-  dependencies(): Dependency[] {
-    return [oneToOne(this.parent)];
+    super(parent, method);
   }
   planNode(child: (rdd: LineageNode) => PlanNode): PlanNode {
     return {

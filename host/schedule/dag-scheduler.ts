@@ -318,9 +318,7 @@ export class DAGScheduler {
   private fetchFailed(set: TaskSet, failure: { shuffleId: number; mapId: number; executorId: string }): void {
     const stage = this.bySet.get(set);
     if (!stage) return;
-    if (!this.tracker.unregisterMapOutput(failure.shuffleId, failure.mapId, failure.executorId) && failure.executorId === '<lost>') {
-      // Nothing to unregister: the output was already known to be missing.
-    }
+    this.tracker.unregisterMapOutput(failure.shuffleId, failure.mapId, failure.executorId);
     if (!this.registry.get(failure.executorId)) this.tracker.removeOutputsOnExecutor(failure.executorId);
     if (this.running.has(stage) && set === stage.taskSet) {
       stage.failedAttempts++;

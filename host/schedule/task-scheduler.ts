@@ -8,7 +8,6 @@ import type { EventBus } from '../events/bus.js';
 import type { TaskMetrics } from '../events/events.js';
 import type { ExecutorInfo, ExecutorRegistry } from '../cluster/executor-registry.js';
 import type { TaskDescriptor, TaskResult, TaskSuccess } from '../plan/plan.js';
-import type { DriverToExecutor } from '../exec/protocol.js';
 import { TaskSet, type RunningAttempt } from './task-set.js';
 
 export interface TaskSchedulerConfig {
@@ -251,4 +250,3 @@ export class TaskScheduler {
   }
 }
 
-export type { DriverToExecutor };
