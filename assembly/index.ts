@@ -6,6 +6,7 @@ import * as hash from './hash';
 import * as map from './map';
 import * as scan from './scan';
 import * as sort from './sort';
+import * as stats from './stats';
 
 export function abi_version(): u32 {
   return 1;
@@ -99,6 +100,11 @@ export function word_spans(text: u32, len: u32, out: u32): u32 {
 }
 export function line_spans(text: u32, len: u32, out: u32): u32 {
   return scan.lineSpans(text, len, out);
+}
+
+// ---- statistics ----
+export function stats_f64(state: u32, values: u32, n: u32): void {
+  stats.statsF64(state, values, n);
 }
 
 // ---- sorting ----

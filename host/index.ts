@@ -6,6 +6,7 @@ export { RDD, type EnvOption, type PartitionOptions, type BuiltinReducer } from 
 export { StorageLevel } from './api/storage-level.js';
 export { Partitioner, HashPartitioner, RangePartitioner, FunctionPartitioner } from './api/partitioner.js';
 export { Broadcast } from './api/broadcast.js';
+export { words, pairWith } from './builtins.js';
 export { FlintError, type FlintErrorCode } from './errors.js';
 export type { FlintEvent, FlintEventType, TaskMetrics } from './events/events.js';
 export type { StatCounter } from './exec/stats.js';

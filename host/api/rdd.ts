@@ -276,10 +276,9 @@ export abstract class RDD<T> implements LineageNode {
   }
   distinct(opts: { numPartitions?: number } = {}): RDD<T> {
     const n = opts.numPartitions ?? this.numPartitions();
-    const keep = captureClosure((a: unknown) => a, { method: 'distinct' });
-    const keepFirst = captureClosure((a: unknown, _b: unknown) => a, { method: 'distinct' });
+    // Counting each value is keeping one of each: the built-in lets the hash aggregation do it.
     return this._pipe<[T, null]>('distinct', [{ op: 'pairWithNull' }])
-      ._combine<null>('distinct', { kind: 'closures', createCombiner: keep, mergeValue: keepFirst, mergeCombiners: keepFirst }, new HashPartitioner(n), true)
+      ._combine<null>('distinct', { kind: 'builtin', name: 'count' }, new HashPartitioner(n), true)
       ._pipe<T>('distinct', [{ op: 'keys' }]);
   }
   intersection(other: RDD<T>, opts: { numPartitions?: number } = {}): RDD<T> {

@@ -6,6 +6,11 @@ export interface TaskMetrics {
   shuffleReadBytes: number;
   shuffleWriteBytes: number;
   resultBytes: number;
+  /**
+   * Operators of host/ops the task ran, as `impl:name` ('wasm:hashAgg', 'js:radixSort', ...):
+   * hashAgg, mergeAgg, wordScan, radixSort, stats. Empty when it took only the general path.
+   */
+  operators: string[];
 }
 
 export type FlintEvent =

@@ -4,6 +4,7 @@
  * 'local'), in a Node worker thread, and (next) in remote Node workers and browser Web Workers; it
  * imports no Node built-ins.
  */
+import '../builtins.js';
 import { instantiateClosure, type ClosureSpec } from '../codec/closure.js';
 import { decodeValue, encodeRecords } from '../codec/records.js';
 import { FlintError, toWireError } from '../errors.js';
@@ -11,11 +12,12 @@ import type { TaskMetrics } from '../events/events.js';
 import type { BlockLocation, TaskDescriptor, TaskResult } from '../plan/plan.js';
 import { aggregatorOf } from '../shuffle/aggregator.js';
 import { partitionFunction } from '../shuffle/partition-fn.js';
-import { createShuffleWriter } from '../shuffle/writer.js';
+import { executorOps } from '../ops/executor-ops.js';
+import { AggBatchWriter, createShuffleWriter } from '../shuffle/writer.js';
 import type { Endpoint } from '../transport/endpoint.js';
 import { BlockStore } from './block-store.js';
 import { collectAll } from './ops.js';
-import { computePartition, type PipelineContext } from './pipeline.js';
+import { computePartition, linesIn, type PipelineContext } from './pipeline.js';
 import type { ExecutorPlatform } from './platform.js';
 import type { DriverToExecutor, ExecutorToDriver, PeerMessage } from './protocol.js';
 
@@ -218,6 +220,7 @@ export class Executor {
       shuffleReadBytes: 0,
       shuffleWriteBytes: 0,
       resultBytes: 0,
+      operators: [],
     };
     const blocksAdded: Array<{ blockId: string; bytes: number }> = [];
     let result: TaskResult;
@@ -226,7 +229,12 @@ export class Executor {
       // Compiled factories are cached by source in the codec, so a stage's closures compile once
       // per executor; instantiating binds this task's env.
       const inst = (spec: ClosureSpec) => instantiateClosure(spec, (id) => this.broadcastValue(id));
+      const ops = executorOps(task.useWasm);
+      const operators = new Set<string>();
+      const used = (name: string) => operators.add(`${ops.impl}:${name}`);
       const ctx: PipelineContext = {
+        ops,
+        used,
         slices: task.slices,
         blocks: task.blocks,
         platform: this.platform,
@@ -253,14 +261,30 @@ export class Executor {
         }
         case 'shuffle': {
           const combiner = output.combiner ? aggregatorOf(output.combiner, inst) : null;
+          const native = output.combiner?.kind === 'builtin' ? { ops, name: output.combiner.name, used } : null;
           const writer = createShuffleWriter(
             output.partitioner.numPartitions,
             partitionFunction(output.partitioner, task.partition, inst),
             combiner,
             'shuffle',
+            native,
           );
-          for await (const batch of stream) writer.write(batch);
-          const buckets = writer.finish();
+          let buckets: Uint8Array[];
+          try {
+            const plan = task.plan;
+            if (plan.kind === 'textScan' && plan.pair && !plan.count && writer instanceof AggBatchWriter && writer.acceptsWords(plan.pair.value)) {
+              // The planner's fused scan meets a count of its words: one pass over the raw bytes.
+              for await (const region of this.platform.readSplitLines(plan.splits[task.partition]!)) {
+                metrics.recordsRead += linesIn(region);
+                writer.writeWords(region);
+              }
+            } else {
+              for await (const batch of stream) writer.write(batch);
+            }
+            buckets = writer.finish();
+          } finally {
+            writer.release();
+          }
           this.store.putShuffleOutput(output.shuffleId, task.partition, buckets);
           mapSizes = buckets.map((b) => b.byteLength);
           metrics.recordsWritten = writer.recordsWritten;
@@ -295,6 +319,7 @@ export class Executor {
         }
       }
       metrics.durationMs = Date.now() - started;
+      metrics.operators = [...operators].sort();
       result = { taskId: task.taskId, ok: true, result: resultBytes, mapSizes, blocksAdded, metrics };
     } catch (err) {
       metrics.durationMs = Date.now() - started;

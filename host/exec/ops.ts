@@ -8,19 +8,28 @@ import { KeyMap } from '../codec/keys.js';
 import { compareValues } from '../codec/order.js';
 import type { ClosureSpec } from '../codec/closure.js';
 import type { OpDesc } from '../plan/plan.js';
+import type { FlintOps } from '../ops/types.js';
+import { addColumns, batchRecords, valueColumns } from '../shuffle/agg-batches.js';
+import { sortRecordsByKey } from '../shuffle/sort-keys.js';
 import { SeededRandom, partitionSeed } from './random.js';
-import { addValue, emptyStats } from './stats.js';
+import type { Stats } from './stats.js';
 
 export type Batches = AsyncIterable<unknown[]>;
 type Push = (x: unknown) => void;
 type Instantiate = (spec: ClosureSpec) => Function;
+
+/** The executor's operators, for the partition operators that run on them. */
+export interface NativeOps {
+  ops: FlintOps;
+  used(operator: string): void;
+}
 
 const RECORD_OPS = new Set<OpDesc['op']>([
   'map', 'filter', 'flatMap', 'mapValues', 'flatMapValues', 'keyBy', 'keys', 'values', 'pairWithNull', 'swap',
   'sample', 'sampleByKey', 'randomSplit', 'zipWithIndex', 'zipWithUniqueId',
 ]);
 
-export function applyOps(ops: readonly OpDesc[], input: Batches, partition: number, instantiate: Instantiate): Batches {
+export function applyOps(ops: readonly OpDesc[], input: Batches, partition: number, instantiate: Instantiate, native: NativeOps): Batches {
   let stream = input;
   let i = 0;
   while (i < ops.length) {
@@ -30,7 +39,7 @@ export function applyOps(ops: readonly OpDesc[], input: Batches, partition: numb
       stream = recordStage(ops.slice(i, j), stream, partition, instantiate);
       i = j;
     } else {
-      stream = partitionStage(ops[i]!, stream, partition, instantiate);
+      stream = partitionStage(ops[i]!, stream, partition, instantiate, native);
       i++;
     }
   }
@@ -175,7 +184,7 @@ function* batchesOf(iterable: Iterable<unknown>): Generator<unknown[]> {
   if (out.length > 0) yield out;
 }
 
-async function* partitionStage(op: OpDesc, input: Batches, partition: number, instantiate: Instantiate): Batches {
+async function* partitionStage(op: OpDesc, input: Batches, partition: number, instantiate: Instantiate, native: NativeOps): Batches {
   switch (op.op) {
     case 'mapPartitions': {
       const records = await collectAll(input);
@@ -209,20 +218,11 @@ async function* partitionStage(op: OpDesc, input: Batches, partition: number, in
       return;
     }
     case 'stats': {
-      const s = emptyStats();
-      for await (const batch of input) {
-        for (const x of batch) {
-          if (typeof x !== 'number') throw new TypeError(`numeric action on a non-number record: ${String(x)}`);
-          addValue(s, x);
-        }
-      }
-      yield [s];
+      yield [await statsOf(input, native)];
       return;
     }
     case 'countByValue': {
-      const counts = new KeyMap<number>();
-      for await (const batch of input) for (const x of batch) counts.set(x, (counts.get(x) ?? 0) + 1);
-      yield [...counts.entries()];
+      yield await countValues(input, native);
       return;
     }
     case 'histogram': {
@@ -267,11 +267,7 @@ async function* partitionStage(op: OpDesc, input: Batches, partition: number, in
     case 'sortPartition': {
       const records = await collectAll(input);
       const key = op.key ? (instantiate(op.key) as (x: unknown) => unknown) : null;
-      const sign = op.ascending ? 1 : -1;
-      // Wrapped so that undefined takes part in the comparison (sort moves bare undefined last).
-      const keyed = records.map((x) => ({ k: key ? key(x) : x, x }));
-      keyed.sort((a, b) => sign * compareValues(a.k, b.k));
-      yield keyed.map((r) => r.x);
+      yield sortRecordsByKey(records, key ?? ((x) => x), op.ascending, native.ops, native.used);
       return;
     }
     default:
@@ -282,4 +278,54 @@ async function* partitionStage(op: OpDesc, input: Batches, partition: number, in
 function trim(rows: Array<{ k: unknown; x: unknown }>, n: number, sign: number): void {
   rows.sort((a, b) => sign * compareValues(a.k, b.k));
   rows.length = Math.min(rows.length, n);
+}
+
+/** StatCounter of a partition of numbers, updated by the operators' Welford kernel batch by batch. */
+async function statsOf(input: Batches, native: NativeOps): Promise<Stats> {
+  const state = new Float64Array([0, 0, 0, 0, Infinity, -Infinity]);
+  for await (const batch of input) {
+    const values = new Float64Array(batch.length);
+    for (let i = 0; i < batch.length; i++) {
+      const x = batch[i];
+      if (typeof x !== 'number') throw new TypeError(`numeric action on a non-number record: ${String(x)}`);
+      values[i] = x;
+    }
+    native.ops.statsF64(state, values);
+  }
+  if (state[0]! > 0) native.used('stats');
+  return { count: state[0]!, mean: state[1]!, m2: state[2]!, sum: state[3]!, min: state[4]!, max: state[5]! };
+}
+
+/**
+ * countByValue of a partition as [value, count] entries in first-occurrence order: on the hash
+ * aggregation while values are all strings or all numbers, then (from the first batch that is not)
+ * in a KeyMap that continues from the counts so far.
+ */
+async function countValues(input: Batches, native: NativeOps): Promise<unknown[]> {
+  let agg: ReturnType<FlintOps['createAggregator']> | null = null;
+  let counts: KeyMap<number> | null = null;
+  try {
+    for await (const batch of input) {
+      if (!counts) {
+        const cols = valueColumns(batch);
+        if (cols && (!agg || agg.keyKind === cols.keyKind)) {
+          agg ??= native.ops.createAggregator(cols.keyKind, 'count');
+          addColumns(agg, cols);
+          native.used('hashAgg');
+          continue;
+        }
+        if (batch.length === 0) continue;
+        counts = new KeyMap<number>();
+        if (agg) {
+          for (const [k, c] of batchRecords(agg.finish()) as Array<[unknown, number]>) counts.set(k, c);
+          agg = null;
+        }
+      }
+      for (const x of batch) counts.set(x, (counts.get(x) ?? 0) + 1);
+    }
+    if (counts) return [...counts.entries()];
+    return agg ? batchRecords(agg.finish()) : [];
+  } finally {
+    agg?.release();
+  }
 }

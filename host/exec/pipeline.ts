@@ -8,8 +8,11 @@ import { decodeRecords } from '../codec/records.js';
 import type { ClosureSpec } from '../codec/closure.js';
 import type { AggregatorDesc, BlockLocation, CogroupSource, PlanNode } from '../plan/plan.js';
 import { blockIdOfRdd } from '../plan/plan.js';
+import type { FlintOps } from '../ops/types.js';
+import { batchKeys, batchRecords, normalizeScannedKeys } from '../shuffle/agg-batches.js';
 import { aggregatorOf, expectPair } from '../shuffle/aggregator.js';
-import { reduceBlocks } from '../shuffle/reader.js';
+import { decodeAggBatch } from '../ops/batch.js';
+import { decodeBlock, reduceBlocks } from '../shuffle/reader.js';
 import type { BlockStore } from './block-store.js';
 import { estimateBytes } from './block-store.js';
 import { applyOps, collectAll, type Batches } from './ops.js';
@@ -25,6 +28,10 @@ export interface PipelineContext {
   fetch(locations: BlockLocation[]): Promise<Uint8Array[]>;
   onBlockCached(blockId: string, bytes: number): void;
   metrics: { recordsRead: number; shuffleReadBytes: number };
+  /** This executor's operators (WebAssembly, or the twins when the job runs with wasm off). */
+  ops: FlintOps;
+  /** Records that an operator ran, for the task's metrics. */
+  used(operator: string): void;
 }
 
 const RANGE_BATCH = 8192;
@@ -44,10 +51,12 @@ export function computePartition(node: PlanNode, partition: number, ctx: Pipelin
       );
     case 'textFile':
       return countRead(ctx.platform.readTextSplit(node.splits[partition]!), ctx);
+    case 'textScan':
+      return textScan(node, partition, ctx);
     case 'wholeTextFiles':
       return wholeFiles(node.groups[partition]!, ctx);
     case 'pipe':
-      return applyOps(node.ops, computePartition(node.parent, partition, ctx), partition, ctx.instantiate);
+      return applyOps(node.ops, computePartition(node.parent, partition, ctx), partition, ctx.instantiate, ctx);
     case 'union': {
       let i = node.offsets.length - 1;
       while (node.offsets[i]! > partition) i--;
@@ -84,6 +93,51 @@ async function* rangeSource(start: number, step: number, from: number, to: numbe
     const out = new Array<number>(end - i);
     for (let j = i; j < end; j++) out[j - i] = start + j * step;
     yield out;
+  }
+}
+
+/** Lines in a region of readSplitLines: the '\n's between them, plus one. */
+export function linesIn(region: Uint8Array): number {
+  let n = 1;
+  for (let i = region.indexOf(10); i !== -1; i = region.indexOf(10, i + 1)) n++;
+  return n;
+}
+
+/**
+ * A fused text scan (plan/fusion.ts) over a split's raw bytes: line count, word counts, or the
+ * words (as [word, value] pairs with `pair`) cut out by the operators' scanner.
+ */
+async function* textScan(node: Extract<PlanNode, { kind: 'textScan' }>, partition: number, ctx: PipelineContext): Batches {
+  const regions = ctx.platform.readSplitLines(node.splits[partition]!);
+  if (node.count === 'lines') {
+    let n = 0;
+    for await (const region of regions) n += linesIn(region);
+    ctx.metrics.recordsRead += n;
+    yield [n];
+    return;
+  }
+  if (node.count === 'words') {
+    const agg = ctx.ops.createAggregator('bytes', 'count');
+    try {
+      for await (const region of regions) {
+        ctx.metrics.recordsRead += linesIn(region);
+        agg.addWords(region);
+      }
+      ctx.used('wordScan');
+      const batch = agg.finish();
+      yield batchRecords(normalizeScannedKeys(batch, batchKeys(decodeAggBatch(batch)) as string[]).batch);
+    } finally {
+      agg.release();
+    }
+    return;
+  }
+  const pair = node.pair;
+  for await (const region of regions) {
+    ctx.metrics.recordsRead += linesIn(region);
+    const words: unknown[] = ctx.ops.words(region);
+    ctx.used('wordScan');
+    if (pair) for (let i = 0; i < words.length; i++) words[i] = [words[i], pair.value];
+    if (words.length > 0) yield words;
   }
 }
 
@@ -131,6 +185,8 @@ async function* shuffleRead(node: Extract<PlanNode, { kind: 'shuffleRead' }>, pa
     mapSideCombined: node.mapSideCombined,
     sort: node.sort,
     where: 'shuffle',
+    ops: ctx.ops,
+    used: ctx.used,
   })) {
     ctx.metrics.recordsRead += batch.length;
     yield batch;
@@ -157,7 +213,7 @@ async function* cogroup(sources: Extract<PlanNode, { kind: 'cogroup' }>['sources
       const locations = ctx.blocks.filter((b) => b.shuffleId === source.shuffleId && b.reduceId === partition);
       for (const block of await ctx.fetch(locations)) {
         if (block.byteLength === 0) continue;
-        for (const r of decodeRecords(block)) add(i, r);
+        for (const r of decodeBlock(block)) add(i, r);
       }
     }
   }

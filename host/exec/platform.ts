@@ -8,6 +8,11 @@ import type { FileSplit } from '../plan/sources.js';
 export interface ExecutorPlatform {
   /** Lines of a split, in order, in batches; a split owns the lines that start inside it. */
   readTextSplit(split: FileSplit): AsyncIterable<string[]>;
+  /**
+   * The same lines as bytes: regions of whole lines joined by '\n' (a line may end in '\r'; an empty
+   * region is one empty line), each valid until the next is requested. The WebAssembly scans read these.
+   */
+  readSplitLines(split: FileSplit): AsyncIterable<Uint8Array>;
   /** The whole file decoded as UTF-8 (invalid bytes become U+FFFD). */
   readWholeTextFile(path: string): Promise<string>;
   /** A writer for one attempt file of `saveAsTextFile`; every line is written followed by '\n'. */

@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { FlintError } from '../errors.js';
 import type { DriverPlatform } from '../api/platform.js';
 import type { ExecutorPlatform } from '../exec/platform.js';
-import { planTextSplits, planWholeTextFiles, readTextSplit, readWholeTextFile } from './text-input.js';
+import { planTextSplits, planWholeTextFiles, readSplitLines, readTextSplit, readWholeTextFile } from './text-input.js';
 import { beginTextOutput, openTextOutput } from './text-output.js';
 
 export const nodeDriverPlatform: DriverPlatform = {
@@ -46,6 +46,7 @@ export const nodeDriverPlatform: DriverPlatform = {
 
 export const nodeExecutorPlatform: ExecutorPlatform = {
   readTextSplit: (split) => readTextSplit(split),
+  readSplitLines: (split) => readSplitLines(split),
   readWholeTextFile,
   openTextOutput,
 

@@ -120,6 +120,38 @@ export async function* readTextSplit(
   split: FileSplit,
   opts: ReadTextSplitOptions = {},
 ): AsyncGenerator<string[], void, undefined> {
+  // The decoder must not eat U+FEFF inside the file; only the file's first bytes may be a BOM.
+  const decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
+  let batch: string[] = [];
+  let batchChars = 0;
+  for await (const region of readSplitLines(split, opts)) {
+    // '\n' is never inside a UTF-8 sequence, so decoding many lines in one call equals decoding
+    // them one by one, at a fraction of the per-line cost.
+    for (const line of decoder.decode(region).split('\n')) {
+      const l = line.length > 0 && line.charCodeAt(line.length - 1) === CR ? line.slice(0, -1) : line;
+      batch.push(l);
+      batchChars += l.length;
+    }
+    if (batch.length >= BATCH_LINES || batchChars >= BATCH_CHARS) {
+      // A chunk of short lines can exceed the batch size: hand it on in bounded pieces.
+      for (let k = 0; k < batch.length; k += BATCH_LINES) yield batch.slice(k, k + BATCH_LINES);
+      batch = [];
+      batchChars = 0;
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
+
+/**
+ * The bytes of the lines `readTextSplit` would return, as regions of one or more whole lines joined
+ * by '\n' (each line may still end in '\r'; the region has no final '\n'; an empty region is one
+ * empty line). The file's leading BOM is removed. A region is a view into a reused buffer: it is
+ * valid until the consumer asks for the next one. This is what the WebAssembly scans read.
+ */
+export async function* readSplitLines(
+  split: FileSplit,
+  opts: ReadTextSplitOptions = {},
+): AsyncGenerator<Uint8Array, void, undefined> {
   const chunkBytes = opts.chunkBytes ?? DEFAULT_CHUNK_BYTES;
   checkCount('chunkBytes', chunkBytes, 1);
   const { path, start, end } = split;
@@ -140,42 +172,19 @@ export async function* readTextSplit(
     }
     if (start >= end) return;
 
-    // The decoder must not eat U+FEFF inside the file; only the file's first bytes may be a BOM.
-    const decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
     const buf = Buffer.allocUnsafe(chunkBytes);
     // Pieces of the current line that arrived in earlier chunks (copies: `buf` is reused).
     let pending: Buffer[] = [];
     let skipping = start > 0;
     let pos = skipping ? start - 1 : 0; // file offset of buf[0]
     let lineStart = start; // file offset where the current line began
-    let batch: string[] = [];
-    let batchChars = 0;
 
-    const finishLine = (tail: Buffer): void => {
-      let bytes = pending.length === 0 ? tail : Buffer.concat([...pending, tail]);
+    const withoutBom = (bytes: Uint8Array): Uint8Array =>
+      lineStart === 0 && bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
+    const joinPending = (tail: Uint8Array): Uint8Array => {
+      const bytes = pending.length === 0 ? tail : Buffer.concat([...pending, tail]);
       pending = [];
-      if (bytes.length > 0 && bytes[bytes.length - 1] === CR) bytes = bytes.subarray(0, bytes.length - 1);
-      if (lineStart === 0 && bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
-        bytes = bytes.subarray(3);
-      }
-      const line = decoder.decode(bytes);
-      batch.push(line);
-      batchChars += line.length;
-    };
-
-    /** Complete lines in buf[from, nl) decoded in one call: '\n' is never inside a UTF-8 sequence,
-     *  so this equals decoding line by line, at a fraction of the per-line cost. */
-    const finishLines = (from: number, nl: number): void => {
-      let bytes = buf.subarray(from, nl);
-      if (lineStart === 0 && bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
-        bytes = bytes.subarray(3);
-      }
-      const lines = decoder.decode(bytes).split('\n');
-      for (const line of lines) {
-        const l = line.length > 0 && line.charCodeAt(line.length - 1) === 13 ? line.slice(0, -1) : line;
-        batch.push(l);
-        batchChars += l.length;
-      }
+      return withoutBom(bytes);
     };
 
     for (;;) {
@@ -183,7 +192,7 @@ export async function* readTextSplit(
       if (bytesRead === 0) {
         // A file holding only a byte-order mark has no lines, like an empty file.
         const bomOnly = lineStart === 0 && Buffer.concat(pending).equals(Buffer.from([0xef, 0xbb, 0xbf]));
-        if (!skipping && pending.length > 0 && !bomOnly) finishLine(Buffer.alloc(0));
+        if (!skipping && pending.length > 0 && !bomOnly) yield joinPending(new Uint8Array(0));
         break;
       }
       let i = 0;
@@ -196,7 +205,7 @@ export async function* readTextSplit(
           continue;
         }
         if (skipping) skipping = false;
-        else finishLine(buf.subarray(0, nl));
+        else yield joinPending(buf.subarray(0, nl));
         lineStart = pos + nl + 1;
         i = nl + 1;
         finished = lineStart >= end;
@@ -206,23 +215,16 @@ export async function* readTextSplit(
         const stop = buf.indexOf(NEWLINE, Math.max(i, end - 1 - pos));
         const last = stop !== -1 && stop < bytesRead ? stop : buf.lastIndexOf(NEWLINE, bytesRead - 1);
         if (last >= i) {
-          finishLines(i, last);
+          yield withoutBom(buf.subarray(i, last));
           lineStart = pos + last + 1;
           i = last + 1;
           finished = last === stop;
         }
         if (!finished && i < bytesRead) pending.push(Buffer.from(buf.subarray(i, bytesRead)));
       }
-      if (batch.length >= BATCH_LINES || batchChars >= BATCH_CHARS || finished) {
-        // A chunk of short lines can exceed the batch size: hand it on in bounded pieces.
-        for (let k = 0; k < batch.length; k += BATCH_LINES) yield batch.slice(k, k + BATCH_LINES);
-        batch = [];
-        batchChars = 0;
-      }
       if (finished) break;
       pos += bytesRead;
     }
-    if (batch.length > 0) yield batch;
   } finally {
     await handle.close();
   }

@@ -63,6 +63,20 @@ class TwinAggregator implements HashAggregator {
     }
   }
 
+  addWords(text: Uint8Array): void {
+    if (this.keyKind !== 'bytes' || (this.kind !== 'sum' && this.kind !== 'count')) {
+      throw new FlintError('INVALID_ARGUMENT', `addWords needs a bytes/sum or bytes/count aggregator, not ${this.keyKind}/${this.kind}`);
+    }
+    const spans: number[] = [];
+    scanWords(text, (s, e) => spans.push(s, e));
+    const n = spans.length >>> 1;
+    const offsets = new Uint32Array(n + 1);
+    for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i]! + spans[2 * i + 1]! - spans[2 * i]!;
+    const bytes = new Uint8Array(offsets[n]!);
+    for (let i = 0; i < n; i++) bytes.set(text.subarray(spans[2 * i]!, spans[2 * i + 1]!), offsets[i]!);
+    this.addBytes({ bytes, offsets }, new Float64Array(n).fill(1));
+  }
+
   merge(batch: Uint8Array): void {
     this.live();
     const d = decodeAggBatch(batch);
@@ -296,6 +310,31 @@ export function createTwinOps(): FlintOps {
     sortStrings(keys: readonly string[], options?: SortOptions): Uint32Array {
       return twinSortBytes(packStrings(keys), options?.descending === true);
     },
+    statsF64(state: Float64Array, values: Float64Array): void {
+      if (state.length !== 6) throw new FlintError('INVALID_ARGUMENT', 'statsF64 state holds 6 values: count, mean, m2, sum, min, max');
+      let count = state[0]!;
+      let mean = state[1]!;
+      let m2 = state[2]!;
+      let sum = state[3]!;
+      let mn = state[4]!;
+      let mx = state[5]!;
+      for (let i = 0; i < values.length; i++) {
+        const x = values[i]!;
+        const delta = x - mean;
+        count += 1;
+        mean += delta / count;
+        m2 += delta * (x - mean);
+        sum += x;
+        if (x < mn) mn = x;
+        if (x > mx) mx = x;
+        if (x !== x) {
+          mn = NaN;
+          mx = NaN;
+        }
+      }
+      state.set([count, mean, m2, sum, mn, mx]);
+    },
+
     wordCount(text: Uint8Array): Map<string, number> {
       const index = new Map<string, number>();
       const starts: number[] = [];

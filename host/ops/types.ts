@@ -47,6 +47,12 @@ export interface HashAggregator {
   /** keys must be a BigInt64Array for 'i64' and a Float64Array for 'f64'. */
   addNumeric(keys: NumericKeys, values: Float64Array): void;
   addBytes(keys: PackedBytes, values: Float64Array): void;
+  /**
+   * Adds every word of UTF-8 text (split like `split(/\s+/)` on the decoded text) as a row of value
+   * 1, straight from the bytes; for 'bytes' aggregators of 'sum' or 'count'. Keys are the words'
+   * raw bytes (invalid UTF-8 included: decoding may merge keys).
+   */
+  addWords(text: Uint8Array): void;
   /** Folds in a batch from another aggregator of the same key kind and aggregate. */
   merge(batch: Uint8Array): void;
   /** Returns the binary batch and releases the aggregator. */
@@ -66,6 +72,13 @@ export interface FlintOps {
   createAggregator(keyKind: KeyKind, kind: AggKind, options?: AggOptions): HashAggregator;
   /** Merges batches of one key kind and aggregate into one batch (reduce side of a shuffle). */
   mergeAggBatches(batches: readonly Uint8Array[]): Uint8Array;
+
+  /**
+   * Spark's StatCounter update (Welford) of `state` = [count, mean, m2, sum, min, max] by each value
+   * in order, with exactly the arithmetic of the engine's JavaScript StatCounter (NaN makes min and
+   * max NaN). Start from [0, 0, 0, 0, Infinity, -Infinity].
+   */
+  statsF64(state: Float64Array, values: Float64Array): void;
 
   /** Stable argsort of order-preserving u64 prefixes. */
   radixSortPrefixes(prefixes: BigUint64Array, options?: SortOptions): Uint32Array;

@@ -46,6 +46,7 @@ interface FlintWasmExports {
   word_spans(text: number, len: number, out: number): number;
   line_spans(text: number, len: number, out: number): number;
   sort_keys(kind: number, keys: number, offsets: number, n: number, desc: number): number;
+  stats_f64(state: number, values: number, n: number): void;
 }
 
 // Only what this file uses of the WebAssembly global, so that no DOM or Node typings are needed.
@@ -283,6 +284,31 @@ class WasmOpsImpl implements WasmOps {
     } finally {
       agg.release();
       this.settle();
+    }
+  }
+
+  // ---- statistics ----
+
+  statsF64(state: Float64Array, values: Float64Array): void {
+    if (state.length !== 6) throw new FlintError('INVALID_ARGUMENT', 'statsF64 state holds 6 values: count, mean, m2, sum, min, max');
+    const n = values.length;
+    const gen = this.generation;
+    const pages: number[] = [];
+    try {
+      const chunk = Math.min(n, NUMERIC_CHUNK);
+      const buf = this.alloc(48 + chunk * 8);
+      pages.push(buf.page);
+      const sp = buf.ptr;
+      const vp = buf.ptr + 48;
+      this.f64().set(state, sp >>> 3);
+      for (let i = 0; i < n; i += chunk) {
+        const c = Math.min(chunk, n - i);
+        this.f64().set(values.subarray(i, i + c), vp >>> 3);
+        this.run(() => this.exports.stats_f64(sp, vp, c));
+      }
+      state.set(this.f64().subarray(sp >>> 3, (sp >>> 3) + 6));
+    } finally {
+      this.release(pages, gen);
     }
   }
 
@@ -535,6 +561,36 @@ class WasmAggregator implements HashAggregator {
     } finally {
       ops.free(bytesPage.page);
       ops.free(fixed.page);
+    }
+  }
+
+  addWords(text: Uint8Array): void {
+    this.live();
+    if (this.keyKind !== 'bytes' || (this.kind !== 'sum' && this.kind !== 'count')) {
+      throw new FlintError('INVALID_ARGUMENT', `addWords needs a bytes/sum or bytes/count aggregator, not ${this.keyKind}/${this.kind}`);
+    }
+    if (text.length === 0) return;
+    const ops = this.ops;
+    const m = this.m;
+    // The scanner may read up to 16 bytes past a chunk (SIMD loads); the slack keeps them in the page.
+    let staging = ops.alloc(Math.min(TEXT_CHUNK, text.length) + 16);
+    let cap = ops.exports.page_size(staging.page);
+    try {
+      for (let start = 0; start < text.length;) {
+        const end = chunkEnd(text, start, start + TEXT_CHUNK);
+        const len = end - start;
+        if (len + 16 > cap) {
+          ops.free(staging.page);
+          staging = ops.alloc(len + 16);
+          cap = ops.exports.page_size(staging.page);
+        }
+        ops.u8().set(text.subarray(start, end), staging.ptr);
+        const ptr = staging.ptr;
+        ops.run(() => ops.exports.word_count(m, ptr, len));
+        start = end;
+      }
+    } finally {
+      if (this.gen === ops.gen) ops.free(staging.page);
     }
   }
 

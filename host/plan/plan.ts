@@ -47,6 +47,13 @@ export type PlanNode =
   /** Slice i holds indices [floor(i*count/slices), floor((i+1)*count/slices)): computed, not shipped. */
   | { kind: 'range'; rddId: number; start: number; step: number; count: number; slices: number }
   | { kind: 'textFile'; rddId: number; splits: FileSplit[] }
+  /**
+   * Fused by the planner (fusion.ts): `textFile → flatMap(words)` scanned as bytes by the
+   * WebAssembly word scanner. `pair` adds a following `map(pairWith(value))`; `count` is what the
+   * scan folds in: 'lines' for `count()` on the text, 'words' for `countByValue()` on the words;
+   * shuffle writers of built-in aggregations fold `pair` with value 1 into the scan themselves.
+   */
+  | { kind: 'textScan'; rddId: number; splits: FileSplit[]; words: boolean; pair?: { value: unknown }; count?: 'lines' | 'words' }
   | { kind: 'wholeTextFiles'; rddId: number; groups: string[][] }
   | { kind: 'pipe'; rddId: number; parent: PlanNode; ops: OpDesc[] }
   | { kind: 'union'; rddId: number; parents: PlanNode[]; offsets: number[] }

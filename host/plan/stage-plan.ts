@@ -5,6 +5,7 @@
  */
 import type { ClosureSpec } from '../codec/closure.js';
 import type { LineageNode, ShuffleDependency } from './lineage.js';
+import { fuseScans } from './fusion.js';
 import type { PlanNode } from './plan.js';
 
 export function buildPlan(rdd: LineageNode): PlanNode {
@@ -14,6 +15,7 @@ export function buildPlan(rdd: LineageNode): PlanNode {
   if (node.kind === 'pipe' && node.parent.kind === 'pipe') {
     node = { kind: 'pipe', rddId: node.rddId, parent: node.parent.parent, ops: [...node.parent.ops, ...node.ops] };
   }
+  node = fuseScans(node);
   const storage = rdd.storageDesc();
   if (storage) node = { kind: 'cached', rddId: rdd.id, storage, child: node };
   return node;

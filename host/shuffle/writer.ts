@@ -4,15 +4,28 @@
  */
 import { KeyMap } from '../codec/keys.js';
 import { encodeRecords } from '../codec/records.js';
+import { decodeAggBatch } from '../ops/batch.js';
+import type { FlintOps, HashAggregator } from '../ops/types.js';
 import type { Aggregator } from './aggregator.js';
 import { expectPair } from './aggregator.js';
+import { addColumns, batchKeys, batchRecords, normalizeScannedKeys, pairColumns, splitBatch, type BuiltinAggName, type ColumnKeyKind } from './agg-batches.js';
 import type { PartitionFn } from './partition-fn.js';
 
 export interface ShuffleWriter {
   write(batch: readonly unknown[]): void;
   /** One encoded block per reduce partition (empty blocks are zero-length). */
   finish(): Uint8Array[];
+  /** Frees what the writer holds when the task ends early (idempotent). */
+  release(): void;
   recordsWritten: number;
+}
+
+/** A built-in aggregation the operators can run: which one, on which operators. */
+export interface NativeCombine {
+  ops: FlintOps;
+  name: BuiltinAggName;
+  /** Records that an operator ran, for the task's metrics. */
+  used(operator: string): void;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -22,7 +35,9 @@ export function createShuffleWriter(
   partitionOf: PartitionFn,
   combiner: Aggregator | null,
   where: string,
+  native: NativeCombine | null = null,
 ): ShuffleWriter {
+  if (combiner && native) return new AggBatchWriter(numReducers, partitionOf, combiner, where, native);
   return combiner ? new CombiningWriter(numReducers, partitionOf, combiner, where) : new BucketWriter(numReducers, partitionOf, where);
 }
 
@@ -50,9 +65,11 @@ class BucketWriter implements ShuffleWriter {
   finish(): Uint8Array[] {
     return this.buckets.map((b) => (b.length === 0 ? EMPTY : encodeRecords(b)));
   }
+
+  release(): void {}
 }
 
-class CombiningWriter implements ShuffleWriter {
+export class CombiningWriter implements ShuffleWriter {
   private readonly combiners = new KeyMap<unknown>();
   recordsWritten = 0;
 
@@ -74,10 +91,111 @@ class CombiningWriter implements ShuffleWriter {
     }
   }
 
+  /** Takes over combiners built elsewhere (a native aggregation that met records it cannot take). */
+  absorb(combined: readonly unknown[]): void {
+    for (const r of combined) {
+      const [k, c] = r as [unknown, unknown];
+      this.combiners.set(k, c);
+    }
+  }
+
+  release(): void {}
+
   finish(): Uint8Array[] {
     const buckets: unknown[][] = Array.from({ length: this.n }, () => []);
     for (const [k, c] of this.combiners.entries()) buckets[this.partitionOf(k)]!.push([k, c]);
     this.recordsWritten = this.combiners.size;
     return buckets.map((b) => (b.length === 0 ? EMPTY : encodeRecords(b)));
+  }
+}
+
+/**
+ * Map-side combine of a built-in aggregation on the operators: columns into the hash aggregation,
+ * its batch split by reduce partition into blocks. Records that do not fit the columns (mixed key
+ * types, non-number values) hand everything combined so far to a CombiningWriter, which continues
+ * in the same order and so gives the same result (or the built-in's own type error).
+ */
+export class AggBatchWriter implements ShuffleWriter {
+  private agg: HashAggregator | null = null;
+  private keyKind: ColumnKeyKind | null = null;
+  private fallback: CombiningWriter | null = null;
+  private scanned = false;
+  recordsWritten = 0;
+
+  constructor(
+    private readonly n: number,
+    private readonly partitionOf: PartitionFn,
+    private readonly combiner: Aggregator,
+    private readonly where: string,
+    private readonly native: NativeCombine,
+  ) {}
+
+  write(batch: readonly unknown[]): void {
+    if (!this.fallback) {
+      const cols = pairColumns(batch, this.native.name !== 'count');
+      if (cols && (this.keyKind === null || cols.keyKind === this.keyKind)) {
+        addColumns(this.aggregator(cols.keyKind), cols);
+        this.native.used('hashAgg');
+        return;
+      }
+      if (batch.length === 0) return;
+      this.toFallback();
+    }
+    this.fallback!.write(batch);
+  }
+
+  /** Whether `writeWords` applies: this aggregation of [word, 1] pairs is a count of the words. */
+  acceptsWords(pairValue: unknown): boolean {
+    return !this.fallback && this.keyKind !== 'f64' && (this.native.name === 'count' || (this.native.name === 'sum' && pairValue === 1));
+  }
+
+  /** Counts the words of UTF-8 text as [word, 1] records would be combined; see acceptsWords. */
+  writeWords(text: Uint8Array): void {
+    this.aggregator('bytes').addWords(text);
+    this.scanned = true;
+    this.native.used('wordScan');
+  }
+
+  private aggregator(keyKind: ColumnKeyKind): HashAggregator {
+    if (!this.agg) {
+      this.keyKind = keyKind;
+      this.agg = this.native.ops.createAggregator(keyKind, this.native.name);
+    }
+    return this.agg;
+  }
+
+  /** The combined rows so far as [key, combiner] records, normalized like finish() does. */
+  private drain(): { batch: Uint8Array; keys: unknown[] } | null {
+    const agg = this.agg;
+    if (!agg) return null;
+    this.agg = null;
+    let batch = agg.finish();
+    let keys = batchKeys(decodeAggBatch(batch));
+    if (this.scanned) ({ batch, keys } = normalizeScannedKeys(batch, keys as string[]));
+    return { batch, keys };
+  }
+
+  private toFallback(): void {
+    const fallback = new CombiningWriter(this.n, this.partitionOf, this.combiner, this.where);
+    const drained = this.drain();
+    if (drained) fallback.absorb(batchRecords(drained.batch));
+    this.fallback = fallback;
+  }
+
+  finish(): Uint8Array[] {
+    if (this.fallback) {
+      const out = this.fallback.finish();
+      this.recordsWritten = this.fallback.recordsWritten;
+      return out;
+    }
+    const drained = this.drain();
+    if (!drained) return Array.from({ length: this.n }, () => EMPTY);
+    this.recordsWritten = drained.keys.length;
+    return splitBatch(drained.batch, drained.keys, this.n, this.partitionOf);
+  }
+
+  release(): void {
+    this.agg?.release();
+    this.agg = null;
   }
 }

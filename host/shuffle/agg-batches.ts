@@ -1,0 +1,220 @@
+/**
+ * Built-in aggregations ('sum' | 'min' | 'max' | 'count') on the operators of host/ops: records become
+ * columns (UTF-8 key bytes or f64 keys, f64 values), the hash aggregation combines them, and its
+ * binary batch (ops/batch.ts) is the shuffle block: raw key bytes and fixed-width values, no
+ * per-record encoding. Batches whose keys are neither all strings nor all numbers, or whose values
+ * are not numbers, fall back to the record path, which gives the same answer (and the same error).
+ *
+ * Engine convention: a 'bytes' batch holds strings as UTF-8 and an 'f64' batch holds numbers.
+ */
+import { BATCH_MAGIC, decodeAggBatch, encodeAggBatch, type DecodedBatch } from '../ops/batch.js';
+import { decodeKey, packStrings } from '../ops/text.js';
+import type { AggKind, FlintOps, HashAggregator, PackedBytes } from '../ops/types.js';
+
+export type BuiltinAggName = 'sum' | 'min' | 'max' | 'count';
+export type ColumnKeyKind = 'bytes' | 'f64';
+
+export interface Columns {
+  keyKind: ColumnKeyKind;
+  keys: PackedBytes | Float64Array;
+  values: Float64Array;
+}
+
+const isWellFormed = (String.prototype as { isWellFormed?: (this: string) => boolean }).isWellFormed;
+
+/** True for a string UTF-8 can carry exactly (no lone surrogates). */
+export function utf8Safe(s: string): boolean {
+  if (isWellFormed) return isWellFormed.call(s);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdfff) continue;
+    if (c > 0xdbff || i + 1 >= s.length) return false;
+    const d = s.charCodeAt(++i);
+    if (d < 0xdc00 || d > 0xdfff) return false;
+  }
+  return true;
+}
+
+/**
+ * Columns of a batch of [key, value] records, or null when they do not fit: keys must be all strings
+ * (UTF-8 safe) or all numbers, and values numbers unless `valuesUsed` is false ('count').
+ */
+export function pairColumns(records: readonly unknown[], valuesUsed: boolean): Columns | null {
+  const n = records.length;
+  if (n === 0) return null;
+  const values = new Float64Array(n);
+  const first = records[0];
+  if (!Array.isArray(first) || first.length !== 2) return null;
+  if (typeof first[0] === 'string') {
+    const keys = new Array<string>(n);
+    for (let i = 0; i < n; i++) {
+      const r = records[i];
+      if (!Array.isArray(r) || r.length !== 2) return null;
+      const k = r[0];
+      if (typeof k !== 'string' || !utf8Safe(k)) return null;
+      keys[i] = k;
+      if (valuesUsed) {
+        const v = r[1];
+        if (typeof v !== 'number') return null;
+        values[i] = v;
+      }
+    }
+    return { keyKind: 'bytes', keys: packStrings(keys), values };
+  }
+  if (typeof first[0] === 'number') {
+    const keys = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const r = records[i];
+      if (!Array.isArray(r) || r.length !== 2) return null;
+      const k = r[0];
+      if (typeof k !== 'number') return null;
+      keys[i] = k;
+      if (valuesUsed) {
+        const v = r[1];
+        if (typeof v !== 'number') return null;
+        values[i] = v;
+      }
+    }
+    return { keyKind: 'f64', keys, values };
+  }
+  return null;
+}
+
+/** Columns of plain values counted by themselves (countByValue, distinct), or null. */
+export function valueColumns(records: readonly unknown[]): Columns | null {
+  const pairs = new Array<unknown>(records.length);
+  for (let i = 0; i < records.length; i++) pairs[i] = [records[i], 0];
+  return pairColumns(pairs, false);
+}
+
+export function addColumns(agg: HashAggregator, cols: Columns): void {
+  if (cols.keyKind === 'bytes') agg.addBytes(cols.keys as PackedBytes, cols.values);
+  else agg.addNumeric(cols.keys as Float64Array, cols.values);
+}
+
+export function isAggBatch(block: Uint8Array): boolean {
+  return block.byteLength >= 16 && (block[0]! | (block[1]! << 8) | (block[2]! << 16) | (block[3]! << 24)) >>> 0 === BATCH_MAGIC;
+}
+
+/** The keys of a decoded batch as JS values (strings or numbers), in row order. */
+export function batchKeys(d: DecodedBatch): unknown[] {
+  const out = new Array<unknown>(d.rows);
+  if (d.keyKind === 'bytes') {
+    const { bytes, offsets } = d.keys as PackedBytes;
+    for (let i = 0; i < d.rows; i++) out[i] = decodeKey(bytes.subarray(offsets[i]!, offsets[i + 1]!));
+  } else if (d.keyKind === 'f64') {
+    const keys = d.keys as Float64Array;
+    for (let i = 0; i < d.rows; i++) out[i] = keys[i]!;
+  } else {
+    const keys = d.keys as BigInt64Array;
+    for (let i = 0; i < d.rows; i++) out[i] = keys[i]!;
+  }
+  return out;
+}
+
+/** [key, combined value] records of a batch of a width-1 aggregate, in row order. */
+export function batchRecords(batch: Uint8Array): unknown[] {
+  const d = decodeAggBatch(batch);
+  const keys = batchKeys(d);
+  const out = new Array<unknown>(d.rows);
+  for (let i = 0; i < d.rows; i++) out[i] = [keys[i], d.state[i]!];
+  return out;
+}
+
+/**
+ * Byte keys scanned from text may hold invalid UTF-8, and different invalid sequences decode to the
+ * same string (U+FFFD). Such rows are merged by decoded string, at the position of the first
+ * variant (where a JS Map over the decoded text puts the word), so the batch's keys are exactly the
+ * strings the lambda path would see. Only 'sum'/'count' batches come from scans.
+ */
+export function normalizeScannedKeys(batch: Uint8Array, keys: string[]): { batch: Uint8Array; keys: string[] } {
+  const d = decodeAggBatch(batch);
+  const { bytes, offsets } = d.keys as PackedBytes;
+  let suspect = false;
+  for (let i = 0; i < d.rows && !suspect; i++) if (keys[i]!.includes('\uFFFD') && !sameUtf8(keys[i]!, bytes.subarray(offsets[i]!, offsets[i + 1]!))) suspect = true;
+  if (!suspect) return { batch, keys };
+  const merged = new Map<string, number>();
+  for (let i = 0; i < d.rows; i++) merged.set(keys[i]!, (merged.get(keys[i]!) ?? 0) + d.state[i]!);
+  const outKeys = [...merged.keys()];
+  const state = Float64Array.from(merged.values());
+  return { batch: encodeAggBatch('bytes', d.kind, outKeys.length, state, packStrings(outKeys)), keys: outKeys };
+}
+
+const encoder = new TextEncoder();
+function sameUtf8(s: string, bytes: Uint8Array): boolean {
+  const e = encoder.encode(s);
+  if (e.length !== bytes.length) return false;
+  for (let i = 0; i < e.length; i++) if (e[i] !== bytes[i]) return false;
+  return true;
+}
+
+/** Rows of a batch routed to reduce partitions: one batch per partition (zero-length when empty). */
+export function splitBatch(batch: Uint8Array, keys: unknown[], numPartitions: number, partitionOf: (key: unknown) => number): Uint8Array[] {
+  const d = decodeAggBatch(batch);
+  if (numPartitions === 1) return [d.rows === 0 ? new Uint8Array(0) : batch];
+  const part = new Uint32Array(d.rows);
+  const counts = new Uint32Array(numPartitions);
+  for (let i = 0; i < d.rows; i++) {
+    const p = partitionOf(keys[i]);
+    part[i] = p;
+    counts[p]!++;
+  }
+  const out: Uint8Array[] = [];
+  for (let p = 0; p < numPartitions; p++) {
+    const rows = counts[p]!;
+    if (rows === 0) {
+      out.push(new Uint8Array(0));
+      continue;
+    }
+    const state = new Float64Array(rows * d.width);
+    let r = 0;
+    if (d.keyKind === 'bytes') {
+      const src = d.keys as PackedBytes;
+      let len = 0;
+      for (let i = 0; i < d.rows; i++) if (part[i] === p) len += src.offsets[i + 1]! - src.offsets[i]!;
+      const bytes = new Uint8Array(len);
+      const offsets = new Uint32Array(rows + 1);
+      let at = 0;
+      for (let i = 0; i < d.rows; i++) {
+        if (part[i] !== p) continue;
+        for (let w = 0; w < d.width; w++) state[r * d.width + w] = d.state[i * d.width + w]!;
+        bytes.set(src.bytes.subarray(src.offsets[i]!, src.offsets[i + 1]!), at);
+        at += src.offsets[i + 1]! - src.offsets[i]!;
+        offsets[++r] = at;
+      }
+      out.push(encodeAggBatch('bytes', d.kind, rows, state, { bytes, offsets }));
+    } else {
+      const src = d.keys as Float64Array | BigInt64Array;
+      const keys = (src instanceof Float64Array ? new Float64Array(rows) : new BigInt64Array(rows)) as Float64Array & BigInt64Array;
+      for (let i = 0; i < d.rows; i++) {
+        if (part[i] !== p) continue;
+        for (let w = 0; w < d.width; w++) state[r * d.width + w] = d.state[i * d.width + w]!;
+        keys[r++] = src[i]! as never;
+      }
+      out.push(encodeAggBatch(d.keyKind, d.kind, rows, state, keys));
+    }
+  }
+  return out;
+}
+
+/**
+ * Merges the blocks of one reduce partition in map order. When every block is a batch of the same
+ * key kind and aggregate, the merge runs in the operators and yields [key, value] records; otherwise
+ * null, and the caller merges records (batches decode with `batchRecords`).
+ */
+export function mergeBatches(ops: FlintOps, blocks: readonly Uint8Array[]): unknown[] | null {
+  const batches = blocks.filter((b) => b.byteLength > 0);
+  if (batches.length === 0) return [];
+  let keyKind: string | null = null;
+  let kind: AggKind | null = null;
+  for (const b of batches) {
+    if (!isAggBatch(b)) return null;
+    const d = decodeAggBatch(b);
+    if (keyKind === null) {
+      keyKind = d.keyKind;
+      kind = d.kind;
+    } else if (d.keyKind !== keyKind || d.kind !== kind) return null;
+  }
+  const merged = batches.length === 1 ? batches[0]! : ops.mergeAggBatches(batches);
+  return batchRecords(merged);
+}
