@@ -1,18 +1,21 @@
 /**
  * Engine benchmark: `npm run bench:engine [-- --quick]`.
  *
- * Measures, each against a baseline taken in the same run (contenders interleaved round by round so
+ * `--only 5` (or `--only 4,5`) runs only those sections. Measures, each against a baseline taken in the same run (contenders interleaved round by round so
  * that load changes on a shared machine hit both sides):
  *   1. scheduler throughput: empty tasks per second on local[2] vs piscina with 2 threads;
  *   2. tiny-job latency: `parallelize(range(100)).count()` on local[2], warm, vs one bare
  *      postMessage round trip to a worker_threads Worker;
  *   3. shuffle throughput of `reduceByKey` between 2 executors, MB/s of encoded records written;
  *   4. word count over a generated Zipf text on local[1] and local[2] vs a plain single-threaded
- *      Node word count (readFileSync + split + Map); all three must agree.
+ *      Node word count (readFileSync + split + Map); all three must agree;
+ *   5. the same word count on the WebAssembly operators: on D4 of bench:ops (100 MB, Zipf(1) over
+ *      100,000 words), `textFile(D4).flatMap(words).map(pairWith(1)).reduceByKey('sum').collect()`
+ *      on local[2] vs the plain script and vs the same job with JavaScript lambdas on local[2].
  * Writes bench/results/engine.json and prints a table with the targets' ratios and PASS/MISS.
  */
-import { Flint } from 'flint';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { Flint, pairWith, words } from 'flint';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { PingPong, piscinaEmptyTasks, plainWordCount, startPiscina, ThreadedPlainWordCount } from './lib/baselines.js';
@@ -20,6 +23,10 @@ import { fmt, interleaved, median, stat, timeMs, type Stat } from './lib/stats.j
 import { ensureText } from './lib/textgen.js';
 
 const quick = process.argv.includes('--quick');
+// `--only 4,5` runs just those sections (1-3 share one context, so they run together).
+const onlyArg = process.argv.find((a) => a.startsWith('--only'));
+const only = onlyArg ? (onlyArg.includes('=') ? onlyArg.split('=')[1]! : process.argv[process.argv.indexOf(onlyArg) + 1]!).split(',').map(Number) : null;
+const want = (...sections: number[]) => !only || sections.some((n) => only.includes(n));
 const root = join(dirname(process.argv[1]!), '..');
 const benchDir = join(root, 'bench');
 const log = (s: string) => console.log(s);
@@ -53,7 +60,7 @@ function rateStat(unit: string, amount: number, msRuns: number[]): Stat {
 // ---------------------------------------------------------------------------------------------
 // 1 + 2: scheduler throughput and tiny-job latency on local[2], with piscina and ping-pong.
 log(`Flint engine bench (${quick ? 'quick' : 'full'}), ${cpus().length} CPUs, Node ${process.version}`);
-{
+if (want(1, 2, 3)) {
   const fl = await Flint.start({ master: `local[${THREADS}]`, appName: 'bench-engine' });
   const pool = startPiscina(join(benchDir, 'piscina-noop.mjs'), THREADS);
   const N = P.emptyTasks;
@@ -164,7 +171,7 @@ log(`Flint engine bench (${quick ? 'quick' : 'full'}), ${cpus().length} CPUs, No
 
 // ---------------------------------------------------------------------------------------------
 // 4: word count on local[1], local[2] and a plain single-threaded script.
-{
+if (want(4)) {
   log(`\n[4] word count over ${P.textBytes / 1e6} MB of generated text`);
   const path = ensureText(join(benchDir, 'data'), { bytes: P.textBytes, seed: 42, vocabulary: 50_000, zipfS: 1.05 }, log);
   const fl1 = await Flint.start({ master: 'local[1]', appName: 'bench-wc-1' });
@@ -235,6 +242,70 @@ log(`Flint engine bench (${quick ? 'quick' : 'full'}), ${cpus().length} CPUs, No
 }
 
 // ---------------------------------------------------------------------------------------------
+// 5: the word count on the WebAssembly operators (fused scan + hash aggregation + batch shuffle).
+if (want(5)) {
+  const bytes = quick ? 10_000_000 : 100_000_000;
+  log(`\n[5] word count on the WebAssembly operators, D4: ${bytes / 1e6} MB, Zipf(1) over 100,000 words`);
+  // The same spec as bench:ops D4, so both benches share one cached file.
+  const path = ensureText(join(benchDir, 'data'), { bytes, seed: 4, vocabulary: 100_000, zipfS: 1 }, log);
+  const fl = await Flint.start({ master: `local[${THREADS}]`, appName: 'bench-wc-wasm' });
+  const operators = new Set<string>();
+  fl.events.on('taskEnd', (e) => e.metrics?.operators.forEach((o) => operators.add(o)));
+  const summary = (pairs: Array<[string, number]>) => {
+    let total = 0;
+    for (const [, n] of pairs) total += n;
+    return { distinct: pairs.length, total };
+  };
+  const results: Record<string, Array<{ distinct: number; total: number }>> = { plain: [], lambdas: [], builtins: [] };
+  const t = await interleaved(
+    [
+      { name: 'plain', run: () => void results.plain!.push(plainWordCount(path)) },
+      {
+        name: 'lambdas',
+        run: async () =>
+          void results.lambdas!.push(
+            summary(await fl.textFile(path).flatMap((l) => l.split(/\s+/).filter((w) => w.length > 0)).map((w) => [w, 1] as [string, number]).reduceByKey((a, b) => a + b).collect()),
+          ),
+      },
+      {
+        name: 'builtins',
+        run: async () => void results.builtins!.push(summary(await fl.textFile(path).flatMap(words).map(pairWith(1)).reduceByKey('sum').collect())),
+      },
+    ],
+    P.wcWarmup,
+    P.wcRuns,
+    log,
+  );
+  const all = Object.values(results).flat();
+  const agree = all.every((r) => r.distinct === all[0]!.distinct && r.total === all[0]!.total);
+  if (!agree) throw new Error(`word counts disagree: ${JSON.stringify(results)}`);
+  if (!operators.has('wasm:wordScan')) throw new Error(`the built-in job did not run on the WebAssembly scan: ${[...operators].join(', ')}`);
+  log(`  all ${all.length} runs agree: ${all[0]!.distinct} distinct words, ${all[0]!.total} words; operators used: ${[...operators].sort().join(', ')}`);
+  metrics.wasmWordCountPlainMs = stat('ms', t.plain!);
+  metrics.wasmWordCountLambdasMs = stat('ms', t.lambdas!);
+  metrics.wasmWordCountBuiltinsMs = stat('ms', t.builtins!);
+  metrics.wasmWordCountBuiltinsMBps = rateStat('MB/s', bytes / 1e6, t.builtins!);
+  const vsPlain = metrics.wasmWordCountPlainMs.median / metrics.wasmWordCountBuiltinsMs.median;
+  const vsLambdas = metrics.wasmWordCountLambdasMs.median / metrics.wasmWordCountBuiltinsMs.median;
+  extra.wasmWordCount = { file: relative(root, path), bytes, distinctWords: all[0]!.distinct, totalWords: all[0]!.total, operators: [...operators].sort() };
+  targets.push({
+    name: 'D4 word count, built-ins on local[2] ≥ 8 × plain script',
+    measured: `${fmt(metrics.wasmWordCountBuiltinsMs.median)} ms vs ${fmt(metrics.wasmWordCountPlainMs.median)} ms`,
+    ratio: vsPlain,
+    target: '≥ 8',
+    pass: vsPlain >= 8,
+  });
+  targets.push({
+    name: 'D4 word count, built-ins ≥ 5 × lambdas (local[2])',
+    measured: `${fmt(metrics.wasmWordCountBuiltinsMs.median)} ms vs ${fmt(metrics.wasmWordCountLambdasMs.median)} ms`,
+    ratio: vsLambdas,
+    target: '≥ 5',
+    pass: vsLambdas >= 5,
+  });
+  await fl.stop();
+}
+
+// ---------------------------------------------------------------------------------------------
 const report = {
   bench: 'engine',
   mode: quick ? 'quick' : 'full',
@@ -255,6 +326,14 @@ const report = {
 const resultsDir = join(benchDir, 'results');
 mkdirSync(resultsDir, { recursive: true });
 const out = join(resultsDir, 'engine.json');
+if (only && existsSync(out)) {
+  // A partial run updates its sections in the last full report instead of replacing it.
+  const previous = JSON.parse(readFileSync(out, 'utf8')) as typeof report;
+  report.params = { ...previous.params, ...report.params };
+  report.metrics = { ...previous.metrics, ...report.metrics };
+  report.targets = [...previous.targets.filter((t) => !report.targets.some((n) => n.name === t.name)), ...report.targets];
+  report.extra = { ...previous.extra, ...report.extra };
+}
 writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
 
 const rows: string[][] = [['metric', 'median', 'min', 'max', 'unit', 'runs']];
@@ -269,6 +348,8 @@ log(`\n${table(rows)}\n`);
 const trows: string[][] = [['target', 'measured (medians)', 'ratio', 'goal', 'result']];
 for (const t of targets) trows.push([t.name, t.measured, t.ratio.toFixed(2), t.target, t.pass ? 'PASS' : 'MISS']);
 log(table(trows));
-log(`\nword count: local[1] ${fmt(extra.wordCountLocal1VsPlain as number)}× and local[2] ${fmt(extra.wordCountLocal2VsPlain as number)}× the speed of the plain script`);
-log(`machine ceiling: the plain word count on 2 raw threads ran ${fmt(extra.wordCountPlain2ThreadsSpeedup as number)}× the 1-thread plain script (load average at end: ${loadavg().map((x) => x.toFixed(1)).join(' ')})`);
+if (want(4)) {
+  log(`\nword count: local[1] ${fmt(extra.wordCountLocal1VsPlain as number)}× and local[2] ${fmt(extra.wordCountLocal2VsPlain as number)}× the speed of the plain script`);
+  log(`machine ceiling: the plain word count on 2 raw threads ran ${fmt(extra.wordCountPlain2ThreadsSpeedup as number)}× the 1-thread plain script (load average at end: ${loadavg().map((x) => x.toFixed(1)).join(' ')})`);
+}
 log(`wrote ${relative(root, out)}`);

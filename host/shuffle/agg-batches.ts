@@ -101,7 +101,14 @@ export function batchKeys(d: DecodedBatch): unknown[] {
   const out = new Array<unknown>(d.rows);
   if (d.keyKind === 'bytes') {
     const { bytes, offsets } = d.keys as PackedBytes;
-    for (let i = 0; i < d.rows; i++) out[i] = decodeKey(bytes.subarray(offsets[i]!, offsets[i + 1]!));
+    // One decode for all keys: when every byte became one UTF-16 unit (ASCII, or invalid bytes
+    // that each became U+FFFD), byte offsets are string offsets and each key is a slice of it.
+    const all = decodeKey(bytes);
+    if (all.length === bytes.length) {
+      for (let i = 0; i < d.rows; i++) out[i] = all.slice(offsets[i]!, offsets[i + 1]!);
+    } else {
+      for (let i = 0; i < d.rows; i++) out[i] = decodeKey(bytes.subarray(offsets[i]!, offsets[i + 1]!));
+    }
   } else if (d.keyKind === 'f64') {
     const keys = d.keys as Float64Array;
     for (let i = 0; i < d.rows; i++) out[i] = keys[i]!;
