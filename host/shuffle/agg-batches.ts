@@ -155,50 +155,71 @@ function sameUtf8(s: string, bytes: Uint8Array): boolean {
   return true;
 }
 
-/** Rows of a batch routed to reduce partitions: one batch per partition (zero-length when empty). */
+/**
+ * Rows of a batch routed to reduce partitions: one batch per partition (zero-length when empty),
+ * rows in their original order. Written in place: one pass to size the outputs, one to copy.
+ */
 export function splitBatch(batch: Uint8Array, keys: unknown[], numPartitions: number, partitionOf: (key: unknown) => number): Uint8Array[] {
   const d = decodeAggBatch(batch);
-  if (numPartitions === 1) return [d.rows === 0 ? new Uint8Array(0) : batch];
+  if (d.rows === 0) return Array.from({ length: numPartitions }, () => new Uint8Array(0));
+  if (numPartitions === 1) return [batch];
+  const bytesKeys = d.keyKind === 'bytes';
+  const src = d.keys as PackedBytes;
   const part = new Uint32Array(d.rows);
-  const counts = new Uint32Array(numPartitions);
+  const rows = new Uint32Array(numPartitions);
+  const keyBytes = new Float64Array(numPartitions);
   for (let i = 0; i < d.rows; i++) {
     const p = partitionOf(keys[i]);
     part[i] = p;
-    counts[p]!++;
+    rows[p]!++;
+    if (bytesKeys) keyBytes[p] += src.offsets[i + 1]! - src.offsets[i]!;
   }
+  const w = d.width;
   const out: Uint8Array[] = [];
+  const states: Float64Array[] = [];
+  const offsets: Uint32Array[] = [];
+  const bytes: Uint8Array[] = [];
+  const numeric: Array<Float64Array | BigInt64Array> = [];
   for (let p = 0; p < numPartitions; p++) {
-    const rows = counts[p]!;
-    if (rows === 0) {
+    const r = rows[p]!;
+    if (r === 0) {
       out.push(new Uint8Array(0));
       continue;
     }
-    const state = new Float64Array(rows * d.width);
-    let r = 0;
-    if (d.keyKind === 'bytes') {
-      const src = d.keys as PackedBytes;
-      let len = 0;
-      for (let i = 0; i < d.rows; i++) if (part[i] === p) len += src.offsets[i + 1]! - src.offsets[i]!;
-      const bytes = new Uint8Array(len);
-      const offsets = new Uint32Array(rows + 1);
-      let at = 0;
-      for (let i = 0; i < d.rows; i++) {
-        if (part[i] !== p) continue;
-        for (let w = 0; w < d.width; w++) state[r * d.width + w] = d.state[i * d.width + w]!;
-        bytes.set(src.bytes.subarray(src.offsets[i]!, src.offsets[i + 1]!), at);
-        at += src.offsets[i + 1]! - src.offsets[i]!;
-        offsets[++r] = at;
+    const empty = bytesKeys ? { bytes: new Uint8Array(keyBytes[p]!), offsets: new Uint32Array(r + 1) }
+      : d.keyKind === 'f64' ? new Float64Array(r) : new BigInt64Array(r);
+    // An all-zero layout of the right size; its views are then filled row by row.
+    const b = encodeAggBatch(d.keyKind, d.kind, r, new Float64Array(r * w), empty);
+    const dec = decodeAggBatch(b);
+    out.push(b);
+    states[p] = dec.state;
+    if (bytesKeys) {
+      offsets[p] = (dec.keys as PackedBytes).offsets;
+      bytes[p] = (dec.keys as PackedBytes).bytes;
+    } else numeric[p] = dec.keys as Float64Array | BigInt64Array;
+  }
+  const at = new Uint32Array(numPartitions);
+  const written = new Uint32Array(numPartitions);
+  for (let i = 0; i < d.rows; i++) {
+    const p = part[i]!;
+    const r = written[p]!++;
+    const state = states[p]!;
+    for (let k = 0; k < w; k++) state[r * w + k] = d.state[i * w + k]!;
+    if (bytesKeys) {
+      const s0 = src.offsets[i]!;
+      const s1 = src.offsets[i + 1]!;
+      const dst = bytes[p]!;
+      let o = at[p]!;
+      // Words are short: a loop beats creating a subarray per key.
+      if (s1 - s0 < 64) for (let j = s0; j < s1; j++) dst[o++] = src.bytes[j]!;
+      else {
+        dst.set(src.bytes.subarray(s0, s1), o);
+        o += s1 - s0;
       }
-      out.push(encodeAggBatch('bytes', d.kind, rows, state, { bytes, offsets }));
+      at[p] = o;
+      offsets[p]![r + 1] = o;
     } else {
-      const src = d.keys as Float64Array | BigInt64Array;
-      const keys = (src instanceof Float64Array ? new Float64Array(rows) : new BigInt64Array(rows)) as Float64Array & BigInt64Array;
-      for (let i = 0; i < d.rows; i++) {
-        if (part[i] !== p) continue;
-        for (let w = 0; w < d.width; w++) state[r * d.width + w] = d.state[i * d.width + w]!;
-        keys[r++] = src[i]! as never;
-      }
-      out.push(encodeAggBatch(d.keyKind, d.kind, rows, state, keys));
+      numeric[p]![r] = (d.keys as Float64Array | BigInt64Array)[i]! as never;
     }
   }
   return out;
