@@ -1,6 +1,7 @@
 // Spark's StatCounter over f64 values (Welford's update): state is six f64s at `state`,
 // [count, mean, m2, sum, min, max]. The operations and their order are exactly those of the host's
-// exec/stats.ts addValue, so both give bit-identical results (WebAssembly never fuses multiply-add).
+// exec/stats.ts addValue, so both give bit-identical results (WebAssembly never fuses multiply-add,
+// and its min/max are JavaScript's Math.min/Math.max).
 export function statsF64(state: usize, values: usize, n: u32): void {
   let count = load<f64>(state, 0);
   let mean = load<f64>(state, 8);
@@ -15,12 +16,9 @@ export function statsF64(state: usize, values: usize, n: u32): void {
     mean += delta / count;
     m2 += delta * (x - mean);
     sum += x;
-    if (x < mn) mn = x;
-    if (x > mx) mx = x;
-    if (x != x) {
-      mn = NaN;
-      mx = NaN;
-    }
+    // f64.min/max are Math.min/max: NaN propagates and -0 < +0, as in Spark's StatCounter.
+    mn = min<f64>(mn, x);
+    mx = max<f64>(mx, x);
   }
   store<f64>(state, count, 0);
   store<f64>(state, mean, 8);

@@ -1,4 +1,7 @@
-/** Spark's StatCounter: count, mean and variance merged across partitions (Welford / Chan). */
+/**
+ * Spark's StatCounter: count, mean and variance merged across partitions (Chan et al.). Values
+ * enter through the operators' Welford kernel (`FlintOps.statsF64`, exec/ops.ts).
+ */
 export interface Stats {
   count: number;
   mean: number;
@@ -10,20 +13,6 @@ export interface Stats {
 
 export function emptyStats(): Stats {
   return { count: 0, mean: 0, m2: 0, sum: 0, min: Infinity, max: -Infinity };
-}
-
-export function addValue(s: Stats, x: number): void {
-  const delta = x - s.mean;
-  s.count += 1;
-  s.mean += delta / s.count;
-  s.m2 += delta * (x - s.mean);
-  s.sum += x;
-  if (x < s.min) s.min = x;
-  if (x > s.max) s.max = x;
-  if (Number.isNaN(x)) {
-    s.min = NaN;
-    s.max = NaN;
-  }
 }
 
 export function mergeStats(a: Stats, b: Stats): Stats {
@@ -38,7 +27,8 @@ export function mergeStats(a: Stats, b: Stats): Stats {
   return {
     count,
     mean,
-    m2: a.m2 + b.m2 + (delta * delta * a.count * b.count) / count,
+    // Spark's `m2 += other.m2 + ...`: the parenthesization changes the rounding.
+    m2: a.m2 + (b.m2 + (delta * delta * a.count * b.count) / count),
     sum: a.sum + b.sum,
     min: Number.isNaN(a.min) || Number.isNaN(b.min) ? NaN : Math.min(a.min, b.min),
     max: Number.isNaN(a.max) || Number.isNaN(b.max) ? NaN : Math.max(a.max, b.max),

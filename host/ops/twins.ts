@@ -325,12 +325,8 @@ export function createTwinOps(): FlintOps {
         mean += delta / count;
         m2 += delta * (x - mean);
         sum += x;
-        if (x < mn) mn = x;
-        if (x > mx) mx = x;
-        if (x !== x) {
-          mn = NaN;
-          mx = NaN;
-        }
+        mn = Math.min(mn, x);
+        mx = Math.max(mx, x);
       }
       state.set([count, mean, m2, sum, mn, mx]);
     },

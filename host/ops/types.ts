@@ -75,8 +75,8 @@ export interface FlintOps {
 
   /**
    * Spark's StatCounter update (Welford) of `state` = [count, mean, m2, sum, min, max] by each value
-   * in order, with exactly the arithmetic of the engine's JavaScript StatCounter (NaN makes min and
-   * max NaN). Start from [0, 0, 0, 0, Infinity, -Infinity].
+   * in order, with exactly the arithmetic of the engine's JavaScript StatCounter (min and max are
+   * Math.min and Math.max). Start from [0, 0, 0, 0, Infinity, -Infinity].
    */
   statsF64(state: Float64Array, values: Float64Array): void;
 

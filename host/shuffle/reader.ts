@@ -36,7 +36,7 @@ export function* reduceBlocks(blocks: Iterable<Uint8Array>, spec: ReduceSpec): G
   const merged = aggregator && spec.mapSideCombined ? mergeBatches(spec.ops, all) : null;
   if (merged) {
     records = merged;
-    spec.used('mergeAgg');
+    if (all.some((b) => b.byteLength > 0)) spec.used('mergeAgg');
   } else if (aggregator) {
     const merged = new KeyMap<unknown>();
     for (const block of all) {
