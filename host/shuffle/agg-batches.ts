@@ -35,42 +35,76 @@ export function utf8Safe(s: string): boolean {
   return true;
 }
 
+// Key bytes of the last batch: reused, since the aggregator copies them into its own memory at once.
+let scratch = new Uint8Array(1 << 16);
+const encoder = new TextEncoder();
+
 /**
  * Columns of a batch of [key, value] records, or null when they do not fit: keys must be all strings
- * (UTF-8 safe) or all numbers, and values numbers unless `valuesUsed` is false ('count').
+ * (UTF-8 safe) or all numbers, and values numbers unless `valuesUsed` is false ('count'). The key
+ * bytes are valid until the next call.
  */
 export function pairColumns(records: readonly unknown[], valuesUsed: boolean): Columns | null {
+  return columns(records, true, valuesUsed);
+}
+
+/** Columns of plain values counted by themselves (countByValue), or null; as pairColumns. */
+export function valueColumns(records: readonly unknown[]): Columns | null {
+  return columns(records, false, false);
+}
+
+function columns(records: readonly unknown[], pairs: boolean, valuesUsed: boolean): Columns | null {
   const n = records.length;
   if (n === 0) return null;
   const values = new Float64Array(n);
-  const first = records[0];
-  if (!Array.isArray(first) || first.length !== 2) return null;
-  if (typeof first[0] === 'string') {
-    const keys = new Array<string>(n);
+  const keyOf = (r: unknown): unknown => (!pairs ? r : Array.isArray(r) && r.length === 2 ? r[0] : undefined);
+  const valueOf = (r: unknown): unknown => (r as unknown[])[1];
+  const k0 = keyOf(records[0]);
+  if (typeof k0 === 'string') {
+    const offsets = new Uint32Array(n + 1);
+    let bytes = scratch;
+    let at = 0;
     for (let i = 0; i < n; i++) {
       const r = records[i];
-      if (!Array.isArray(r) || r.length !== 2) return null;
-      const k = r[0];
-      if (typeof k !== 'string' || !utf8Safe(k)) return null;
-      keys[i] = k;
+      const k = keyOf(r);
+      if (typeof k !== 'string') return null;
+      const len = k.length;
+      if (at + len * 3 > bytes.length) {
+        const grown = new Uint8Array(Math.max(bytes.length * 2, at + len * 3));
+        grown.set(bytes.subarray(0, at));
+        bytes = scratch = grown;
+      }
+      // ASCII keys (the common case) are written char by char: no call, no subarray per key.
+      let j = 0;
+      while (j < len) {
+        const c = k.charCodeAt(j);
+        if (c >= 0x80) break;
+        bytes[at + j] = c;
+        j++;
+      }
+      if (j === len) at += len;
+      else {
+        if (!utf8Safe(k)) return null;
+        at += encoder.encodeInto(k, bytes.subarray(at)).written;
+      }
+      offsets[i + 1] = at;
       if (valuesUsed) {
-        const v = r[1];
+        const v = valueOf(r);
         if (typeof v !== 'number') return null;
         values[i] = v;
       }
     }
-    return { keyKind: 'bytes', keys: packStrings(keys), values };
+    return { keyKind: 'bytes', keys: { bytes: bytes.subarray(0, at), offsets }, values };
   }
-  if (typeof first[0] === 'number') {
+  if (typeof k0 === 'number') {
     const keys = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       const r = records[i];
-      if (!Array.isArray(r) || r.length !== 2) return null;
-      const k = r[0];
+      const k = keyOf(r);
       if (typeof k !== 'number') return null;
       keys[i] = k;
       if (valuesUsed) {
-        const v = r[1];
+        const v = valueOf(r);
         if (typeof v !== 'number') return null;
         values[i] = v;
       }
@@ -78,13 +112,6 @@ export function pairColumns(records: readonly unknown[], valuesUsed: boolean): C
     return { keyKind: 'f64', keys, values };
   }
   return null;
-}
-
-/** Columns of plain values counted by themselves (countByValue, distinct), or null. */
-export function valueColumns(records: readonly unknown[]): Columns | null {
-  const pairs = new Array<unknown>(records.length);
-  for (let i = 0; i < records.length; i++) pairs[i] = [records[i], 0];
-  return pairColumns(pairs, false);
 }
 
 export function addColumns(agg: HashAggregator, cols: Columns): void {
@@ -147,7 +174,6 @@ export function normalizeScannedKeys(batch: Uint8Array, keys: string[]): { batch
   return { batch: encodeAggBatch('bytes', d.kind, outKeys.length, state, packStrings(outKeys)), keys: outKeys };
 }
 
-const encoder = new TextEncoder();
 function sameUtf8(s: string, bytes: Uint8Array): boolean {
   const e = encoder.encode(s);
   if (e.length !== bytes.length) return false;
