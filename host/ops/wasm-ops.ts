@@ -9,7 +9,7 @@
  * ('OUT_OF_MEMORY') and the task's pages are released.
  */
 import { FlintError } from '../errors.js';
-import { aggCode, decodeAggBatch, keyCode, resultFromBatch } from './batch.js';
+import { aggCode, decodeAggBatch, encodeAggBatch, keyCode, resultFromBatch } from './batch.js';
 import { chunkEnd, decodeSpans, mergeDecodedCounts, packStrings, unpackStrings } from './text.js';
 import type {
   AggKind, AggOptions, AggResult, FlintOps, HashAggregator, KeyKind, NumericKeys, PackedBytes, SortOptions, SortableNumbers,
@@ -30,6 +30,7 @@ interface FlintWasmExports {
   set_memory_limit(bytes: number): void;
   set_hash_mask(mask: number): void;
   map_new(keyKind: number, kind: number, capacityHint: number, rawWidth: number): number;
+  word_map_new(capacityHint: number): number;
   map_free(m: number): void;
   map_count(m: number): number;
   map_capacity(m: number): number;
@@ -81,8 +82,6 @@ const ABI_VERSION = 1;
 const ERR_OUT_OF_MEMORY = 1;
 const ERR_TOO_MANY_PAGES = 2;
 const ERR_BAD_INPUT = 3;
-const KEY_BYTES = 0;
-const AGG_COUNT = 1;
 // Rows per copy into linear memory: keys + values = 256 KiB, small enough to stay in L2 while the
 // kernel reads them back.
 const NUMERIC_CHUNK = 16384;
@@ -376,7 +375,7 @@ class WasmOpsImpl implements WasmOps {
     const gen = this.generation;
     const pages: number[] = [];
     try {
-      m = this.run(() => this.exports.map_new(KEY_BYTES, AGG_COUNT, 4096, 0)) >>> 0;
+      m = this.run(() => this.exports.word_map_new(4096)) >>> 0;
       let staging = this.alloc(Math.min(TEXT_CHUNK, text.length) + 16);
       pages.push(staging.page);
       let cap = this.exports.page_size(staging.page);
@@ -463,14 +462,61 @@ class WasmAggregator implements HashAggregator {
   private m = 0;
   private readonly gen: number;
   private done = false;
+  private readonly hint: number;
+  /** `m` is the word-count table (short words inline), which only word_count and its output take. */
+  private wordTable = false;
 
   constructor(private readonly ops: WasmOpsImpl, readonly keyKind: KeyKind, readonly kind: AggKind, capacityHint: number) {
-    const kk = keyCode(keyKind);
-    const ak = aggCode(kind);
+    keyCode(keyKind);
+    aggCode(kind);
     this.gen = ops.gen;
-    const hint = Math.max(0, Math.min(capacityHint >>> 0, 1 << 27));
-    this.m = ops.run(() => ops.exports.map_new(kk, ak, hint, 0)) >>> 0;
+    this.hint = Math.max(0, Math.min(capacityHint >>> 0, 1 << 27));
+    this.m = this.newMap();
     ops.opened();
+  }
+
+  private newMap(): number {
+    const { ops, keyKind, kind, hint } = this;
+    return ops.run(() => ops.exports.map_new(keyCode(keyKind), aggCode(kind), hint, 0)) >>> 0;
+  }
+
+  /** The word table's content as an ordinary batch (keys are words: no ASCII space inside). */
+  private wordTableBatch(): Uint8Array {
+    const ops = this.ops;
+    const m = this.m;
+    const page = ops.run(() => ops.exports.map_output_text(m));
+    try {
+      const base = ops.exports.page_base(page) >>> 0;
+      const u32 = ops.u32();
+      const rows = u32[(base >>> 2) + 1]!;
+      const textLen = u32[(base >>> 2) + 2]!;
+      const counts = ops.f64().slice((base + 16) >>> 3, ((base + 16) >>> 3) + rows);
+      const joinedAt = base + 16 + rows * 8;
+      const joined = ops.u8().subarray(joinedAt, joinedAt + textLen);
+      const bytes = new Uint8Array(textLen);
+      const offsets = new Uint32Array(rows + 1);
+      let at = 0;
+      let row = 0;
+      for (let i = 0; i < textLen && row < rows; i++) {
+        const b = joined[i]!;
+        if (b === 0x20) offsets[++row] = at;
+        else bytes[at++] = b;
+      }
+      if (row < rows) offsets[++row] = at;
+      return encodeAggBatch('bytes', this.kind, rows, counts, { bytes: bytes.subarray(0, at), offsets });
+    } finally {
+      ops.free(page);
+    }
+  }
+
+  /** Leaves the word table for an ordinary map holding the same rows, for the generic calls. */
+  private leaveWordTable(): void {
+    if (!this.wordTable) return;
+    const batch = this.wordTableBatch();
+    this.ops.exports.map_free(this.m);
+    this.wordTable = false;
+    this.m = this.newMap();
+    this.mergeBatch(batch);
   }
 
   get size(): number {
@@ -488,6 +534,7 @@ class WasmAggregator implements HashAggregator {
 
   addNumeric(keys: NumericKeys, values: Float64Array): void {
     this.live();
+    this.leaveWordTable();
     if (this.keyKind === 'bytes') throw new FlintError('INVALID_ARGUMENT', "a 'bytes' aggregator takes PackedBytes keys (use addBytes)");
     if (this.keyKind === 'i64' ? !(keys instanceof BigInt64Array) : !(keys instanceof Float64Array)) {
       throw new FlintError('INVALID_ARGUMENT', `a '${this.keyKind}' aggregator takes ${this.keyKind === 'i64' ? 'BigInt64Array' : 'Float64Array'} keys`);
@@ -516,6 +563,7 @@ class WasmAggregator implements HashAggregator {
 
   addBytes(keys: PackedBytes, values: Float64Array): void {
     this.live();
+    this.leaveWordTable();
     if (this.keyKind !== 'bytes') throw new FlintError('INVALID_ARGUMENT', `a '${this.keyKind}' aggregator takes numeric keys (use addNumeric)`);
     const n = checkPacked(keys);
     if (values.length !== n) throw new FlintError('INVALID_ARGUMENT', `${n} keys but ${values.length} values`);
@@ -571,6 +619,13 @@ class WasmAggregator implements HashAggregator {
     }
     if (text.length === 0) return;
     const ops = this.ops;
+    // An aggregator fed only words counts them in the word table, where short words never leave
+    // their slot; the generic map takes over if other rows arrive (leaveWordTable).
+    if (!this.wordTable && ops.exports.map_count(this.m) === 0) {
+      ops.exports.map_free(this.m);
+      this.m = ops.run(() => ops.exports.word_map_new(Math.max(this.hint, 4096))) >>> 0;
+      this.wordTable = true;
+    }
     const m = this.m;
     // The scanner may read up to 16 bytes past a chunk (SIMD loads); the slack keeps them in the page.
     let staging = ops.alloc(Math.min(TEXT_CHUNK, text.length) + 16);
@@ -600,6 +655,11 @@ class WasmAggregator implements HashAggregator {
     if (d.keyKind !== this.keyKind || d.kind !== this.kind) {
       throw new FlintError('INVALID_ARGUMENT', `cannot merge a ${d.keyKind}/${d.kind} batch into a ${this.keyKind}/${this.kind} aggregator`);
     }
+    this.leaveWordTable();
+    this.mergeBatch(batch);
+  }
+
+  private mergeBatch(batch: Uint8Array): void {
     const ops = this.ops;
     const b = ops.alloc(batch.byteLength + 8);
     try {
@@ -613,6 +673,11 @@ class WasmAggregator implements HashAggregator {
 
   finish(): Uint8Array {
     this.live();
+    if (this.wordTable) {
+      const out = this.wordTableBatch();
+      this.release();
+      return out;
+    }
     const ops = this.ops;
     const m = this.m;
     const page = ops.run(() => ops.exports.map_output(m));

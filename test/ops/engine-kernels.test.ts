@@ -3,6 +3,7 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import { decodeAggBatch } from '../../host/ops/batch.js';
+import { packStrings } from '../../host/ops/text.js';
 import { createTwinOps } from '../../host/ops/twins.js';
 import type { FlintOps, PackedBytes } from '../../host/ops/types.js';
 import type { WasmOps } from '../../host/ops/wasm-ops.js';
@@ -72,6 +73,29 @@ describe('HashAggregator.addWords', () => {
         for (const b of batches.slice(1)) expect(sameBytes(b, batches[0]!)).toBe(true);
       }),
       { numRuns: 300 },
+    );
+  });
+
+  test('words, then byte keys and a merged batch, then words again: the same rows in every implementation', () => {
+    fc.assert(
+      fc.property(textBytes, fc.array(fc.string({ maxLength: 20 }), { maxLength: 20 }), textBytes, (first, extra, last) => {
+        const other = twin.hashAggStrings(extra, new Float64Array(extra.length).fill(2), 'sum').batch;
+        const batches = impls().map((ops) => {
+          const agg = ops.createAggregator('bytes', 'sum');
+          agg.addWords(first);
+          if (extra.length > 0) agg.addBytes(packStrings(extra), new Float64Array(extra.length).fill(1));
+          agg.merge(other);
+          agg.addWords(last);
+          return agg.finish();
+        });
+        for (const b of batches.slice(1)) expect(sameBytes(b, batches[0]!)).toBe(true);
+        const counts = decodedCounts(batches[0]!);
+        const ref = referenceCounts(first);
+        for (const w of extra) ref.set(w, (ref.get(w) ?? 0) + 3);
+        for (const [w, n] of referenceCounts(last)) ref.set(w, (ref.get(w) ?? 0) + n);
+        expect(new Map([...counts].sort())).toEqual(new Map([...ref].sort()));
+      }),
+      { numRuns: 200 },
     );
   });
 
