@@ -316,13 +316,20 @@ export let touched: u32 = 0;
 
 function inlineNew(m: usize, cap: u32): void {
   store<u32>(m, 1, H_INLINE);
-  const bytes = <u64>(cap >> 2) * bucketBytes(load<u32>(m, H_VW));
-  // 64 bytes more, to start the buckets on a cache line.
-  const sp = allocatePage(bytes + 64);
+  // The order array holds a u64 (hash << 32 | entry) per key.
+  slotTableNew(m, cap, <u64>(cap >> 2) * bucketBytes(load<u32>(m, H_VW)), ((<u64>cap >> 1) + 1) << 3);
+}
+
+/**
+ * Zeroed slots starting on a cache line, and the append-only order array, for `cap` entries.
+ * Growth runs once the count passes cap / 2, after that key's order entry has been appended.
+ */
+function slotTableNew(m: usize, cap: u32, slotBytes: u64, orderBytes: u64): void {
+  // 64 bytes more, to start the slots on a cache line.
+  const sp = allocatePage(slotBytes + 64);
   const slots = (pageAddress(sp) + 63) & ~(<usize>63);
-  memory.fill(slots, 0, <usize>bytes);
-  // Growth runs once the count passes cap / 2, after that key's entry has been appended.
-  const op = allocatePage(((<u64>cap >> 1) + 1) << 3);
+  memory.fill(slots, 0, <usize>slotBytes);
+  const op = allocatePage(orderBytes);
   store<u32>(m, slots, H_SLOTS);
   store<u32>(m, sp, H_SLOTS_PAGE);
   store<u32>(m, pageAddress(op), H_ORDER);
@@ -910,19 +917,8 @@ export function wordMapNew(capacityHint: u32): usize {
 }
 
 function wordTableNew(m: usize, cap: u32): void {
-  const bytes = <u64>cap << W_SLOT_SHIFT;
-  // 64 bytes more, to keep every slot inside one cache line.
-  const sp = allocatePage(bytes + 64);
-  const slots = (pageAddress(sp) + 63) & ~(<usize>63);
-  memory.fill(slots, 0, <usize>bytes);
-  // Growth runs once the count passes cap / 2, after that key's slot number has been appended.
-  const op = allocatePage(((<u64>cap >> 1) + 1) << 2);
-  store<u32>(m, slots, H_SLOTS);
-  store<u32>(m, sp, H_SLOTS_PAGE);
-  store<u32>(m, pageAddress(op), H_ORDER);
-  store<u32>(m, op, H_ORDER_PAGE);
-  store<u32>(m, cap - 1, H_MASK);
-  store<u32>(m, cap >> 1, H_GROW_AT);
+  // The order array holds a u32 slot number per key.
+  slotTableNew(m, cap, <u64>cap << W_SLOT_SHIFT, ((<u64>cap >> 1) + 1) << 2);
 }
 
 function wordGrow(m: usize): void {
