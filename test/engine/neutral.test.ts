@@ -1,0 +1,39 @@
+// The executor core (and the operators it loads) must run in a browser Web Worker as it runs in a
+// worker thread: bundled for the browser it resolves no Node built-in, and the bundle still loads the
+// WebAssembly operators from the bytes embedded in it.
+import { build } from 'esbuild';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect, test } from 'vitest';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+test('the executor and its operators bundle for the browser without Node built-ins, and the bundle loads the WebAssembly module', async () => {
+  const result = await build({
+    absWorkingDir: root,
+    stdin: {
+      contents: "export { Executor } from './host/exec/executor.ts';\nexport { executorOps } from './host/ops/executor-ops.ts';\n",
+      resolveDir: root,
+      loader: 'ts',
+    },
+    bundle: true,
+    platform: 'browser',
+    target: 'es2022',
+    format: 'esm',
+    write: false,
+    metafile: true,
+    loader: { '.wasm': 'binary' },
+    logLevel: 'silent',
+  });
+  const inputs = Object.keys(result.metafile.inputs);
+  expect(inputs.filter((i) => i.startsWith('node:') || /(^|\/)node_modules\/@types\//.test(i))).toEqual([]);
+  expect(inputs.some((i) => i.endsWith('build/flint.wasm'))).toBe(true);
+  const code = result.outputFiles[0]!.text;
+  const mod = (await import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`)) as {
+    executorOps(useWasm: boolean): { impl: string; wordCount(text: Uint8Array): Map<string, number> };
+  };
+  const ops = mod.executorOps(true);
+  expect(ops.impl).toBe('wasm');
+  expect([...ops.wordCount(new TextEncoder().encode('a b\u3000a\nc a'))]).toEqual([['a', 3], ['b', 1], ['c', 1]]);
+  expect(mod.executorOps(false).impl).toBe('js');
+});
