@@ -103,6 +103,9 @@ export function word_count(m: u32, text: u32, len: u32): void {
 export function word_spans(text: u32, len: u32, out: u32): u32 {
   return scan.wordSpans(text, len, out);
 }
+export function count_byte(text: u32, len: u32, b: u32): u32 {
+  return scan.countByte(text, len, <u8>b);
+}
 export function line_spans(text: u32, len: u32, out: u32): u32 {
   return scan.lineSpans(text, len, out);
 }

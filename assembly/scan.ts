@@ -244,3 +244,20 @@ export function lineSpans(text: usize, len: u32, out: usize): u32 {
   }
   return n;
 }
+
+/** Occurrences of byte `b` in text[0, len): 16 bytes per step, compared and counted as a bitmask. */
+export function countByte(text: usize, len: u32, b: u8): u32 {
+  const end = text + len;
+  const needle = i8x16.splat(<i8>b);
+  let p = text;
+  let n: u32 = 0;
+  while (p + 16 <= end) {
+    n += popcnt<u32>(i8x16.bitmask(i8x16.eq(v128.load(p), needle)));
+    p += 16;
+  }
+  while (p < end) {
+    if (load<u8>(p) == b) n++;
+    p++;
+  }
+  return n;
+}

@@ -8,7 +8,7 @@ export interface TaskMetrics {
   resultBytes: number;
   /**
    * Operators of host/ops the task ran, as `impl:name` ('wasm:hashAgg', 'js:radixSort', ...):
-   * hashAgg, mergeAgg, wordScan, radixSort, stats. Empty when it took only the general path.
+   * hashAgg, mergeAgg, wordScan, lineScan, radixSort, stats. Empty when it took only the general path.
    */
   operators: string[];
 }

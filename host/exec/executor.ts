@@ -275,7 +275,7 @@ export class Executor {
             if (plan.kind === 'textScan' && plan.pair && !plan.count && writer instanceof AggBatchWriter && writer.acceptsWords(plan.pair.value)) {
               // The planner's fused scan meets a count of its words: one pass over the raw bytes.
               for await (const region of this.platform.readSplitLines(plan.splits[task.partition]!)) {
-                metrics.recordsRead += linesIn(region);
+                metrics.recordsRead += linesIn(region, ops);
                 writer.writeWords(region);
               }
             } else {

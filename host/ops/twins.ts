@@ -331,6 +331,12 @@ export function createTwinOps(): FlintOps {
       state.set([count, mean, m2, sum, mn, mx]);
     },
 
+    countByte(text: Uint8Array, byte: number): number {
+      let n = 0;
+      for (let i = 0; i < text.length; i++) if (text[i] === (byte & 0xff)) n++;
+      return n;
+    },
+
     wordCount(text: Uint8Array): Map<string, number> {
       const index = new Map<string, number>();
       const starts: number[] = [];

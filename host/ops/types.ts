@@ -101,6 +101,8 @@ export interface FlintOps {
   wordSpans(text: Uint8Array): Uint32Array;
   /** Same as `new TextDecoder().decode(text).split(/\s+/).filter(Boolean)`. */
   words(text: Uint8Array): string[];
+  /** How many times `byte` occurs in `text` (lines of a text region are its '\n's plus one). */
+  countByte(text: Uint8Array, byte: number): number;
   /** (start, end) byte offsets of each line: lines end at \n, a \r before it is dropped. */
   lineSpans(text: Uint8Array): Uint32Array;
   lines(text: Uint8Array): string[];

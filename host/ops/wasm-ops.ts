@@ -46,6 +46,7 @@ interface FlintWasmExports {
   word_count(m: number, text: number, len: number): void;
   word_spans(text: number, len: number, out: number): number;
   line_spans(text: number, len: number, out: number): number;
+  count_byte(text: number, len: number, byte: number): number;
   sort_keys(kind: number, keys: number, offsets: number, n: number, desc: number): number;
   stats_f64(state: number, values: number, n: number): void;
 }
@@ -416,6 +417,19 @@ class WasmOpsImpl implements WasmOps {
 
   words(text: Uint8Array): string[] {
     return decodeSpans(text, this.wordSpans(text));
+  }
+
+  countByte(text: Uint8Array, byte: number): number {
+    const gen = this.generation;
+    const pages: number[] = [];
+    try {
+      const t = this.alloc(text.length + 16);
+      pages.push(t.page);
+      this.u8().set(text, t.ptr);
+      return this.run(() => this.exports.count_byte(t.ptr, text.length, byte & 0xff));
+    } finally {
+      this.release(pages, gen);
+    }
   }
 
   lineSpans(text: Uint8Array): Uint32Array {

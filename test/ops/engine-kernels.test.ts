@@ -154,3 +154,18 @@ describe('statsF64', () => {
     }
   });
 });
+
+describe('countByte', () => {
+  test('counts a byte across SIMD steps and the tail, like a plain loop', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), fc.integer({ min: 0, max: 255 }), (bytes, b) => {
+        let expected = 0;
+        for (const x of bytes) if (x === b) expected++;
+        for (const ops of impls()) expect(ops.countByte(bytes, b)).toBe(expected);
+      }),
+      { numRuns: 300 },
+    );
+    const big = new Uint8Array(3_000_001).fill(10);
+    for (const ops of impls()) expect(ops.countByte(big, 10)).toBe(3_000_001);
+  });
+});
