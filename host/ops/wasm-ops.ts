@@ -420,16 +420,7 @@ class WasmOpsImpl implements WasmOps {
   }
 
   countByte(text: Uint8Array, byte: number): number {
-    const gen = this.generation;
-    const pages: number[] = [];
-    try {
-      const t = this.alloc(text.length + 16);
-      pages.push(t.page);
-      this.u8().set(text, t.ptr);
-      return this.run(() => this.exports.count_byte(t.ptr, text.length, byte & 0xff));
-    } finally {
-      this.release(pages, gen);
-    }
+    return this.onText(text, (ptr) => this.run(() => this.exports.count_byte(ptr, text.length, byte & 0xff)));
   }
 
   lineSpans(text: Uint8Array): Uint32Array {
@@ -441,21 +432,29 @@ class WasmOpsImpl implements WasmOps {
   }
 
   private spans(text: Uint8Array, kernel: (text: number, len: number, out: number) => number): Uint32Array {
+    return this.onText(text, (ptr, pages) => {
+      const n = this.run(() => kernel(ptr, text.length, 0));
+      const out = this.alloc(n * 8);
+      pages.push(out.page);
+      this.run(() => kernel(ptr, text.length, out.ptr));
+      return this.u32().slice(out.ptr >>> 2, (out.ptr >>> 2) + 2 * n);
+    });
+  }
+
+  /** Runs `f` on a copy of text in linear memory (16 bytes of slack for SIMD loads); frees its pages after. */
+  private onText<T>(text: Uint8Array, f: (ptr: number, pages: number[]) => T): T {
     const gen = this.generation;
     const pages: number[] = [];
     try {
       const t = this.alloc(text.length + 16);
       pages.push(t.page);
       this.u8().set(text, t.ptr);
-      const n = this.run(() => kernel(t.ptr, text.length, 0));
-      const out = this.alloc(n * 8);
-      pages.push(out.page);
-      this.run(() => kernel(t.ptr, text.length, out.ptr));
-      return this.u32().slice(out.ptr >>> 2, (out.ptr >>> 2) + 2 * n);
+      return f(t.ptr, pages);
     } finally {
       this.release(pages, gen);
     }
   }
+
 }
 
 // Distinct keys are decoded in one call; they never begin the stream, so a BOM must not be eaten.
