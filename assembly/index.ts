@@ -53,10 +53,11 @@ export function set_hash_mask(mask: u32): void {
 export function map_new(keyKind: u32, kind: u32, capacityHint: u32, rawWidth: u32): u32 {
   return <u32>map.mapNew(keyKind, kind, capacityHint, rawWidth);
 }
-/** A COUNT map over words with short keys inline (map.ts, "word-count table"): only word_count,
- * map_output_text, map_count, map_capacity, map_pages and map_free accept it. */
-export function word_map_new(capacityHint: u32): u32 {
-  return <u32>map.wordMapNew(capacityHint);
+/** A COUNT (or SUM of 1s) map over words with short keys inline (map.ts, "word-count table"):
+ * word_count feeds it; map_output, map_output_text, map_count, map_capacity, map_pages and map_free
+ * accept it. */
+export function word_map_new(capacityHint: u32, kind: u32): u32 {
+  return <u32>map.wordMapNew(capacityHint, kind);
 }
 export function map_free(m: u32): void {
   map.mapFree(m);

@@ -770,7 +770,7 @@ export function aggMerge(m: usize, batch: usize): void {
  * block or a result.
  */
 export function mapOutput(m: usize): u32 {
-  if (load<u32>(m, H_WORDS) != 0) fail(ERR_BAD_INPUT);
+  const words = load<u32>(m, H_WORDS) != 0;
   const rows = load<u32>(m, H_COUNT);
   const vw = load<u32>(m, H_VW);
   const keyKind = load<u32>(m, H_KEYKIND);
@@ -781,7 +781,8 @@ export function mapOutput(m: usize): u32 {
   if (keyKind == KEY_BYTES) total += ((<u64>rows + 1) << 2) + keyBytes;
   else total += <u64>rows << 3;
   if (total >= <u64>0x80000000) fail(ERR_OUT_OF_MEMORY);
-  const op = allocatePage(total);
+  // 16 bytes more for a word table: short keys are copied 16 bytes at a time (see wordKeysOut).
+  const op = allocatePage(words ? total + 16 : total);
   const out = pageAddress(op);
   store<u32>(out, BATCH_MAGIC);
   store<u8>(out, 1, 4);
@@ -793,6 +794,11 @@ export function mapOutput(m: usize): u32 {
   let sp = out + BATCH_HEADER;
   let kp = sp + <usize>stateLen;
   let bp = kp + ((<usize>rows + 1) << 2);
+  if (words) {
+    wordOutput(m, sp, kp, bp);
+    outLen = <u32>total;
+    return op;
+  }
   if (inline) {
     inlineOutput(m, sp, kp, 0);
     outLen = <u32>total;
@@ -829,52 +835,13 @@ export function mapOutput(m: usize): u32 {
 }
 
 /**
- * Word-count output: 0 magic u32 | 4 rows u32 | 8 text length u32 | 12 pad | 16 counts f64[rows]
- * then every key followed by one space. Keys are words, which never contain an ASCII space, so the
- * host decodes all of them with a single TextDecoder call and one split instead of one call each.
+ * Word-count output of a word table: 0 magic u32 | 4 rows u32 | 8 text length u32 | 12 pad |
+ * 16 counts f64[rows], then every key followed by one space. Keys are words, which never contain an
+ * ASCII space, so the host decodes all of them with a single TextDecoder call and one split.
  */
 export function mapOutputText(m: usize): u32 {
-  if (load<u32>(m, H_WORDS) != 0) return wordOutputText(m);
-  const rows = load<u32>(m, H_COUNT);
-  const inline = load<u32>(m, H_INLINE) != 0;
-  const keyBytes = inline ? rows << 3 : load<u32>(m, H_KEYBYTES);
-  const textLen = <u64>keyBytes + rows;
-  const total = <u64>16 + (<u64>rows << 3) + textLen;
-  if (total >= <u64>0x80000000) fail(ERR_OUT_OF_MEMORY);
-  const op = allocatePage(total);
-  const out = pageAddress(op);
-  store<u32>(out, TEXT_MAGIC);
-  store<u32>(out, rows, 4);
-  store<u32>(out, <u32>textLen, 8);
-  store<u32>(out, 0, 12);
-  let cp = out + 16;
-  let tp = cp + (<usize>rows << 3);
-  if (inline) {
-    inlineOutput(m, cp, 0, tp);
-    outLen = <u32>total;
-    return op;
-  }
-  const list = <usize>load<u32>(m, H_LIST);
-  const np = load<u32>(m, H_NPAGES);
-  for (let p: u32 = 0; p < np; p++) {
-    const base = pageAddress(load<u32>(list + (<usize>p << 3)));
-    const used = load<u32>(list + (<usize>p << 3), 4);
-    let off: u32 = 0;
-    while (off < used) {
-      const rec = base + off;
-      const klen = load<u32>(rec);
-      const vlen = load<u32>(rec, 4);
-      store<f64>(cp, load<f64>(rec + 8 + klen));
-      cp += 8;
-      memory.copy(tp, rec + 8, klen);
-      tp += klen;
-      store<u8>(tp, 0x20);
-      tp++;
-      off += (8 + klen + vlen + 7) & ~7;
-    }
-  }
-  outLen = <u32>total;
-  return op;
+  if (load<u32>(m, H_WORDS) == 0) fail(ERR_BAD_INPUT);
+  return wordOutputText(m);
 }
 
 export function pageCountOf(m: usize): u32 {
@@ -896,13 +863,15 @@ export function pageCountOf(m: usize): u32 {
 const W_SLOT_SHIFT: u32 = 5;
 export const W_INLINE: u32 = 16;
 
-export function wordMapNew(capacityHint: u32): usize {
+/** `kind` is AGG_COUNT or AGG_SUM: counting words and summing their 1s keep the same state. */
+export function wordMapNew(capacityHint: u32, kind: u32): usize {
+  if (kind != AGG_COUNT && kind != AGG_SUM) fail(ERR_BAD_INPUT);
   const self = allocatePage(HEADER_SIZE);
   const m = pageAddress(self);
   memory.fill(m, 0, HEADER_SIZE);
   store<u32>(m, self, H_SELF);
   store<u32>(m, KEY_BYTES, H_KEYKIND);
-  store<u32>(m, AGG_COUNT, H_KIND);
+  store<u32>(m, kind, H_KIND);
   store<u32>(m, 8, H_VW);
   store<u32>(m, 1, H_WORDS);
   let cap: u32 = 64;
@@ -1025,7 +994,26 @@ export function wordAddLong(m: usize, p: usize, n: u32, h: u32): bool {
   return true;
 }
 
-// mapOutputText for a word table: the same layout, rows in first-occurrence order.
+// mapOutput's rows for a word table, in first-occurrence order: counts at sp, key offsets at kp,
+// key bytes at bp (the page has 16 bytes of slack past the last key for the v128 copies).
+function wordOutput(m: usize, sp: usize, kp: usize, bp: usize): void {
+  const rows = load<u32>(m, H_COUNT);
+  const slots = <usize>load<u32>(m, H_SLOTS);
+  const order = <usize>load<u32>(m, H_ORDER);
+  let koff: u32 = 0;
+  for (let r: u32 = 0; r < rows; r++) {
+    const s = slots + (<usize>load<u32>(order + (<usize>r << 2)) << W_SLOT_SHIFT);
+    const klen = load<u32>(s, 20);
+    store<f64>(sp + (<usize>r << 3), load<f64>(s, 24));
+    store<u32>(kp + (<usize>r << 2), koff);
+    if (klen <= W_INLINE) v128.store(bp + koff, v128.load(s));
+    else memory.copy(bp + koff, decodeAddress(load<u32>(s, 8)) + 8, klen);
+    koff += klen;
+  }
+  store<u32>(kp + (<usize>rows << 2), koff);
+}
+
+// mapOutputText for a word table: the same rows, keys joined by spaces.
 function wordOutputText(m: usize): u32 {
   const rows = load<u32>(m, H_COUNT);
   const keyBytes = load<u32>(m, H_KEYBYTES);

@@ -9,7 +9,7 @@
  * ('OUT_OF_MEMORY') and the task's pages are released.
  */
 import { FlintError } from '../errors.js';
-import { aggCode, decodeAggBatch, encodeAggBatch, keyCode, resultFromBatch } from './batch.js';
+import { aggCode, decodeAggBatch, keyCode, resultFromBatch } from './batch.js';
 import { chunkEnd, decodeSpans, mergeDecodedCounts, packStrings, unpackStrings } from './text.js';
 import type {
   AggKind, AggOptions, AggResult, FlintOps, HashAggregator, KeyKind, NumericKeys, PackedBytes, SortOptions, SortableNumbers,
@@ -30,7 +30,7 @@ interface FlintWasmExports {
   set_memory_limit(bytes: number): void;
   set_hash_mask(mask: number): void;
   map_new(keyKind: number, kind: number, capacityHint: number, rawWidth: number): number;
-  word_map_new(capacityHint: number): number;
+  word_map_new(capacityHint: number, kind: number): number;
   map_free(m: number): void;
   map_count(m: number): number;
   map_capacity(m: number): number;
@@ -376,7 +376,7 @@ class WasmOpsImpl implements WasmOps {
     const gen = this.generation;
     const pages: number[] = [];
     try {
-      m = this.run(() => this.exports.word_map_new(4096)) >>> 0;
+      m = this.run(() => this.exports.word_map_new(4096, aggCode('count'))) >>> 0;
       let staging = this.alloc(Math.min(TEXT_CHUNK, text.length) + 16);
       pages.push(staging.page);
       let cap = this.exports.page_size(staging.page);
@@ -493,39 +493,10 @@ class WasmAggregator implements HashAggregator {
     return ops.run(() => ops.exports.map_new(keyCode(keyKind), aggCode(kind), hint, 0)) >>> 0;
   }
 
-  /** The word table's content as an ordinary batch (keys are words: no ASCII space inside). */
-  private wordTableBatch(): Uint8Array {
-    const ops = this.ops;
-    const m = this.m;
-    const page = ops.run(() => ops.exports.map_output_text(m));
-    try {
-      const base = ops.exports.page_base(page) >>> 0;
-      const u32 = ops.u32();
-      const rows = u32[(base >>> 2) + 1]!;
-      const textLen = u32[(base >>> 2) + 2]!;
-      const counts = ops.f64().slice((base + 16) >>> 3, ((base + 16) >>> 3) + rows);
-      const joinedAt = base + 16 + rows * 8;
-      const joined = ops.u8().subarray(joinedAt, joinedAt + textLen);
-      const bytes = new Uint8Array(textLen);
-      const offsets = new Uint32Array(rows + 1);
-      let at = 0;
-      let row = 0;
-      for (let i = 0; i < textLen && row < rows; i++) {
-        const b = joined[i]!;
-        if (b === 0x20) offsets[++row] = at;
-        else bytes[at++] = b;
-      }
-      if (row < rows) offsets[++row] = at;
-      return encodeAggBatch('bytes', this.kind, rows, counts, { bytes: bytes.subarray(0, at), offsets });
-    } finally {
-      ops.free(page);
-    }
-  }
-
   /** Leaves the word table for an ordinary map holding the same rows, for the generic calls. */
   private leaveWordTable(): void {
     if (!this.wordTable) return;
-    const batch = this.wordTableBatch();
+    const batch = this.output();
     this.ops.exports.map_free(this.m);
     this.wordTable = false;
     this.m = this.newMap();
@@ -636,7 +607,8 @@ class WasmAggregator implements HashAggregator {
     // their slot; the generic map takes over if other rows arrive (leaveWordTable).
     if (!this.wordTable && ops.exports.map_count(this.m) === 0) {
       ops.exports.map_free(this.m);
-      this.m = ops.run(() => ops.exports.word_map_new(Math.max(this.hint, 4096))) >>> 0;
+      const kind = aggCode(this.kind);
+      this.m = ops.run(() => ops.exports.word_map_new(Math.max(this.hint, 4096), kind)) >>> 0;
       this.wordTable = true;
     }
     const m = this.m;
@@ -686,17 +658,18 @@ class WasmAggregator implements HashAggregator {
 
   finish(): Uint8Array {
     this.live();
-    if (this.wordTable) {
-      const out = this.wordTableBatch();
-      this.release();
-      return out;
-    }
+    const out = this.output();
+    this.release();
+    return out;
+  }
+
+  /** The map's rows as a binary batch (the word table writes the same layout). */
+  private output(): Uint8Array {
     const ops = this.ops;
     const m = this.m;
     const page = ops.run(() => ops.exports.map_output(m));
     const out = ops.copyOut(page, ops.exports.out_len());
     ops.free(page);
-    this.release();
     return out;
   }
 
