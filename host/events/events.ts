@@ -13,6 +13,17 @@ export interface TaskMetrics {
   operators: string[];
 }
 
+/** Which attempt of which task an event is about, and where and when it ran. */
+export interface TaskIdentity {
+  time: number;
+  taskId: number;
+  stageId: number;
+  stageAttempt: number;
+  partition: number;
+  attempt: number;
+  executorId: string;
+}
+
 export type FlintEvent =
   | { type: 'jobStart'; time: number; jobId: number; description: string; stageIds: number[] }
   | { type: 'jobEnd'; time: number; jobId: number; succeeded: boolean; error?: string }
@@ -30,30 +41,8 @@ export type FlintEvent =
     }
   | { type: 'stageCompleted'; time: number; stageId: number; attempt: number; succeeded: boolean; error?: string }
   | { type: 'stageSkipped'; time: number; stageId: number; jobId: number }
-  | {
-      type: 'taskStart';
-      time: number;
-      taskId: number;
-      stageId: number;
-      stageAttempt: number;
-      partition: number;
-      attempt: number;
-      executorId: string;
-      speculative: boolean;
-    }
-  | {
-      type: 'taskEnd';
-      time: number;
-      taskId: number;
-      stageId: number;
-      stageAttempt: number;
-      partition: number;
-      attempt: number;
-      executorId: string;
-      status: 'success' | 'failed' | 'killed';
-      error?: string;
-      metrics?: TaskMetrics;
-    }
+  | ({ type: 'taskStart'; speculative: boolean } & TaskIdentity)
+  | ({ type: 'taskEnd'; status: 'success' | 'failed' | 'killed'; error?: string; metrics?: TaskMetrics } & TaskIdentity)
   | { type: 'executorAdded'; time: number; executorId: string; cores: number; host: string }
   | { type: 'executorRemoved'; time: number; executorId: string; reason: string }
   | { type: 'blockUpdated'; time: number; executorId: string; blockId: string; bytes: number; removed: boolean }

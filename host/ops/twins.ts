@@ -4,11 +4,12 @@
  * when WebAssembly is unavailable or disabled (FLINT_WASM=0).
  */
 import { FlintError } from '../errors.js';
-import { decodeAggBatch, encodeAggBatch, resultFromBatch, stateWidth, aggCode, keyCode } from './batch.js';
+import { oneShotAggregation } from './one-shot.js';
+import { decodeAggBatch, encodeAggBatch, stateWidth, aggCode, keyCode } from './batch.js';
 import { bytesPrefixes, compareByteRanges, numberPrefixes, type Prefixes } from './prefix.js';
-import { decodeKey, decodeSpans, mergeDecodedCounts, packStrings, scanLines, scanWords, unpackStrings } from './text.js';
+import { decodeKey, decodeSpans, mergeDecodedCounts, packStrings, scanLines, scanWords } from './text.js';
 import type {
-  AggKind, AggOptions, AggResult, FlintOps, HashAggregator, KeyKind, NumericKeys, PackedBytes, SortOptions, SortableNumbers,
+  AggKind, FlintOps, HashAggregator, KeyKind, NumericKeys, PackedBytes, SortOptions, SortableNumbers,
 } from './types.js';
 
 type MapKey = bigint | number | string;
@@ -264,39 +265,11 @@ export function twinSortBytes(keys: PackedBytes, descending: boolean): Uint32Arr
 // ---- the ops object ---------------------------------------------------------------------------
 
 export function createTwinOps(): FlintOps {
-  const aggregate = (agg: HashAggregator, feed: (a: HashAggregator) => void) => {
-    try {
-      feed(agg);
-      const batch = agg.finish();
-      return { batch, ...resultFromBatch(batch) };
-    } finally {
-      agg.release();
-    }
-  };
   const ops: FlintOps = {
     impl: 'js',
-    hashAggI64<K extends NumericKeys>(keys: K, values: Float64Array, kind: AggKind): AggResult<K> {
-      const keyKind = keys instanceof BigInt64Array ? 'i64' : 'f64';
-      const r = aggregate(new TwinAggregator(keyKind, kind), (a) => a.addNumeric(keys, values));
-      return { kind, keys: r.keys as K, values: r.values, batch: r.batch };
-    },
-    hashAggBytes(keys: PackedBytes, values: Float64Array, kind: AggKind): AggResult<PackedBytes> {
-      const r = aggregate(new TwinAggregator('bytes', kind), (a) => a.addBytes(keys, values));
-      return { kind, keys: r.keys as PackedBytes, values: r.values, batch: r.batch };
-    },
-    hashAggStrings(keys: readonly string[], values: Float64Array, kind: AggKind, options?: AggOptions): AggResult<string[]> {
-      const r = ops.hashAggBytes(packStrings(keys), values, kind, options);
-      return { kind, keys: unpackStrings(r.keys), values: r.values, batch: r.batch };
-    },
+    ...oneShotAggregation((keyKind, kind) => new TwinAggregator(keyKind, kind)),
     createAggregator(keyKind: KeyKind, kind: AggKind): HashAggregator {
       return new TwinAggregator(keyKind, kind);
-    },
-    mergeAggBatches(batches: readonly Uint8Array[]): Uint8Array {
-      if (batches.length === 0) throw new FlintError('INVALID_ARGUMENT', 'mergeAggBatches needs at least one batch');
-      const first = decodeAggBatch(batches[0]!);
-      const agg = new TwinAggregator(first.keyKind, first.kind);
-      for (const b of batches) agg.merge(b);
-      return agg.finish();
     },
     radixSortPrefixes(prefixes: BigUint64Array, options?: SortOptions): Uint32Array {
       return radixArgsort(numberPrefixes(prefixes, options?.descending === true));

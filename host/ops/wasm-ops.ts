@@ -9,10 +9,11 @@
  * ('OUT_OF_MEMORY') and the task's pages are released.
  */
 import { FlintError } from '../errors.js';
-import { aggCode, decodeAggBatch, keyCode, resultFromBatch } from './batch.js';
-import { chunkEnd, decodeSpans, mergeDecodedCounts, packStrings, unpackStrings } from './text.js';
+import { oneShotAggregation } from './one-shot.js';
+import { aggCode, decodeAggBatch, keyCode } from './batch.js';
+import { chunkEnd, decodeSpans, mergeDecodedCounts, packStrings } from './text.js';
 import type {
-  AggKind, AggOptions, AggResult, FlintOps, HashAggregator, KeyKind, NumericKeys, PackedBytes, SortOptions, SortableNumbers,
+  AggKind, AggOptions, FlintOps, HashAggregator, KeyKind, NumericKeys, PackedBytes, SortOptions, SortableNumbers,
 } from './types.js';
 
 /** The module's exports (assembly/index.ts). Pointers are u32 and come back signed above 2 GiB. */
@@ -247,45 +248,12 @@ class WasmOpsImpl implements WasmOps {
     return new WasmAggregator(this, keyKind, kind, options.capacityHint ?? 0);
   }
 
-  private aggregate(agg: HashAggregator, feed: (a: HashAggregator) => void): { batch: Uint8Array } & ReturnType<typeof resultFromBatch> {
-    try {
-      feed(agg);
-      const batch = agg.finish();
-      return { batch, ...resultFromBatch(batch) };
-    } finally {
-      agg.release();
-      this.settle();
-    }
-  }
-
-  hashAggI64<K extends NumericKeys>(keys: K, values: Float64Array, kind: AggKind, options?: AggOptions): AggResult<K> {
-    const keyKind = keys instanceof BigInt64Array ? 'i64' : 'f64';
-    const r = this.aggregate(this.createAggregator(keyKind, kind, options), (a) => a.addNumeric(keys, values));
-    return { kind, keys: r.keys as K, values: r.values, batch: r.batch };
-  }
-
-  hashAggBytes(keys: PackedBytes, values: Float64Array, kind: AggKind, options?: AggOptions): AggResult<PackedBytes> {
-    const r = this.aggregate(this.createAggregator('bytes', kind, options), (a) => a.addBytes(keys, values));
-    return { kind, keys: r.keys as PackedBytes, values: r.values, batch: r.batch };
-  }
-
-  hashAggStrings(keys: readonly string[], values: Float64Array, kind: AggKind, options?: AggOptions): AggResult<string[]> {
-    const r = this.hashAggBytes(packStrings(keys), values, kind, options);
-    return { kind, keys: unpackStrings(r.keys), values: r.values, batch: r.batch };
-  }
-
-  mergeAggBatches(batches: readonly Uint8Array[]): Uint8Array {
-    if (batches.length === 0) throw new FlintError('INVALID_ARGUMENT', 'mergeAggBatches needs at least one batch');
-    const first = decodeAggBatch(batches[0]!);
-    const agg = this.createAggregator(first.keyKind, first.kind, { capacityHint: first.rows });
-    try {
-      for (const b of batches) agg.merge(b);
-      return agg.finish();
-    } finally {
-      agg.release();
-      this.settle();
-    }
-  }
+  // The one-shot aggregations, over createAggregator; the task's memory settles after each.
+  private readonly oneShot = oneShotAggregation((keyKind, kind, options) => this.createAggregator(keyKind, kind, options), () => this.settle());
+  readonly hashAggI64 = this.oneShot.hashAggI64;
+  readonly hashAggBytes = this.oneShot.hashAggBytes;
+  readonly hashAggStrings = this.oneShot.hashAggStrings;
+  readonly mergeAggBatches = this.oneShot.mergeAggBatches;
 
   // ---- statistics ----
 

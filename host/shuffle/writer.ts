@@ -144,9 +144,9 @@ export class AggBatchWriter implements ShuffleWriter {
     this.fallback!.write(batch);
   }
 
-  /** Whether `writeWords` applies: this aggregation of [word, 1] pairs is a count of the words. */
+  /** Whether `writeWords` applies (before any write): this aggregation of [word, v] pairs counts the words. */
   acceptsWords(pairValue: unknown): boolean {
-    return !this.fallback && this.keyKind !== 'f64' && (this.native.name === 'count' || (this.native.name === 'sum' && pairValue === 1));
+    return this.native.name === 'count' || (this.native.name === 'sum' && pairValue === 1);
   }
 
   /** Counts the words of UTF-8 text as [word, 1] records would be combined; see acceptsWords. */

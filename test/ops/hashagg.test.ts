@@ -5,7 +5,7 @@ import { createTwinOps } from '../../host/ops/twins.js';
 import { decodeAggBatch } from '../../host/ops/batch.js';
 import type { AggKind, FlintOps, PackedBytes } from '../../host/ops/types.js';
 import type { WasmOps } from '../../host/ops/wasm-ops.js';
-import { loadWasmOps, sameBytes, sameFloats } from './helpers.js';
+import { loadWasmOps, sameBytes, sameFloats, packed } from './helpers.js';
 
 const KINDS: AggKind[] = ['sum', 'count', 'min', 'max', 'mean', 'stats'];
 let wasm: WasmOps;
@@ -50,15 +50,6 @@ const specialDouble = fc.oneof(
   fc.double(),
   fc.integer({ min: -50, max: 50 }),
 );
-
-function packed(keys: Uint8Array[]): PackedBytes {
-  const offsets = new Uint32Array(keys.length + 1);
-  let total = 0;
-  keys.forEach((k, i) => (offsets[i + 1] = total += k.length));
-  const bytes = new Uint8Array(total);
-  keys.forEach((k, i) => bytes.set(k, offsets[i]!));
-  return { bytes, offsets };
-}
 
 function unpackBytes(p: PackedBytes): string[] {
   const out: string[] = [];

@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { PackedBytes } from '../../host/ops/types.js';
 import { instantiateOps, type WasmOps, type WasmOpsOptions } from '../../host/ops/wasm-ops.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -35,4 +36,14 @@ export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+/** Byte keys packed into one buffer with offsets, as the operators take them. */
+export function packed(keys: Uint8Array[]): PackedBytes {
+  const offsets = new Uint32Array(keys.length + 1);
+  let total = 0;
+  keys.forEach((k, i) => (offsets[i + 1] = total += k.length));
+  const bytes = new Uint8Array(total);
+  keys.forEach((k, i) => bytes.set(k, offsets[i]!));
+  return { bytes, offsets };
 }

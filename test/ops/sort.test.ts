@@ -4,7 +4,7 @@ import { createTwinOps } from '../../host/ops/twins.js';
 import { f64Prefix, bytesPrefix } from '../../host/ops/prefix.js';
 import type { FlintOps, PackedBytes, SortableNumbers } from '../../host/ops/types.js';
 import type { WasmOps } from '../../host/ops/wasm-ops.js';
-import { loadWasmOps } from './helpers.js';
+import { loadWasmOps, packed } from './helpers.js';
 
 let wasm: WasmOps;
 const twin = createTwinOps();
@@ -105,15 +105,6 @@ describe('radix sort of numbers', () => {
     }
   });
 });
-
-function packed(keys: Uint8Array[]): PackedBytes {
-  const offsets = new Uint32Array(keys.length + 1);
-  let total = 0;
-  keys.forEach((k, i) => (offsets[i + 1] = total += k.length));
-  const bytes = new Uint8Array(total);
-  keys.forEach((k, i) => bytes.set(k, offsets[i]!));
-  return { bytes, offsets };
-}
 
 describe('sort of byte strings', () => {
   const enc = new TextEncoder();
