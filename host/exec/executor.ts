@@ -17,7 +17,7 @@ import { AggBatchWriter, createShuffleWriter } from '../shuffle/writer.js';
 import type { Endpoint } from '../transport/endpoint.js';
 import { BlockStore } from './block-store.js';
 import { collectAll } from './ops.js';
-import { computePartition, linesIn, type PipelineContext } from './pipeline.js';
+import { computePartition, scanRegions, type PipelineContext } from './pipeline.js';
 import type { ExecutorPlatform } from './platform.js';
 import type { DriverToExecutor, ExecutorToDriver, PeerMessage } from './protocol.js';
 
@@ -274,10 +274,7 @@ export class Executor {
             const plan = task.plan;
             if (plan.kind === 'textScan' && plan.pair && !plan.count && writer instanceof AggBatchWriter && writer.acceptsWords(plan.pair.value)) {
               // The planner's fused scan meets a count of its words: one pass over the raw bytes.
-              for await (const region of this.platform.readSplitLines(plan.splits[task.partition]!)) {
-                metrics.recordsRead += linesIn(region, ops);
-                writer.writeWords(region);
-              }
+              await scanRegions(plan.splits[task.partition]!, ctx, (region) => writer.writeWords(region));
             } else {
               for await (const batch of stream) writer.write(batch);
             }

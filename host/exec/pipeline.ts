@@ -7,11 +7,11 @@ import { KeyMap } from '../codec/keys.js';
 import { decodeRecords } from '../codec/records.js';
 import type { ClosureSpec } from '../codec/closure.js';
 import type { AggregatorDesc, BlockLocation, CogroupSource, PlanNode } from '../plan/plan.js';
+import type { FileSplit } from '../plan/sources.js';
 import { blockIdOfRdd } from '../plan/plan.js';
 import type { FlintOps } from '../ops/types.js';
-import { batchKeys, batchRecords, normalizeScannedKeys } from '../shuffle/agg-batches.js';
+import { batchRecords, normalizeScannedKeys } from '../shuffle/agg-batches.js';
 import { aggregatorOf, expectPair } from '../shuffle/aggregator.js';
-import { decodeAggBatch } from '../ops/batch.js';
 import { decodeBlock, reduceBlocks } from '../shuffle/reader.js';
 import type { BlockStore } from './block-store.js';
 import { estimateBytes } from './block-store.js';
@@ -97,8 +97,16 @@ async function* rangeSource(start: number, step: number, from: number, to: numbe
 }
 
 /** Lines in a region of readSplitLines: its '\n's plus one, counted by the operators' byte scan. */
-export function linesIn(region: Uint8Array, ops: FlintOps): number {
+function linesIn(region: Uint8Array, ops: FlintOps): number {
   return ops.countByte(region, 0x0a) + 1;
+}
+
+/** Hands each byte region of a text split to `visit`, counting its lines as records read. */
+export async function scanRegions(split: FileSplit, ctx: PipelineContext, visit: (region: Uint8Array) => void): Promise<void> {
+  for await (const region of ctx.platform.readSplitLines(split)) {
+    ctx.metrics.recordsRead += linesIn(region, ctx.ops);
+    visit(region);
+  }
 }
 
 /**
@@ -106,32 +114,27 @@ export function linesIn(region: Uint8Array, ops: FlintOps): number {
  * words (as [word, value] pairs with `pair`) cut out by the operators' scanner.
  */
 async function* textScan(node: Extract<PlanNode, { kind: 'textScan' }>, partition: number, ctx: PipelineContext): Batches {
-  const regions = ctx.platform.readSplitLines(node.splits[partition]!);
+  const split = node.splits[partition]!;
   if (node.count === 'lines') {
-    let n = 0;
-    for await (const region of regions) n += linesIn(region, ctx.ops);
-    ctx.metrics.recordsRead += n;
+    const before = ctx.metrics.recordsRead;
+    await scanRegions(split, ctx, () => {});
     ctx.used('lineScan');
-    yield [n];
+    yield [ctx.metrics.recordsRead - before];
     return;
   }
   if (node.count === 'words') {
     const agg = ctx.ops.createAggregator('bytes', 'count');
     try {
-      for await (const region of regions) {
-        ctx.metrics.recordsRead += linesIn(region, ctx.ops);
-        agg.addWords(region);
-      }
+      await scanRegions(split, ctx, (region) => agg.addWords(region));
       ctx.used('wordScan');
-      const batch = agg.finish();
-      yield batchRecords(normalizeScannedKeys(batch, batchKeys(decodeAggBatch(batch)) as string[]).batch);
+      yield batchRecords(normalizeScannedKeys(agg.finish()).batch);
     } finally {
       agg.release();
     }
     return;
   }
   const pair = node.pair;
-  for await (const region of regions) {
+  for await (const region of ctx.platform.readSplitLines(split)) {
     ctx.metrics.recordsRead += linesIn(region, ctx.ops);
     const words: unknown[] = ctx.ops.words(region);
     ctx.used('wordScan');

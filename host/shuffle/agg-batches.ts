@@ -161,8 +161,9 @@ export function batchRecords(batch: Uint8Array): unknown[] {
  * variant (where a JS Map over the decoded text puts the word), so the batch's keys are exactly the
  * strings the lambda path would see. Only 'sum'/'count' batches come from scans.
  */
-export function normalizeScannedKeys(batch: Uint8Array, keys: string[]): { batch: Uint8Array; keys: string[] } {
+export function normalizeScannedKeys(batch: Uint8Array): { batch: Uint8Array; keys: string[] } {
   const d = decodeAggBatch(batch);
+  const keys = batchKeys(d) as string[];
   const { bytes, offsets } = d.keys as PackedBytes;
   let suspect = false;
   for (let i = 0; i < d.rows && !suspect; i++) if (keys[i]!.includes('\uFFFD') && !sameUtf8(keys[i]!, bytes.subarray(offsets[i]!, offsets[i + 1]!))) suspect = true;

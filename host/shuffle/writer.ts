@@ -169,10 +169,8 @@ export class AggBatchWriter implements ShuffleWriter {
     const agg = this.agg;
     if (!agg) return null;
     this.agg = null;
-    let batch = agg.finish();
-    let keys = batchKeys(decodeAggBatch(batch));
-    if (this.scanned) ({ batch, keys } = normalizeScannedKeys(batch, keys as string[]));
-    return { batch, keys };
+    const batch = agg.finish();
+    return this.scanned ? normalizeScannedKeys(batch) : { batch, keys: batchKeys(decodeAggBatch(batch)) };
   }
 
   private toFallback(): void {
