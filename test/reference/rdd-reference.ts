@@ -397,7 +397,9 @@ export class RefRDD<T> {
     for (const x of xs) {
       if (x > maxv || x < minv) continue;
       let t: number;
-      if (even) t = Math.trunc((x - minv) / inc);
+      // Rounding (subnormal increments) can put x past the last counter; PySpark would fail with
+      // IndexError there, Flint clamps to the last bucket, which is where x <= maxv belongs.
+      if (even) t = Math.min(Math.trunc((x - minv) / inc), counters.length - 1);
       else {
         // bisect_right(bounds, x) - 1
         t = 0;
