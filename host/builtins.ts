@@ -5,7 +5,8 @@
  * `map(pairWith(1))` before `reduceByKey('sum')` or `countByValue()` folds into that scan.
  * Registered on import, which both the driver and every executor do.
  */
-import { FLINT_BUILTIN, registerBuiltin } from './codec/closure.js';
+import { registerBuiltin } from './codec/closure-runtime.js';
+import { FLINT_BUILTIN } from './codec/closure-spec.js';
 import { describeType, encodeValue } from './codec/records.js';
 import { FlintError } from './errors.js';
 

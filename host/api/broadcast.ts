@@ -2,7 +2,7 @@
  * A read-only value shipped to each executor once (at its first task that uses it) and reached
  * inside closures through `env`: `rdd.map(x => b.value[x], { env: { b } })`.
  */
-import { BROADCAST_ID } from '../codec/closure.js';
+import { BROADCAST_ID } from '../codec/closure-spec.js';
 import { FlintError } from '../errors.js';
 
 export interface BroadcastManager {

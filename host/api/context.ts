@@ -2,7 +2,8 @@
  * The Flint context (Spark's SparkContext): entry point for creating RDDs and broadcasts, and the
  * owner of the driver that runs jobs on the executors of the chosen master.
  */
-import { instantiateClosure, type ClosureSpec } from '../codec/closure.js';
+import { instantiateClosure } from '../codec/closure-runtime.js';
+import type { ClosureSpec } from '../codec/closure-spec.js';
 import { decodeRecords, encodeRecords } from '../codec/records.js';
 import type { ExecutorBackend } from '../cluster/backend.js';
 import { FlintError } from '../errors.js';

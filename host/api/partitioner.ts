@@ -1,5 +1,5 @@
 /** Partitioners a user can pass to `partitionBy` and read from `rdd.partitioner`. */
-import { captureClosure } from '../codec/closure.js';
+import { captureClosure } from '../codec/closure-capture.js';
 import { hashPartition } from '../codec/keys.js';
 import { compareValues } from '../codec/order.js';
 import { FlintError } from '../errors.js';

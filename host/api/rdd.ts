@@ -4,7 +4,8 @@
  * written); actions run jobs through the context and return Promises. Semantics follow PySpark's
  * rdd.py method by method.
  */
-import { captureClosure, type ClosureSpec } from '../codec/closure.js';
+import { captureClosure } from '../codec/closure-capture.js';
+import type { ClosureSpec } from '../codec/closure-spec.js';
 import { KeyMap } from '../codec/keys.js';
 import { compareValues } from '../codec/order.js';
 import { decodeRecords } from '../codec/records.js';

@@ -5,7 +5,8 @@
  * imports no Node built-ins.
  */
 import '../builtins.js';
-import { instantiateClosure, type ClosureSpec } from '../codec/closure.js';
+import { instantiateClosure } from '../codec/closure-runtime.js';
+import type { ClosureSpec } from '../codec/closure-spec.js';
 import { decodeValue, encodeRecords } from '../codec/records.js';
 import { FlintError, toWireError } from '../errors.js';
 import type { TaskMetrics } from '../events/events.js';

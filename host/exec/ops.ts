@@ -6,7 +6,7 @@
  */
 import { KeyMap } from '../codec/keys.js';
 import { compareValues } from '../codec/order.js';
-import type { ClosureSpec } from '../codec/closure.js';
+import type { ClosureSpec } from '../codec/closure-spec.js';
 import type { OpDesc } from '../plan/plan.js';
 import type { FlintOps } from '../ops/types.js';
 import { addColumns, batchRecords, valueColumns } from '../shuffle/agg-batches.js';

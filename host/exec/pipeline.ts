@@ -5,7 +5,7 @@
  */
 import { KeyMap } from '../codec/keys.js';
 import { decodeRecords } from '../codec/records.js';
-import type { ClosureSpec } from '../codec/closure.js';
+import type { ClosureSpec } from '../codec/closure-spec.js';
 import type { AggregatorDesc, BlockLocation, CogroupSource, PlanNode } from '../plan/plan.js';
 import type { FileSplit } from '../plan/sources.js';
 import { blockIdOfRdd } from '../plan/plan.js';

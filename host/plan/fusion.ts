@@ -10,7 +10,7 @@
  * Only built-in functions (builtins.ts) are recognised: a lambda that happens to split on spaces is
  * opaque source text and takes the general path, which gives the same answer.
  */
-import type { ClosureSpec } from '../codec/closure.js';
+import type { ClosureSpec } from '../codec/closure-spec.js';
 import type { OpDesc, PlanNode } from './plan.js';
 
 function isBuiltin(spec: ClosureSpec, name: string): boolean {

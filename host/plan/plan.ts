@@ -4,7 +4,7 @@
  * stage is the lineage of its final RDD up to the shuffle reads that feed it, with narrow
  * transformations fused into `pipe` nodes so one pass over a partition runs them all.
  */
-import type { ClosureSpec } from '../codec/closure.js';
+import type { ClosureSpec } from '../codec/closure-spec.js';
 import type { FileSplit } from './sources.js';
 
 export type OpDesc =

@@ -3,7 +3,7 @@
  * checkpoints, cached RDDs are wrapped so executors consult their block store first, and chains of
  * narrow operators are fused into one `pipe` node.
  */
-import type { ClosureSpec } from '../codec/closure.js';
+import type { ClosureSpec } from '../codec/closure-spec.js';
 import type { LineageNode, ShuffleDependency } from './lineage.js';
 import { fuseScans } from './fusion.js';
 import type { PlanNode } from './plan.js';

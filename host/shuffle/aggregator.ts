@@ -4,7 +4,7 @@
  * plain functions with exactly the semantics of the equivalent lambdas (`(a, b) => a + b`,
  * `Math.min`, `Math.max`), so both paths give the same answer.
  */
-import type { ClosureSpec } from '../codec/closure.js';
+import type { ClosureSpec } from '../codec/closure-spec.js';
 import type { AggregatorDesc } from '../plan/plan.js';
 
 export interface Aggregator {

@@ -11,7 +11,7 @@ export type PartitionFn = (key: unknown) => number;
 export function partitionFunction(
   desc: PartitionerDesc,
   mapPartition: number,
-  instantiate: (spec: import('../codec/closure.js').ClosureSpec) => Function,
+  instantiate: (spec: import('../codec/closure-spec.js').ClosureSpec) => Function,
 ): PartitionFn {
   const n = desc.numPartitions;
   switch (desc.kind) {

@@ -1,14 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import {
-  BROADCAST_ID,
-  FLINT_BUILTIN,
-  captureClosure,
-  closureCompileCount,
-  instantiateClosure,
-  registerBuiltin,
-  type ClosureSpec,
-} from '../../host/codec/closure.js';
+import { captureClosure } from '../../host/codec/closure-capture.js';
+import { closureCompileCount, instantiateClosure, registerBuiltin } from '../../host/codec/closure-runtime.js';
+import { BROADCAST_ID, FLINT_BUILTIN, type ClosureSpec } from '../../host/codec/closure-spec.js';
 import { LANGUAGE_GLOBALS } from '../../host/codec/globals.js';
 import { decodeValue, encodeValue } from '../../host/codec/records.js';
 import { FlintError } from '../../host/errors.js';

@@ -37,3 +37,24 @@ test('the executor and its operators bundle for the browser without Node built-i
   expect([...ops.wordCount(new TextEncoder().encode('a b\u3000a\nc a'))]).toEqual([['a', 3], ['b', 1], ['c', 1]]);
   expect(mod.executorOps(false).impl).toBe('js');
 });
+
+test('the executor bundle stays lean: no closure parser, no driver code, under 160 KB minified with the WebAssembly module', async () => {
+  const result = await build({
+    absWorkingDir: root,
+    entryPoints: ['host/exec/executor.ts'],
+    bundle: true,
+    platform: 'browser',
+    target: 'es2022',
+    format: 'esm',
+    minify: true,
+    write: false,
+    metafile: true,
+    loader: { '.wasm': 'binary' },
+    logLevel: 'silent',
+  });
+  const inputs = Object.keys(result.metafile.inputs);
+  const packages = new Set(inputs.filter((i) => i.includes('node_modules/')).map((i) => i.split('node_modules/')[1]!.split('/')[0]));
+  expect([...packages]).toEqual(['msgpackr']);
+  expect(inputs.filter((i) => /host\/(api|schedule|node)\/|closure-capture/.test(i))).toEqual([]);
+  expect(result.outputFiles[0]!.contents.byteLength).toBeLessThan(160 * 1024);
+});

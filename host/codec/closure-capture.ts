@@ -1,54 +1,14 @@
 import { parse } from 'acorn';
 import { FlintError } from '../errors.js';
 import { LANGUAGE_GLOBALS } from './globals.js';
-import { decodeValue, describeType, encodeValue } from './records.js';
+import { describeType, encodeValue } from './records.js';
+import { BROADCAST_ID, FLINT_BUILTIN, IDENTIFIER, RESERVED, type BuiltinRef, type ClosureSpec, type EnvFunction, type EnvPayload } from './closure-spec.js';
 
 /**
- * Closures travel to executors as source text plus an explicit environment. The driver checks at
- * definition time that a function uses only its own names, JavaScript globals and `env` entries,
- * because anything else would be a ReferenceError on an executor — possibly minutes later and on a
- * volunteer's browser tab.
+ * Driver side of closures. The driver checks at definition time that a function uses only its own
+ * names, JavaScript globals and `env` entries, because anything else would be a ReferenceError on an
+ * executor — possibly minutes later and on a volunteer's browser tab.
  */
-
-/** The API's Broadcast object carries its numeric id under this symbol. */
-export const BROADCAST_ID: unique symbol = Symbol.for('flint.broadcast.id');
-/** `fn[FLINT_BUILTIN] = { name, args }` marks a Flint built-in function (captured by name). */
-export const FLINT_BUILTIN: unique symbol = Symbol.for('flint.builtin');
-
-export interface BuiltinRef {
-  name: string;
-  args: unknown[];
-}
-
-/** An env function: compiled in the same scope as the closure so it sees the env and the other env functions. */
-export type EnvFunction = { name: string; src: string } | { name: string; builtin: BuiltinRef };
-
-/**
- * The env as bytes (records.ts encoding, msgpackr): an `EnvPayload`. Kept opaque so a task message
- * carries it as one transferable block; `broadcasts` on the spec lists the ids separately.
- */
-export type EncodedEnv = Uint8Array;
-
-/** What EncodedEnv decodes to. */
-export interface EnvPayload {
-  /** Names bound to `values`, in order. */
-  names: string[];
-  values: unknown[];
-  /** Names bound to broadcast placeholders `{ id, value }`. */
-  broadcasts: { name: string; id: number }[];
-  functions: EnvFunction[];
-}
-
-export interface ClosureSpec {
-  /** An expression that evaluates to the function ('' for a built-in). */
-  src: string;
-  env: EncodedEnv | null;
-  builtin?: BuiltinRef;
-  /** Broadcast ids the closure uses, so the scheduler ships them before the task. */
-  broadcasts: number[];
-  /** The API method, for messages and stack frame names. */
-  method?: string;
-}
 
 export interface CaptureOptions {
   method: string;
@@ -418,13 +378,6 @@ function analyze(src: string, label: string, method: string): Analysis {
 // ---------------------------------------------------------------------------------------------
 // Native functions
 
-const IDENTIFIER = /^[\p{ID_Start}$_][\p{ID_Continue}$\u200C\u200D]*$/u;
-const RESERVED = new Set(
-  ('break case catch class const continue debugger default delete do else enum export extends false finally ' +
-    'for function if import in instanceof new null return super switch this throw true try typeof var void ' +
-    'while with yield let static implements interface package private protected public await eval arguments').split(' '),
-);
-
 let nativeTable: Map<unknown, string> | null = null;
 
 /** Well-known native functions → an expression that yields them on any executor. */
@@ -684,93 +637,4 @@ export function captureClosure(fn: unknown, opts: CaptureOptions): ClosureSpec {
     broadcasts: [...new Set(broadcasts.map((b) => b.id))],
     method,
   };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Instantiate (executor side)
-
-type BuiltinFactory = (...args: any[]) => Function; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-const builtins = new Map<string, BuiltinFactory>();
-
-/** Registers the executor-side implementation of a Flint built-in function. */
-export function registerBuiltin(name: string, factory: BuiltinFactory): void {
-  builtins.set(name, factory);
-}
-
-function instantiateBuiltin(b: BuiltinRef): Function {
-  const factory = builtins.get(b.name);
-  if (!factory) {
-    throw new FlintError('CLOSURE_INVALID', `Unknown Flint built-in function "${b.name}" (not registered on this executor).`);
-  }
-  return factory(...b.args);
-}
-
-const factoryCache = new Map<string, Function>();
-const FACTORY_CACHE_LIMIT = 500;
-let compileCount = 0;
-
-/** How many factories were compiled (cache misses); for tests and metrics. */
-export function closureCompileCount(): number {
-  return compileCount;
-}
-
-function compileFactory(params: string[], body: string, method: string): Function {
-  const key = `${params.join(',')}\u0000${body}`;
-  let factory = factoryCache.get(key);
-  if (factory) return factory;
-  for (const p of params) {
-    if (!IDENTIFIER.test(p) || RESERVED.has(p)) {
-      throw new FlintError('CLOSURE_INVALID', `rdd.${method}: invalid env name ${JSON.stringify(p)} in closure spec`);
-    }
-  }
-  try {
-    factory = new Function(...params, body);
-  } catch (err) {
-    throw new FlintError(
-      'CLOSURE_INVALID',
-      `rdd.${method}: the function's source does not compile: ${(err as Error).message}`,
-      { cause: err },
-    );
-  }
-  compileCount++;
-  if (factoryCache.size >= FACTORY_CACHE_LIMIT) factoryCache.clear();
-  factoryCache.set(key, factory);
-  return factory;
-}
-
-/**
- * Executor side: rebuilds the function of a spec. The compiled factory is cached by source and env
- * names, so every task of a stage compiles once. Errors thrown by the function itself are never
- * wrapped; `sourceURL` names its stack frames after the method.
- */
-export function instantiateClosure<F extends Function>(spec: ClosureSpec, resolveBroadcast: (id: number) => unknown): F {
-  if (spec.builtin) return instantiateBuiltin(spec.builtin) as F;
-  const method = spec.method ?? 'closure';
-  const sourceURL = `\n//# sourceURL=flint-closure-${method.replace(/[^\w.-]/g, '_')}.js`;
-  if (!spec.env) {
-    const factory = compileFactory([], `"use strict";\nreturn (\n${spec.src}\n);${sourceURL}`, method);
-    return factory() as F;
-  }
-  const env = decodeValue(spec.env) as EnvPayload;
-  if (!env || !Array.isArray(env.names) || !Array.isArray(env.values) || env.values.length !== env.names.length) {
-    throw new FlintError('INTERNAL', `rdd.${method}: malformed closure env`);
-  }
-  const params: string[] = [...env.names];
-  const args: unknown[] = env.values;
-  for (const b of env.broadcasts) {
-    params.push(b.name);
-    args.push({ id: b.id, value: resolveBroadcast(b.id) });
-  }
-  let decls = '';
-  for (const f of env.functions) {
-    if ('builtin' in f) {
-      params.push(f.name);
-      args.push(instantiateBuiltin(f.builtin));
-    } else {
-      decls += `const ${f.name} = (\n${f.src}\n);\n`;
-    }
-  }
-  const factory = compileFactory(params, `"use strict";\n${decls}return (\n${spec.src}\n);${sourceURL}`, method);
-  return factory(...args) as F;
 }

@@ -1,0 +1,54 @@
+/**
+ * Closures travel to executors as source text plus an explicit environment: this is the shape they
+ * travel in, shared by the driver (closure-capture.ts, which parses and checks them) and the
+ * executors (closure-runtime.ts, which rebuilds them and must not carry the parser).
+ */
+
+/** The API's Broadcast object carries its numeric id under this symbol. */
+export const BROADCAST_ID: unique symbol = Symbol.for('flint.broadcast.id');
+/** `fn[FLINT_BUILTIN] = { name, args }` marks a Flint built-in function (captured by name). */
+export const FLINT_BUILTIN: unique symbol = Symbol.for('flint.builtin');
+
+export interface BuiltinRef {
+  name: string;
+  args: unknown[];
+}
+
+/** An env function: compiled in the same scope as the closure so it sees the env and the other env functions. */
+export type EnvFunction = { name: string; src: string } | { name: string; builtin: BuiltinRef };
+
+/**
+ * The env as bytes (records.ts encoding, msgpackr): an `EnvPayload`. Kept opaque so a task message
+ * carries it as one transferable block; `broadcasts` on the spec lists the ids separately.
+ */
+export type EncodedEnv = Uint8Array;
+
+/** What EncodedEnv decodes to. */
+export interface EnvPayload {
+  /** Names bound to `values`, in order. */
+  names: string[];
+  values: unknown[];
+  /** Names bound to broadcast placeholders `{ id, value }`. */
+  broadcasts: { name: string; id: number }[];
+  functions: EnvFunction[];
+}
+
+export interface ClosureSpec {
+  /** An expression that evaluates to the function ('' for a built-in). */
+  src: string;
+  env: EncodedEnv | null;
+  builtin?: BuiltinRef;
+  /** Broadcast ids the closure uses, so the scheduler ships them before the task. */
+  broadcasts: number[];
+  /** The API method, for messages and stack frame names. */
+  method?: string;
+}
+
+/** A name a closure may bind: an identifier that is not a reserved word. */
+export const IDENTIFIER = /^[\p{ID_Start}$_][\p{ID_Continue}$\u200C\u200D]*$/u;
+export const RESERVED = new Set(
+  ('break case catch class const continue debugger default delete do else enum export extends false finally ' +
+    'for function if import in instanceof new null return super switch this throw true try typeof var void ' +
+    'while with yield let static implements interface package private protected public await eval arguments').split(' '),
+);
+
