@@ -20,6 +20,11 @@ export type FlintErrorCode =
   | 'CHECKPOINT_DIR_NOT_SET'
   | 'IO_ERROR'
   | 'OUT_OF_MEMORY'
+  /** No live executor offers what a stage needs (e.g. 'node' for a closure using process). */
+  | 'CAPABILITY_MISSING'
+  /** A peer (executor, driver, worker, tab) sent something malformed, forged or unauthorized. */
+  | 'PROTOCOL_ERROR'
+  | 'UNAUTHORIZED'
   | 'INTERNAL';
 
 export class FlintError extends Error {

@@ -1,17 +1,49 @@
 /**
- * Where executors come from: worker threads on this machine, the driver's own thread, and (next)
- * remote Node workers and browser tabs. A backend starts executors, connects them to each other
- * for shuffle fetches, and reports their arrival and loss; it replaces lost ones when it can.
+ * Where executors come from: worker threads on this machine, the driver's own thread, remote Node
+ * workers and browser tabs lent by a coordinator. A backend starts (or is lent) executors, connects
+ * them for shuffle fetches, and reports their arrival and loss; it replaces lost ones when it can.
  */
 import type { Endpoint } from '../transport/endpoint.js';
 
+export type ExecutorKind = 'driver' | 'thread' | 'node' | 'browser';
+
+/**
+ * What an executor can do. Tasks carry requirements (a closure using `process` needs 'node') and the
+ * task scheduler places them only on executors that have every one.
+ * - 'node': Node's globals (process, Buffer) are available to closures;
+ * - 'fs': the driver's local paths can be read and written directly (same machine);
+ * - 'wasm': the WebAssembly operators load;
+ * - 'trusted': results count without verification.
+ */
+export type Capability = 'node' | 'fs' | 'wasm' | 'trusted';
+
+export interface ExecutorDescription {
+  id: string;
+  host: string;
+  cores: number;
+  kind: ExecutorKind;
+  capabilities: Capability[];
+  /** The machine or tab this executor runs in: executors of one worker share it. */
+  workerId?: string;
+  memoryMb?: number;
+}
+
+/** Why an executor went away. Only a loss the application caused counts as a task failure. */
+export interface ExecutorLoss {
+  reason: string;
+  /** True when the task itself killed its executor (process.exit, out of memory). */
+  causedByApp: boolean;
+}
+
 export interface BackendListener {
-  executorAdded(executorId: string, endpoint: Endpoint, cores: number, host: string): void;
-  executorLost(executorId: string, reason: string): void;
+  executorAdded(executor: ExecutorDescription, endpoint: Endpoint): void;
+  executorLost(executorId: string, loss: ExecutorLoss): void;
 }
 
 export interface ExecutorBackend {
   readonly defaultParallelism: number;
   start(listener: BackendListener): Promise<void>;
   stop(): Promise<void>;
+  /** Spark's DeveloperApi killExecutor; false when the backend cannot. */
+  killExecutor?(executorId: string): Promise<boolean>;
 }

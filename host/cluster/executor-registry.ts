@@ -1,39 +1,54 @@
 /**
- * The driver's view of live executors: their endpoints, free task slots, broadcasts already shipped
- * to them, cached blocks they hold, heartbeats and failure counts.
+ * The driver's view of live executors: their endpoints, free task slots, what was already shipped
+ * to them (broadcasts, stage plans), cached blocks they hold, heartbeats and failure counts.
  */
 import type { Endpoint } from '../transport/endpoint.js';
+import type { Capability, ExecutorDescription, ExecutorKind } from './backend.js';
 
 export interface ExecutorInfo {
   id: string;
   endpoint: Endpoint;
   host: string;
   cores: number;
+  kind: ExecutorKind;
+  capabilities: ReadonlySet<Capability>;
   running: Set<number>;
   broadcasts: Set<number>;
+  /** Stage plans this executor holds, by stage key: tasks then carry only their own inputs. */
+  stages: Set<string>;
   lastHeartbeat: number;
   /** Task failures in a row; reset by a success. An executor that keeps failing is excluded. */
   consecutiveFailures: number;
   excludedUntil: number;
+  /** Leaving (decommissioned or revoked): it finishes what runs and takes no new task. */
+  draining: boolean;
+  completedTasks: number;
+  failedTasks: number;
 }
 
 export class ExecutorRegistry {
   private readonly executors = new Map<string, ExecutorInfo>();
   private readonly blockHolders = new Map<string, Set<string>>();
 
-  add(id: string, endpoint: Endpoint, cores: number, host: string): ExecutorInfo {
+  add(description: ExecutorDescription, endpoint: Endpoint, now: number): ExecutorInfo {
     const info: ExecutorInfo = {
-      id,
+      id: description.id,
       endpoint,
-      host,
-      cores,
+      host: description.host,
+      cores: description.cores,
+      kind: description.kind,
+      capabilities: new Set(description.capabilities),
       running: new Set(),
       broadcasts: new Set(),
-      lastHeartbeat: Date.now(),
+      stages: new Set(),
+      lastHeartbeat: now,
       consecutiveFailures: 0,
       excludedUntil: 0,
+      draining: false,
+      completedTasks: 0,
+      failedTasks: 0,
     };
-    this.executors.set(id, info);
+    this.executors.set(description.id, info);
     return info;
   }
 
@@ -83,4 +98,15 @@ export class ExecutorRegistry {
   isExcluded(info: ExecutorInfo, now: number): boolean {
     return info.excludedUntil > now;
   }
+
+  /** Whether `info` may take new tasks now. */
+  isUsable(info: ExecutorInfo, now: number): boolean {
+    return !info.draining && info.excludedUntil <= now;
+  }
+}
+
+/** True when the executor has every capability in `requirements`. */
+export function satisfies(info: { capabilities: ReadonlySet<Capability> }, requirements: readonly Capability[]): boolean {
+  for (const r of requirements) if (!info.capabilities.has(r)) return false;
+  return true;
 }

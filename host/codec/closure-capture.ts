@@ -1,6 +1,6 @@
 import { parse } from 'acorn';
 import { FlintError } from '../errors.js';
-import { LANGUAGE_GLOBALS } from './globals.js';
+import { LANGUAGE_GLOBALS, NODE_GLOBALS } from './globals.js';
 import { describeType, encodeValue } from './records.js';
 import { BROADCAST_ID, FLINT_BUILTIN, IDENTIFIER, RESERVED, type BuiltinRef, type ClosureSpec, type EnvFunction, type EnvPayload } from './closure-spec.js';
 
@@ -595,11 +595,18 @@ export function captureClosure(fn: unknown, opts: CaptureOptions): ClosureSpec {
     }
   }
   const envSet = new Set(envKeys);
-  const allowed = (name: string): boolean => LANGUAGE_GLOBALS.has(name) || envSet.has(name);
+  let usesNode = false;
+  const allowed = (name: string): boolean => {
+    if (LANGUAGE_GLOBALS.has(name) || envSet.has(name)) return true;
+    if (!NODE_GLOBALS.has(name)) return false;
+    usesNode = true;
+    return true;
+  };
 
   const main = captureFunction(f, 'the function', method, allowed, () => '', envKeys);
   const mainSrc = (main as { src: string }).src;
-  if (!env || envKeys.length === 0) return { src: mainSrc, env: null, broadcasts: [], method };
+  const requires = (): Pick<ClosureSpec, 'requires'> => (usesNode ? { requires: ['node'] } : {});
+  if (!env || envKeys.length === 0) return { src: mainSrc, env: null, broadcasts: [], method, ...requires() };
 
   const names: string[] = [];
   const values: unknown[] = [];
@@ -636,5 +643,6 @@ export function captureClosure(fn: unknown, opts: CaptureOptions): ClosureSpec {
     env: bytes,
     broadcasts: [...new Set(broadcasts.map((b) => b.id))],
     method,
+    ...requires(),
   };
 }

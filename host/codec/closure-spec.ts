@@ -42,6 +42,8 @@ export interface ClosureSpec {
   broadcasts: number[];
   /** The API method, for messages and stack frame names. */
   method?: string;
+  /** What an executor must offer to run it: 'node' when it uses Node's globals (process, Buffer). */
+  requires?: 'node'[];
 }
 
 /** A name a closure may bind: an identifier that is not a reserved word. */

@@ -23,3 +23,9 @@ export const LANGUAGE_GLOBALS: ReadonlySet<string> = new Set([
   'structuredClone', 'queueMicrotask', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval',
   'performance', 'crypto',
 ]);
+
+/**
+ * Node's own globals. A closure may use them (API.md: "Node's own globals are accepted"), and its
+ * tasks then run only on Node executors (worker threads and `flint worker`), never on a browser tab.
+ */
+export const NODE_GLOBALS: ReadonlySet<string> = new Set(['process', 'Buffer', 'global', 'setImmediate', 'clearImmediate']);

@@ -1,3 +1,5 @@
+import type { Capability, ExecutorKind } from '../cluster/backend.js';
+
 /** Scheduler and cluster events, as delivered to listeners and written to the JSON-lines event log. */
 export interface TaskMetrics {
   durationMs: number;
@@ -42,9 +44,14 @@ export type FlintEvent =
   | { type: 'stageCompleted'; time: number; stageId: number; attempt: number; succeeded: boolean; error?: string }
   | { type: 'stageSkipped'; time: number; stageId: number; jobId: number }
   | ({ type: 'taskStart'; speculative: boolean } & TaskIdentity)
-  | ({ type: 'taskEnd'; status: 'success' | 'failed' | 'killed'; error?: string; metrics?: TaskMetrics } & TaskIdentity)
-  | { type: 'executorAdded'; time: number; executorId: string; cores: number; host: string }
-  | { type: 'executorRemoved'; time: number; executorId: string; reason: string }
+  /**
+   * `failed` counts towards the task's attempts; `lost` (its executor went away for reasons of its
+   * own) and `killed` (the driver stopped it: a lost speculative race, an ended job) do not.
+   */
+  | ({ type: 'taskEnd'; status: 'success' | 'failed' | 'killed' | 'lost'; error?: string; metrics?: TaskMetrics } & TaskIdentity)
+  | { type: 'executorAdded'; time: number; executorId: string; cores: number; host: string; kind: ExecutorKind; capabilities: Capability[] }
+  | { type: 'executorRemoved'; time: number; executorId: string; reason: string; causedByApp: boolean }
+  | { type: 'executorExcluded'; time: number; executorId: string; until: number; failures: number }
   | { type: 'blockUpdated'; time: number; executorId: string; blockId: string; bytes: number; removed: boolean }
   | { type: 'broadcastSent'; time: number; broadcastId: number; executorId: string; bytes: number };
 

@@ -10,7 +10,7 @@ import type { ClosureSpec } from '../codec/closure-spec.js';
 import { decodeValue, encodeRecords } from '../codec/records.js';
 import { FlintError, toWireError } from '../errors.js';
 import type { TaskMetrics } from '../events/events.js';
-import type { BlockLocation, TaskDescriptor, TaskResult } from '../plan/plan.js';
+import type { BlockLocation, StagePlan, TaskDescriptor, TaskResult } from '../plan/plan.js';
 import { aggregatorOf } from '../shuffle/aggregator.js';
 import { partitionFunction } from '../shuffle/partition-fn.js';
 import { executorOps } from '../ops/executor-ops.js';
@@ -43,6 +43,14 @@ export class FetchFailedError extends Error {
   }
 }
 
+/** Thrown at the next batch boundary of an attempt the driver asked to stop. */
+class TaskKilledError extends Error {
+  constructor(reason: string) {
+    super(`task killed: ${reason}`);
+    this.name = 'TaskKilled';
+  }
+}
+
 interface PendingFetch {
   resolve(data: Array<Uint8Array | null>): void;
   reject(err: Error): void;
@@ -59,8 +67,12 @@ export class Executor {
   private readonly store: BlockStore;
   private readonly broadcasts = new Map<number, unknown>();
   private readonly peers = new Map<string, Peer>();
-  private readonly running = new Set<number>();
+  /** Running attempts and the reason they were asked to stop, once they are. */
+  private readonly running = new Map<number, { stageKey: string; killed: string | null }>();
   private readonly queued: TaskDescriptor[] = [];
+  private readonly stages = new Map<string, StagePlan>();
+  /** Stage plans the driver is done with, kept until their last task here ends. */
+  private readonly stagesToDrop = new Set<string>();
   private readonly cores: number;
   private nextReqId = 1;
   private heartbeat: ReturnType<typeof setInterval> | null = null;
@@ -88,7 +100,7 @@ export class Executor {
   }
 
   private sendHeartbeat(): void {
-    this.send({ t: 'heartbeat', executorId: this.executorId, runningTasks: [...this.running], memoryBytes: this.store.memoryBytes });
+    this.send({ t: 'heartbeat', executorId: this.executorId, runningTasks: [...this.running.keys()], memoryBytes: this.store.memoryBytes });
   }
 
   /** Connects a peer executor for shuffle block fetches (both directions). */
@@ -110,10 +122,21 @@ export class Executor {
 
   private onDriverMessage(m: DriverToExecutor): void {
     switch (m.t) {
+      case 'stage':
+        this.stages.set(m.stage.stageKey, m.stage);
+        this.stagesToDrop.delete(m.stage.stageKey);
+        break;
       case 'task':
         // Interleaving two tasks at their awaits would only make both finish late.
         if (this.running.size < this.cores) void this.runTask(m.task);
         else this.queued.push(m.task);
+        break;
+      case 'killTask':
+        this.kill(m.taskId, m.reason);
+        break;
+      case 'dropStage':
+        this.stagesToDrop.add(m.stageKey);
+        this.dropUnusedStages();
         break;
       case 'broadcast':
         this.broadcasts.set(m.id, decodeValue(m.bytes));
@@ -211,9 +234,35 @@ export class Executor {
     return this.broadcasts.get(id);
   }
 
+  private kill(taskId: number, reason: string): void {
+    const queuedAt = this.queued.findIndex((t) => t.taskId === taskId);
+    if (queuedAt >= 0) {
+      const [task] = this.queued.splice(queuedAt, 1);
+      this.send({ t: 'taskEnd', result: killedResult(task!.taskId, reason) });
+      this.dropUnusedStages();
+      return;
+    }
+    const run = this.running.get(taskId);
+    if (run && run.killed === null) run.killed = reason;
+  }
+
+  private dropUnusedStages(): void {
+    for (const key of this.stagesToDrop) {
+      let used = this.queued.some((t) => t.stageKey === key);
+      for (const r of this.running.values()) if (r.stageKey === key) used = true;
+      if (used) continue;
+      this.stages.delete(key);
+      this.stagesToDrop.delete(key);
+    }
+  }
+
   private async runTask(task: TaskDescriptor): Promise<void> {
     const started = Date.now();
-    this.running.add(task.taskId);
+    const run = { stageKey: task.stageKey, killed: null as string | null };
+    this.running.set(task.taskId, run);
+    const checkKilled = () => {
+      if (run.killed !== null) throw new TaskKilledError(run.killed);
+    };
     const metrics: TaskMetrics = {
       durationMs: 0,
       recordsRead: 0,
@@ -227,10 +276,12 @@ export class Executor {
     let result: TaskResult;
     const transfer: ArrayBuffer[] = [];
     try {
+      const stage = this.stages.get(task.stageKey);
+      if (!stage) throw new FlintError('INTERNAL', `task ${task.taskId} arrived without the plan of stage ${task.stageKey}`);
       // Compiled factories are cached by source in the codec, so a stage's closures compile once
       // per executor; instantiating binds this task's env.
       const inst = (spec: ClosureSpec) => instantiateClosure(spec, (id) => this.broadcastValue(id));
-      const ops = executorOps(task.useWasm);
+      const ops = executorOps(stage.useWasm);
       const operators = new Set<string>();
       const used = (name: string) => operators.add(`${ops.impl}:${name}`);
       const ctx: PipelineContext = {
@@ -248,8 +299,9 @@ export class Executor {
         },
         onBlockCached: (blockId, bytes) => blocksAdded.push({ blockId, bytes }),
         metrics,
+        checkKilled,
       };
-      const stream = computePartition(task.plan, task.partition, ctx);
+      const stream = killable(computePartition(stage.plan, task.partition, ctx), checkKilled);
       const output = task.output;
       let resultBytes: Uint8Array | null = null;
       let mapSizes: number[] | null = null;
@@ -261,18 +313,20 @@ export class Executor {
           break;
         }
         case 'shuffle': {
-          const combiner = output.combiner ? aggregatorOf(output.combiner, inst) : null;
-          const native = output.combiner?.kind === 'builtin' ? { ops, name: output.combiner.name, used } : null;
+          const shuffle = stage.shuffle;
+          if (!shuffle) throw new FlintError('INTERNAL', `task ${task.taskId} writes a shuffle, but stage ${task.stageKey} has none`);
+          const combiner = shuffle.combiner ? aggregatorOf(shuffle.combiner, inst) : null;
+          const native = shuffle.combiner?.kind === 'builtin' ? { ops, name: shuffle.combiner.name, used } : null;
           const writer = createShuffleWriter(
-            output.partitioner.numPartitions,
-            partitionFunction(output.partitioner, task.partition, inst),
+            shuffle.partitioner.numPartitions,
+            partitionFunction(shuffle.partitioner, task.partition, inst),
             combiner,
             'shuffle',
             native,
           );
           let buckets: Uint8Array[];
           try {
-            const plan = task.plan;
+            const plan = stage.plan;
             if (plan.kind === 'textScan' && plan.pair && !plan.count && writer instanceof AggBatchWriter && writer.acceptsWords(plan.pair.value)) {
               // The planner's fused scan meets a count of its words: one pass over the raw bytes.
               await scanRegions(plan.splits[task.partition]!, ctx, (region) => writer.writeWords(region));
@@ -283,7 +337,7 @@ export class Executor {
           } finally {
             writer.release();
           }
-          this.store.putShuffleOutput(output.shuffleId, task.partition, buckets);
+          this.store.putShuffleOutput(shuffle.shuffleId, task.partition, buckets);
           mapSizes = buckets.map((b) => b.byteLength);
           metrics.recordsWritten = writer.recordsWritten;
           metrics.shuffleWriteBytes = mapSizes.reduce((a, b) => a + b, 0);
@@ -324,11 +378,26 @@ export class Executor {
       const fetchFailed =
         err instanceof FetchFailedError ? { shuffleId: err.shuffleId, mapId: err.mapId, executorId: err.executorId } : null;
       result = { taskId: task.taskId, ok: false, error: toWireError(err), fetchFailed, metrics };
+      if (run.killed !== null) result.killed = true;
     }
     this.running.delete(task.taskId);
     this.send({ t: 'taskEnd', result }, transfer);
+    this.dropUnusedStages();
     const next = this.queued.shift();
     if (next) void this.runTask(next);
+  }
+}
+
+function killedResult(taskId: number, reason: string): TaskResult {
+  const metrics: TaskMetrics = { durationMs: 0, recordsRead: 0, recordsWritten: 0, shuffleReadBytes: 0, shuffleWriteBytes: 0, resultBytes: 0, operators: [] };
+  return { taskId, ok: false, killed: true, error: toWireError(new TaskKilledError(reason)), fetchFailed: null, metrics };
+}
+
+/** The partition's batches, stopping at the first boundary after a kill. */
+async function* killable<T>(stream: AsyncIterable<T>, checkKilled: () => void): AsyncGenerator<T> {
+  for await (const batch of stream) {
+    checkKilled();
+    yield batch;
   }
 }
 

@@ -32,6 +32,8 @@ export interface PipelineContext {
   ops: FlintOps;
   /** Records that an operator ran, for the task's metrics. */
   used(operator: string): void;
+  /** Throws when the driver asked the task to stop; called between batches. */
+  checkKilled(): void;
 }
 
 const RANGE_BATCH = 8192;
@@ -104,6 +106,7 @@ function linesIn(region: Uint8Array, ops: FlintOps): number {
 /** Hands each byte region of a text split to `visit`, counting its lines as records read. */
 export async function scanRegions(split: FileSplit, ctx: PipelineContext, visit: (region: Uint8Array) => void): Promise<void> {
   for await (const region of ctx.platform.readSplitLines(split)) {
+    ctx.checkKilled();
     ctx.metrics.recordsRead += linesIn(region, ctx.ops);
     visit(region);
   }

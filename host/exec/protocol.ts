@@ -1,8 +1,14 @@
-/** Messages between the driver and an executor; the same over every transport. */
-import type { TaskDescriptor, TaskResult } from '../plan/plan.js';
+/** Messages between the driver and an executor; the same over every transport (docs/PROTOCOL.md). */
+import type { StagePlan, TaskDescriptor, TaskResult } from '../plan/plan.js';
 
 export type DriverToExecutor =
+  /** The shared part of a stage attempt's tasks; sent once per executor before its first task. */
+  | { t: 'stage'; stage: StagePlan }
   | { t: 'task'; task: TaskDescriptor }
+  /** Stop an attempt (a lost speculative race, an ended job); answered by its taskEnd, killed. */
+  | { t: 'killTask'; taskId: number; reason: string }
+  /** The stage attempt is over: its plan may go once no task of it runs or waits here. */
+  | { t: 'dropStage'; stageKey: string }
   | { t: 'broadcast'; id: number; bytes: Uint8Array }
   | { t: 'dropBroadcast'; id: number }
   | { t: 'dropBlocks'; prefix: string }

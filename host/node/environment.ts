@@ -17,7 +17,7 @@ export const nodeEnvironment: FlintEnvironment = {
   createBackend(master: Master, options: FlintOptions) {
     switch (master.kind) {
       case 'local':
-        return new InProcessBackend(nodeExecutorPlatform);
+        return new InProcessBackend(nodeExecutorPlatform, ['node', 'fs', 'wasm', 'trusted']);
       case 'threads':
         return new ThreadBackend({
           threads: master.threads,

@@ -24,6 +24,8 @@ interface ThreadExecutor {
   endpoint: Endpoint;
   ready: boolean;
   error: Error | null;
+  /** Terminated on purpose (killExecutor): its loss is not the task's doing. */
+  terminated: boolean;
 }
 
 /** The bundled worker entry sits beside the bundled library; tests running from source use dist/. */
@@ -64,7 +66,7 @@ export class ThreadBackend implements ExecutorBackend {
       stderr: false,
     });
     const endpoint = workerEndpoint(worker);
-    const exec: ThreadExecutor = { id, worker, endpoint, ready: false, error: null };
+    const exec: ThreadExecutor = { id, worker, endpoint, ready: false, error: null, terminated: false };
     this.executors.set(id, exec);
     worker.on('error', (err) => {
       exec.error = err;
@@ -78,15 +80,18 @@ export class ThreadBackend implements ExecutorBackend {
           exec.ready = true;
           this.connectPeers(exec);
           // The driver sees an endpoint whose messages start after 'ready'.
-          this.listener?.executorAdded(id, {
-            send: (msg, transfer) => endpoint.send(msg, transfer),
-            onMessage: (h) => {
-              downstream = h;
-              for (const q of queued.splice(0)) h(q);
+          this.listener?.executorAdded(
+            { id, host: 'localhost', cores: 1, kind: 'thread', capabilities: ['node', 'fs', 'wasm', 'trusted'] },
+            {
+              send: (msg, transfer) => endpoint.send(msg, transfer),
+              onMessage: (h) => {
+                downstream = h;
+                for (const q of queued.splice(0)) h(q);
+              },
+              onClose: (h) => endpoint.onClose(h),
+              close: () => endpoint.close(),
             },
-            onClose: (h) => endpoint.onClose(h),
-            close: () => endpoint.close(),
-          }, 1, 'localhost');
+          );
           resolve();
           return;
         }
@@ -113,7 +118,8 @@ export class ThreadBackend implements ExecutorBackend {
     const reason = exec.error
       ? `worker thread crashed: ${exec.error.message}`
       : `worker thread exited with code ${code}`;
-    this.listener?.executorLost(exec.id, reason);
+    // A thread dies on its own only through what its task did (process.exit, out of memory).
+    this.listener?.executorLost(exec.id, { reason, causedByApp: !exec.terminated });
     // Replace the lost thread so the application keeps its parallelism.
     void this.spawn();
   }
@@ -121,6 +127,7 @@ export class ThreadBackend implements ExecutorBackend {
   async killExecutor(executorId: string): Promise<boolean> {
     const exec = this.executors.get(executorId);
     if (!exec) return false;
+    exec.terminated = true;
     await exec.worker.terminate();
     return true;
   }

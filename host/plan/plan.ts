@@ -85,16 +85,18 @@ export interface StorageLevelDesc {
   replication: number;
 }
 
-/** Where a task's records go. */
+/** Where the records of a shuffle map stage go. */
+export interface ShuffleOutput {
+  shuffleId: number;
+  partitioner: PartitionerDesc;
+  /** Map-side combine; null when records are only partitioned. */
+  combiner: AggregatorDesc | null;
+}
+
+/** Where a task's records go; a shuffle map task's buckets are described by its stage plan. */
 export type TaskOutput =
   | { kind: 'result' }
-  | {
-      kind: 'shuffle';
-      shuffleId: number;
-      partitioner: PartitionerDesc;
-      /** Map-side combine; null when records are only partitioned. */
-      combiner: AggregatorDesc | null;
-    }
+  | { kind: 'shuffle' }
   | { kind: 'text'; path: string }
   | { kind: 'checkpoint'; path: string };
 
@@ -108,23 +110,38 @@ export interface BlockLocation {
   bytes: number;
 }
 
-export interface TaskDescriptor {
-  taskId: number;
+/**
+ * What every task of a stage attempt shares: the plan (closures, splits, groups), the shuffle it
+ * writes, the broadcasts it reads. It travels to an executor once, before that executor's first task
+ * of the stage, and stays cached there under `stageKey` until the stage attempt ends.
+ */
+export interface StagePlan {
+  stageKey: string;
   stageId: number;
   stageAttempt: number;
-  /** Identifies the stage plan so executors compile its closures once per stage attempt. */
+  plan: PlanNode;
+  /** Shuffle map stages: how buckets are cut; null for result stages. */
+  shuffle: ShuffleOutput | null;
+  broadcasts: number[];
+  /** Built-in aggregations and sorts on the WebAssembly operators (else their TypeScript twins). */
+  useWasm: boolean;
+  /** Capabilities an executor needs to run these tasks, e.g. 'node' for closures using process. */
+  requirements: Array<'node'>;
+}
+
+/** One attempt of one task: only what is particular to its partition. */
+export interface TaskDescriptor {
+  taskId: number;
   stageKey: string;
+  stageId: number;
+  stageAttempt: number;
   partition: number;
   attempt: number;
-  plan: PlanNode;
   output: TaskOutput;
   /** Encoded records of parallelized slices this partition reads, by `${rddId}:${slice}`. */
   slices: Record<string, Uint8Array>;
   /** Shuffle blocks the partition reads through its narrow lineage (only non-empty ones). */
   blocks: BlockLocation[];
-  broadcasts: number[];
-  /** Byte keys of records are hashed by this seed; fixed per application. */
-  useWasm: boolean;
 }
 
 export interface TaskSuccess {
@@ -144,6 +161,8 @@ export interface TaskFailure {
   ok: false;
   error: import('../errors.js').WireError;
   fetchFailed: { shuffleId: number; mapId: number; executorId: string } | null;
+  /** The driver asked for the attempt to stop (it lost a speculative race, or its job ended). */
+  killed?: boolean;
   metrics: import('../events/events.js').TaskMetrics;
 }
 

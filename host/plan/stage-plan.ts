@@ -77,18 +77,34 @@ export function cachedBlocksFor(rdd: LineageNode, partition: number, into: strin
   return into;
 }
 
-/** Broadcast ids referenced by any closure in the plan. */
-export function broadcastsOf(value: unknown, into: Set<number> = new Set()): Set<number> {
-  if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return into;
+/** Calls `visit` with every closure spec found anywhere in `value` (a plan, a partitioner, an aggregator). */
+function forEachClosure(value: unknown, visit: (spec: ClosureSpec) => void): void {
+  if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return;
   if (Array.isArray(value)) {
-    for (const v of value) broadcastsOf(v, into);
-    return into;
+    for (const v of value) forEachClosure(v, visit);
+    return;
   }
   const spec = value as Partial<ClosureSpec>;
   if (typeof spec.src === 'string' && Array.isArray(spec.broadcasts)) {
-    for (const id of spec.broadcasts) into.add(id);
-    return into;
+    visit(spec as ClosureSpec);
+    return;
   }
-  for (const v of Object.values(value)) broadcastsOf(v, into);
+  for (const v of Object.values(value)) forEachClosure(v, visit);
+}
+
+/** Broadcast ids referenced by any closure in the plan. */
+export function broadcastsOf(value: unknown, into: Set<number> = new Set()): Set<number> {
+  forEachClosure(value, (spec) => {
+    for (const id of spec.broadcasts) into.add(id);
+  });
   return into;
+}
+
+/** Capabilities an executor needs for every closure in `value`: 'node' when one uses Node's globals. */
+export function requirementsOf(value: unknown): Array<'node'> {
+  let node = false;
+  forEachClosure(value, (spec) => {
+    if (spec.requires?.includes('node')) node = true;
+  });
+  return node ? ['node'] : [];
 }

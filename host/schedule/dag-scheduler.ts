@@ -7,11 +7,12 @@ import { FlintError } from '../errors.js';
 import type { EventBus } from '../events/bus.js';
 import type { ExecutorRegistry } from '../cluster/executor-registry.js';
 import type { LineageNode, ShuffleDependency } from '../plan/lineage.js';
-import type { BlockLocation, PlanNode, TaskDescriptor, TaskOutput, TaskSuccess } from '../plan/plan.js';
-import { broadcastsOf, buildPlan, cachedBlocksFor, shuffleDependencies, shuffleReadsFor, slicesFor } from '../plan/stage-plan.js';
+import type { BlockLocation, StagePlan, TaskDescriptor, TaskOutput, TaskSuccess } from '../plan/plan.js';
+import { broadcastsOf, buildPlan, cachedBlocksFor, requirementsOf, shuffleDependencies, shuffleReadsFor, slicesFor } from '../plan/stage-plan.js';
 import type { MapOutputTracker } from '../shuffle/map-output-tracker.js';
+import type { Clock } from './clock.js';
 import { TaskSet, type TaskSetConfig } from './task-set.js';
-import type { TaskScheduler, TaskSetListener } from './task-scheduler.js';
+import type { TaskLaunch, TaskScheduler, TaskSetListener } from './task-scheduler.js';
 
 /** What a job does with each finished partition. */
 export interface ResultHandler {
@@ -25,6 +26,8 @@ export interface DagConfig {
   /** False for a destroyed broadcast: a stage using one fails at once instead of in every task. */
   broadcastExists(id: number): boolean;
   useWasm: boolean;
+  /** A stage attempt is over: executors may forget its plan. */
+  stageFinished(stageKey: string): void;
   taskSet: TaskSetConfig;
 }
 
@@ -32,8 +35,7 @@ abstract class Stage {
   attempt = -1;
   taskSet: TaskSet | null = null;
   failedAttempts = 0;
-  plan: PlanNode | null = null;
-  broadcasts: number[] = [];
+  plan: StagePlan | null = null;
   readonly jobIds = new Set<number>();
   constructor(
     readonly id: number,
@@ -89,6 +91,7 @@ export class DAGScheduler {
     private readonly registry: ExecutorRegistry,
     private readonly bus: EventBus,
     private readonly config: DagConfig,
+    private readonly clock: Clock,
   ) {}
 
   async runJob(rdd: LineageNode, partitions: number[], handler: ResultHandler, description: string): Promise<void> {
@@ -122,14 +125,14 @@ export class DAGScheduler {
         s.parents.forEach(collect);
       };
       collect(stage);
-      this.bus.emit({ type: 'jobStart', time: Date.now(), jobId: job.id, description, stageIds });
+      this.bus.emit({ type: 'jobStart', time: this.clock.now(), jobId: job.id, description, stageIds });
       if (partitions.length === 0) {
         this.finishJob(job);
         return;
       }
       for (const id of stageIds) {
         const s = [...this.shuffleStages.values()].find((x) => x.id === id);
-        if (s && this.tracker.isAvailable(s.dep.shuffleId)) this.bus.emit({ type: 'stageSkipped', time: Date.now(), stageId: id, jobId: job.id });
+        if (s && this.tracker.isAvailable(s.dep.shuffleId)) this.bus.emit({ type: 'stageSkipped', time: this.clock.now(), stageId: id, jobId: job.id });
       }
       this.submitStage(stage);
     });
@@ -193,25 +196,48 @@ export class DAGScheduler {
     }
     stage.attempt++;
     try {
-      stage.plan = buildPlan(stage.rdd);
-      stage.broadcasts = [...broadcastsOf(stage.plan)];
-      const destroyed = stage.broadcasts.filter((id) => !this.config.broadcastExists(id));
+      const plan = buildPlan(stage.rdd);
+      const shuffle =
+        stage instanceof ShuffleMapStage
+          ? { shuffleId: stage.dep.shuffleId, partitioner: stage.dep.partitioner(), combiner: stage.dep.combiner }
+          : null;
+      const broadcasts = [...broadcastsOf([plan, shuffle])];
+      const destroyed = broadcasts.filter((id) => !this.config.broadcastExists(id));
       if (destroyed.length > 0) {
         throw new FlintError('BROADCAST_DESTROYED', `stage ${stage.id} (${stage.name}) uses destroyed broadcast ${destroyed.join(', ')}`);
       }
+      stage.plan = {
+        stageKey: `${stage.id}.${stage.attempt}`,
+        stageId: stage.id,
+        stageAttempt: stage.attempt,
+        plan,
+        shuffle,
+        broadcasts,
+        useWasm: this.config.useWasm,
+        requirements: requirementsOf([plan, shuffle]),
+      };
     } catch (err) {
       this.abortStage(stage, err as Error);
       return;
     }
     const prefs = new Map<number, string[]>();
     for (const p of partitions) prefs.set(p, this.preferredExecutors(stage, p));
-    const set = new TaskSet(stage.id, stage.attempt, Math.min(...stage.jobIds), partitions, (p) => prefs.get(p) ?? [], this.config.taskSet);
+    const set = new TaskSet(
+      stage.id,
+      stage.attempt,
+      Math.min(...stage.jobIds),
+      partitions,
+      (p) => prefs.get(p) ?? [],
+      this.config.taskSet,
+      stage.plan.requirements,
+      this.clock.now(),
+    );
     stage.taskSet = set;
     this.bySet.set(set, stage);
     this.running.add(stage);
     this.bus.emit({
       type: 'stageSubmitted',
-      time: Date.now(),
+      time: this.clock.now(),
       stageId: stage.id,
       attempt: stage.attempt,
       name: stage.name,
@@ -241,6 +267,10 @@ export class DAGScheduler {
     describe: (set, partition, attempt, taskId) => this.describe(set, partition, attempt, taskId),
     succeeded: (set, partition, attempt, executorId, result) => this.taskSucceeded(set, partition, attempt, executorId, result),
     fetchFailed: (set, partition, failure) => this.fetchFailed(set, failure),
+    unschedulable: (set, error) => {
+      const stage = this.bySet.get(set);
+      if (stage) this.abortStage(stage, error);
+    },
     aborted: (set, partition, cause, attempts) => {
       const stage = this.bySet.get(set);
       if (!stage) return;
@@ -253,37 +283,30 @@ export class DAGScheduler {
     },
   };
 
-  private describe(set: TaskSet, partition: number, attempt: number, taskId: number): TaskDescriptor {
+  /** The launch of one attempt; null when a shuffle input it reads was lost since the stage began. */
+  private describe(set: TaskSet, partition: number, attempt: number, taskId: number): TaskLaunch | null {
     const stage = this.bySet.get(set)!;
     const blocks: BlockLocation[] = [];
     for (const [shuffleId, reduceIds] of shuffleReadsFor(stage.rdd, partition)) {
-      for (const reduceId of reduceIds) {
-        if (this.tracker.isAvailable(shuffleId)) blocks.push(...this.tracker.locations(shuffleId, reduceId));
-        else {
-          // Lost since the stage was submitted: the fetch fails and sends the scheduler back.
-          const [mapId] = this.tracker.missingMaps(shuffleId);
-          blocks.push({ shuffleId, mapId: mapId!, reduceId, executorId: '<lost>', bytes: 1 });
-        }
-      }
+      // Lost since the stage was submitted: the stage is set aside by executorLost or fetchFailed
+      // and resubmitted once the parent has recomputed; launching now could only fail.
+      if (!this.tracker.isAvailable(shuffleId)) return null;
+      for (const reduceId of reduceIds) blocks.push(...this.tracker.locations(shuffleId, reduceId));
     }
-    const output: TaskOutput =
-      stage instanceof ShuffleMapStage
-        ? { kind: 'shuffle', shuffleId: stage.dep.shuffleId, partitioner: stage.dep.partitioner(), combiner: stage.dep.combiner }
-        : (stage as ResultStage).job.handler.output(partition, attempt);
-    return {
+    const plan = stage.plan!;
+    const output: TaskOutput = stage instanceof ShuffleMapStage ? { kind: 'shuffle' } : (stage as ResultStage).job.handler.output(partition, attempt);
+    const task: TaskDescriptor = {
       taskId,
+      stageKey: plan.stageKey,
       stageId: stage.id,
       stageAttempt: set.stageAttempt,
-      stageKey: `${stage.id}.${set.stageAttempt}`,
       partition,
       attempt,
-      plan: stage.plan!,
       output,
       slices: slicesFor(stage.rdd, partition),
       blocks,
-      broadcasts: stage.broadcasts,
-      useWasm: this.config.useWasm,
     };
+    return { stage: plan, task };
   }
 
   private taskSucceeded(set: TaskSet, partition: number, attempt: number, executorId: string, result: TaskSuccess): void {
@@ -315,11 +338,17 @@ export class DAGScheduler {
     }
   }
 
+  /**
+   * A reducer could not fetch from an executor: every output that executor holds is presumed lost
+   * with it (Spark's unRegisterOutputOnHost), so one failure resubmits the map stage once for all
+   * of them instead of one fetch failure per block.
+   */
   private fetchFailed(set: TaskSet, failure: { shuffleId: number; mapId: number; executorId: string }): void {
     const stage = this.bySet.get(set);
     if (!stage) return;
+    const affected = new Set(this.tracker.removeOutputsOnExecutor(failure.executorId));
     this.tracker.unregisterMapOutput(failure.shuffleId, failure.mapId, failure.executorId);
-    if (!this.registry.get(failure.executorId)) this.tracker.removeOutputsOnExecutor(failure.executorId);
+    affected.add(failure.shuffleId);
     if (this.running.has(stage) && set === stage.taskSet) {
       stage.failedAttempts++;
       this.finishStage(stage, false, `fetch failure from executor ${failure.executorId}`);
@@ -332,6 +361,7 @@ export class DAGScheduler {
       }
       this.waiting.add(stage);
     }
+    this.outputsLost(affected, `executor ${failure.executorId} could not be fetched from`);
     this.scheduleResubmit();
   }
 
@@ -347,9 +377,15 @@ export class DAGScheduler {
   executorLost(executorId: string): void {
     const affected = new Set(this.tracker.removeOutputsOnExecutor(executorId));
     if (affected.size === 0) return;
+    this.outputsLost(affected, `executor ${executorId} lost shuffle output this stage reads`);
+    for (const s of [...this.waiting]) this.submitStage(s);
+    this.tasks.dispatch();
+  }
+
+  /** Running map stages redo the lost partitions they had finished; readers of lost output wait. */
+  private outputsLost(affected: Set<number>, why: string): void {
     for (const stage of [...this.running]) {
       if (stage instanceof ShuffleMapStage && affected.has(stage.dep.shuffleId) && stage.taskSet) {
-        // Finished tasks of the running map stage whose output was lost run again in this attempt.
         for (const p of this.tracker.missingMaps(stage.dep.shuffleId)) {
           if (stage.taskSet.succeeded.delete(p)) {
             stage.taskSet.partitions.add(p);
@@ -358,12 +394,10 @@ export class DAGScheduler {
         }
       }
       if (stage.parents.some((p) => affected.has(p.dep.shuffleId) && !this.isAvailable(p))) {
-        this.finishStage(stage, false, `executor ${executorId} lost shuffle output this stage reads`);
+        this.finishStage(stage, false, why);
         this.waiting.add(stage);
       }
     }
-    for (const s of [...this.waiting]) this.submitStage(s);
-    this.tasks.dispatch();
   }
 
   private submitWaitingChildren(): void {
@@ -375,14 +409,15 @@ export class DAGScheduler {
     }
   }
 
-  private finishStage(stage: Stage, succeeded: boolean, error?: string): void {
+  private finishStage(stage: Stage, succeeded: boolean, error?: string, killRunning = false): void {
     if (!this.running.delete(stage)) return;
-    if (stage.taskSet) this.tasks.retire(stage.taskSet);
-    this.bus.emit({ type: 'stageCompleted', time: Date.now(), stageId: stage.id, attempt: stage.attempt, succeeded, error });
+    if (stage.taskSet) this.tasks.retire(stage.taskSet, killRunning);
+    if (stage.plan) this.config.stageFinished(stage.plan.stageKey);
+    this.bus.emit({ type: 'stageCompleted', time: this.clock.now(), stageId: stage.id, attempt: stage.attempt, succeeded, error });
   }
 
   private abortStage(stage: Stage, err: Error): void {
-    this.finishStage(stage, false, err.message);
+    this.finishStage(stage, false, err.message, true);
     this.waiting.delete(stage);
     const jobs = new Set<Job>();
     const visit = (s: Stage) => {
@@ -402,7 +437,7 @@ export class DAGScheduler {
         ? err
         : new FlintError('JOB_ABORTED', `Job aborted: ${err.message}`, { cause: err });
     this.cleanupJob(job);
-    this.bus.emit({ type: 'jobEnd', time: Date.now(), jobId: job.id, succeeded: false, error: error.message });
+    this.bus.emit({ type: 'jobEnd', time: this.clock.now(), jobId: job.id, succeeded: false, error: error.message });
     job.reject(error);
   }
 
@@ -410,19 +445,26 @@ export class DAGScheduler {
     if (job.done) return;
     job.done = true;
     this.cleanupJob(job);
-    this.bus.emit({ type: 'jobEnd', time: Date.now(), jobId: job.id, succeeded: true });
+    this.bus.emit({ type: 'jobEnd', time: this.clock.now(), jobId: job.id, succeeded: true });
     job.resolve();
   }
 
-  /** Stages that only this job needed stop running; shared shuffle stages keep going. */
+  /**
+   * Stages that only this job needed stop running, and their tasks are killed; shared shuffle
+   * stages keep going. Stages no job needs are forgotten (their shuffle output stays in the
+   * tracker), so the scheduler holds no reference that would keep a user's RDD alive.
+   */
   private cleanupJob(job: Job): void {
     for (const stage of [...this.running, ...this.waiting]) {
       stage.jobIds.delete(job.id);
       if (stage.jobIds.size > 0) continue;
-      this.finishStage(stage, false, 'job ended');
+      this.finishStage(stage, false, 'job ended', true);
       this.waiting.delete(stage);
     }
-    for (const stage of this.shuffleStages.values()) stage.jobIds.delete(job.id);
+    for (const [shuffleId, stage] of this.shuffleStages) {
+      stage.jobIds.delete(job.id);
+      if (stage.jobIds.size === 0 && !this.running.has(stage) && !this.waiting.has(stage)) this.shuffleStages.delete(shuffleId);
+    }
   }
 
   /** Forgets a shuffle (its RDD is gone); executors drop the blocks separately. */

@@ -5,16 +5,16 @@
  */
 import { decodeValue, encodeValue } from '../codec/records.js';
 import { ExecutorRegistry, type ExecutorInfo } from '../cluster/executor-registry.js';
-import type { BackendListener } from '../cluster/backend.js';
+import type { BackendListener, ExecutorDescription, ExecutorLoss } from '../cluster/backend.js';
 import { FlintError } from '../errors.js';
 import { EventBus } from '../events/bus.js';
 import type { DriverToExecutor, ExecutorToDriver } from '../exec/protocol.js';
 import type { LineageNode } from '../plan/lineage.js';
-import type { TaskDescriptor } from '../plan/plan.js';
 import { MapOutputTracker } from '../shuffle/map-output-tracker.js';
 import type { Endpoint } from '../transport/endpoint.js';
+import { every, systemClock, type Clock } from './clock.js';
 import { DAGScheduler, type ResultHandler } from './dag-scheduler.js';
-import { TaskScheduler } from './task-scheduler.js';
+import { TaskScheduler, type TaskLaunch } from './task-scheduler.js';
 
 export interface DriverConfig {
   maxTaskFailures: number;
@@ -37,10 +37,13 @@ export class Driver implements BackendListener {
   private readonly broadcastBytes = new Map<number, Uint8Array>();
   private readonly broadcastValues = new Map<number, unknown>();
   private readonly executorWaiters: Array<() => void> = [];
-  private heartbeatTimer: ReturnType<typeof setInterval> | null = null;
+  private stopHeartbeats: (() => void) | null = null;
   private stopped = false;
 
-  constructor(readonly config: DriverConfig) {
+  constructor(
+    readonly config: DriverConfig,
+    readonly clock: Clock = systemClock,
+  ) {
     this.tasks = new TaskScheduler(
       this.registry,
       this.bus,
@@ -50,60 +53,94 @@ export class Driver implements BackendListener {
         prefetchPerCore: config.prefetchPerCore,
         excludeAfterFailures: 4,
         excludeForMs: 10_000,
+        speculationIntervalMs: 100,
       },
-      (executor, task) => this.ship(executor, task),
+      {
+        launch: (executor, launch) => this.ship(executor, launch),
+        kill: (executor, taskId, reason) => this.send(executor, { t: 'killTask', taskId, reason }),
+      },
+      clock,
     );
-    this.dag = new DAGScheduler(this.tasks, this.tracker, this.registry, this.bus, {
-      maxStageAttempts: config.maxStageAttempts,
-      broadcastExists: (id) => this.broadcastBytes.has(id),
-      useWasm: config.useWasm,
-      taskSet: {
-        maxTaskFailures: config.maxTaskFailures,
-        speculation: config.speculation,
-        speculationQuantile: 0.9,
-        speculationMultiplier: 3,
-        speculationMinMs: 100,
+    this.dag = new DAGScheduler(
+      this.tasks,
+      this.tracker,
+      this.registry,
+      this.bus,
+      {
+        maxStageAttempts: config.maxStageAttempts,
+        broadcastExists: (id) => this.broadcastBytes.has(id),
+        useWasm: config.useWasm,
+        stageFinished: (stageKey) => this.dropStage(stageKey),
+        taskSet: {
+          maxTaskFailures: config.maxTaskFailures,
+          speculation: config.speculation,
+          speculationQuantile: 0.9,
+          speculationMultiplier: 3,
+          speculationMinMs: 100,
+        },
       },
-    });
+      clock,
+    );
     if (config.heartbeatTimeoutMs > 0) {
-      this.heartbeatTimer = setInterval(() => this.checkHeartbeats(), Math.max(100, config.heartbeatTimeoutMs / 4));
-      (this.heartbeatTimer as { unref?: () => void }).unref?.();
+      this.stopHeartbeats = every(clock, Math.max(100, config.heartbeatTimeoutMs / 4), () => this.checkHeartbeats());
     }
   }
 
-  executorAdded(executorId: string, endpoint: Endpoint, cores: number, host: string): void {
+  executorAdded(executor: ExecutorDescription, endpoint: Endpoint): void {
     if (this.stopped) {
       endpoint.close();
       return;
     }
-    this.registry.add(executorId, endpoint, cores, host);
-    endpoint.onMessage((m) => this.onMessage(executorId, m as ExecutorToDriver));
-    this.bus.emit({ type: 'executorAdded', time: Date.now(), executorId, cores, host });
+    const id = executor.id;
+    this.registry.add(executor, endpoint, this.clock.now());
+    endpoint.onMessage((m) => this.onMessage(id, m as ExecutorToDriver));
+    this.bus.emit({
+      type: 'executorAdded',
+      time: this.clock.now(),
+      executorId: id,
+      cores: executor.cores,
+      host: executor.host,
+      kind: executor.kind,
+      capabilities: executor.capabilities,
+    });
     for (const w of this.executorWaiters.splice(0)) w();
     this.tasks.dispatch();
   }
 
-  executorLost(executorId: string, reason: string): void {
+  executorLost(executorId: string, loss: ExecutorLoss): void {
     if (!this.registry.remove(executorId)) return;
-    this.bus.emit({ type: 'executorRemoved', time: Date.now(), executorId, reason });
+    this.bus.emit({ type: 'executorRemoved', time: this.clock.now(), executorId, reason: loss.reason, causedByApp: loss.causedByApp });
     if (this.stopped) return;
     for (const e of this.registry.all()) this.send(e, { t: 'peerGone', executorId });
-    this.tasks.executorLost(executorId, reason);
+    this.tasks.executorLost(executorId, loss);
+    this.dag.executorLost(executorId);
+  }
+
+  /**
+   * An executor is leaving on purpose (decommissioned, or lent back to the coordinator): it takes no
+   * new task, and what it holds is declared lost now rather than discovered by failed fetches.
+   */
+  executorDraining(executorId: string): void {
+    const e = this.registry.get(executorId);
+    if (!e || e.draining) return;
+    e.draining = true;
     this.dag.executorLost(executorId);
   }
 
   private onMessage(executorId: string, m: ExecutorToDriver): void {
     switch (m.t) {
-      case 'taskEnd':
-        this.tasks.handleResult(executorId, m.result);
+      case 'taskEnd': {
+        const rejected = this.tasks.handleResult(executorId, m.result);
+        if (rejected) this.refuse(executorId, `task result for task ${m.result.taskId} refused: ${rejected}`);
         break;
+      }
       case 'blockRemoved':
         this.registry.removeBlock(m.blockId, executorId);
-        this.bus.emit({ type: 'blockUpdated', time: Date.now(), executorId, blockId: m.blockId, bytes: 0, removed: true });
+        this.bus.emit({ type: 'blockUpdated', time: this.clock.now(), executorId, blockId: m.blockId, bytes: 0, removed: true });
         break;
       case 'heartbeat': {
         const e = this.registry.get(executorId);
-        if (e) e.lastHeartbeat = Date.now();
+        if (e) e.lastHeartbeat = this.clock.now();
         break;
       }
       case 'ready':
@@ -111,11 +148,20 @@ export class Driver implements BackendListener {
     }
   }
 
+  /** A message no honest executor sends: drop that executor, keep everyone else running. */
+  private refuse(executorId: string, reason: string): void {
+    const e = this.registry.get(executorId);
+    if (!e) return;
+    console.warn(`flint: executor ${executorId} dropped: ${reason}`);
+    this.executorLost(executorId, { reason, causedByApp: false });
+    e.endpoint.close();
+  }
+
   private checkHeartbeats(): void {
-    const now = Date.now();
+    const now = this.clock.now();
     for (const e of this.registry.all()) {
       if (now - e.lastHeartbeat > this.config.heartbeatTimeoutMs) {
-        this.executorLost(e.id, `no heartbeat for ${now - e.lastHeartbeat} ms`);
+        this.executorLost(e.id, { reason: `no heartbeat for ${now - e.lastHeartbeat} ms`, causedByApp: false });
         e.endpoint.close();
       }
     }
@@ -125,16 +171,24 @@ export class Driver implements BackendListener {
     executor.endpoint.send(message);
   }
 
-  private ship(executor: ExecutorInfo, task: TaskDescriptor): void {
-    for (const id of task.broadcasts) {
+  private ship(executor: ExecutorInfo, { stage, task }: TaskLaunch): void {
+    for (const id of stage.broadcasts) {
       if (executor.broadcasts.has(id)) continue;
       const bytes = this.broadcastBytes.get(id);
       if (!bytes) continue; // destroyed: the task fails with BROADCAST_DESTROYED on the executor
       executor.broadcasts.add(id);
       this.send(executor, { t: 'broadcast', id, bytes });
-      this.bus.emit({ type: 'broadcastSent', time: Date.now(), broadcastId: id, executorId: executor.id, bytes: bytes.byteLength });
+      this.bus.emit({ type: 'broadcastSent', time: this.clock.now(), broadcastId: id, executorId: executor.id, bytes: bytes.byteLength });
+    }
+    if (!executor.stages.has(stage.stageKey)) {
+      executor.stages.add(stage.stageKey);
+      this.send(executor, { t: 'stage', stage });
     }
     this.send(executor, { t: 'task', task });
+  }
+
+  private dropStage(stageKey: string): void {
+    for (const e of this.registry.all()) if (e.stages.delete(stageKey)) this.send(e, { t: 'dropStage', stageKey });
   }
 
   async waitForExecutors(count: number, timeoutMs: number): Promise<void> {
@@ -188,12 +242,19 @@ export class Driver implements BackendListener {
     for (const e of this.registry.all()) this.send(e, { t: 'dropBlocks', prefix });
   }
 
+  /** A shuffle nobody can read any more (its RDD was garbage collected): forget it everywhere. */
+  removeShuffle(shuffleId: number): void {
+    if (this.stopped) return;
+    this.dag.removeShuffle(shuffleId);
+    this.dropBlocks(`shuffle_${shuffleId}_`);
+  }
+
   stop(): void {
     if (this.stopped) return;
     this.dag.stop();
     this.stopped = true;
     this.tasks.stop();
-    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.stopHeartbeats?.();
     for (const e of this.registry.all()) this.send(e, { t: 'shutdown' });
   }
 }

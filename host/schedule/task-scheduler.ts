@@ -1,13 +1,16 @@
 /**
- * Assigns tasks to executor slots (Spark's TaskSchedulerImpl): delay scheduling for locality,
- * retries of failed tasks elsewhere, speculative copies of stragglers, exclusion of executors that
- * keep failing, FIFO or FAIR order between jobs, and the loss of executors.
+ * Assigns tasks to executor slots (Spark's TaskSchedulerImpl): capability placement, delay
+ * scheduling for locality, retries of failed tasks elsewhere, speculative copies of stragglers (the
+ * losers are killed), exclusion of executors that keep failing, FIFO or FAIR order between jobs, and
+ * the loss of executors — which is not the task's fault unless the task itself killed its executor.
  */
 import { FlintError, fromWireError, type WireError } from '../errors.js';
 import type { EventBus } from '../events/bus.js';
 import type { TaskMetrics } from '../events/events.js';
-import type { ExecutorInfo, ExecutorRegistry } from '../cluster/executor-registry.js';
-import type { TaskDescriptor, TaskResult, TaskSuccess } from '../plan/plan.js';
+import { satisfies, type ExecutorInfo, type ExecutorRegistry } from '../cluster/executor-registry.js';
+import type { ExecutorLoss } from '../cluster/backend.js';
+import type { StagePlan, TaskDescriptor, TaskResult, TaskSuccess } from '../plan/plan.js';
+import type { Clock, TimerHandle } from './clock.js';
 import { TaskSet, type RunningAttempt } from './task-set.js';
 
 export interface TaskSchedulerConfig {
@@ -17,55 +20,86 @@ export interface TaskSchedulerConfig {
   prefetchPerCore: number;
   excludeAfterFailures: number;
   excludeForMs: number;
+  /** How often speculation is reconsidered while a speculating task set runs. */
+  speculationIntervalMs: number;
+}
+
+/** One attempt as it leaves the driver: the stage plan (shipped once per executor) and the task. */
+export interface TaskLaunch {
+  stage: StagePlan;
+  task: TaskDescriptor;
+}
+
+/** How the scheduler reaches executors. */
+export interface ExecutorGateway {
+  launch(executor: ExecutorInfo, launch: TaskLaunch): void;
+  kill(executor: ExecutorInfo, taskId: number, reason: string): void;
 }
 
 /** What the DAG scheduler hears back. */
 export interface TaskSetListener {
-  /** Builds the descriptor of one attempt (the DAG scheduler knows the plan and the inputs). */
-  describe(set: TaskSet, partition: number, attempt: number, taskId: number): TaskDescriptor;
+  /** Builds one attempt; null when its inputs are gone (the stage is about to be set aside). */
+  describe(set: TaskSet, partition: number, attempt: number, taskId: number): TaskLaunch | null;
   succeeded(set: TaskSet, partition: number, attempt: number, executorId: string, result: TaskSuccess): void;
   fetchFailed(set: TaskSet, partition: number, failure: { shuffleId: number; mapId: number; executorId: string }, error: Error): void;
   /** A partition failed `maxTaskFailures` times: the stage (and its jobs) must abort. */
   aborted(set: TaskSet, partition: number, cause: Error, attempts: number): void;
+  /** No live executor can ever run these tasks (a missing capability). */
+  unschedulable(set: TaskSet, error: FlintError): void;
 }
+
+/** Why a task result was refused: the driver closes the connection of whoever sent it. */
+export type ResultRejection = 'unknown task' | 'task runs on another executor';
 
 export class TaskScheduler {
   private readonly sets: TaskSet[] = [];
   private readonly listeners = new Map<TaskSet, TaskSetListener>();
   private readonly byTaskId = new Map<number, { set: TaskSet; run: RunningAttempt }>();
+  /** Attempts asked to stop whose executor has not confirmed yet: their slot stays taken. */
+  private readonly killing = new Map<number, { set: TaskSet; run: RunningAttempt }>();
   private nextTaskId = 0;
-  private timer: ReturnType<typeof setTimeout> | null = null;
-  private speculationTimer: ReturnType<typeof setInterval> | null = null;
+  private timer: TimerHandle | null = null;
+  private speculationTimer: TimerHandle | null = null;
   private dispatching = false;
+  private stopped = false;
 
   constructor(
     private readonly registry: ExecutorRegistry,
     private readonly bus: EventBus,
     private readonly config: TaskSchedulerConfig,
-    private readonly ship: (executor: ExecutorInfo, task: TaskDescriptor) => void,
+    private readonly gateway: ExecutorGateway,
+    private readonly clock: Clock,
   ) {}
 
   submit(set: TaskSet, listener: TaskSetListener): void {
     set.setExecutorLister(() => this.registry.all().map((e) => e.id));
     this.sets.push(set);
     this.listeners.set(set, listener);
-    if (set.config.speculation && !this.speculationTimer) {
-      this.speculationTimer = setInterval(() => this.dispatch(), 100);
-      (this.speculationTimer as { unref?: () => void }).unref?.();
-    }
+    if (this.failIfUnschedulable(set)) return;
+    if (set.config.speculation) this.armSpeculation();
     this.dispatch();
   }
 
-  /** Stops launching tasks of a set; running attempts finish and are still reported. */
-  retire(set: TaskSet): void {
+  /**
+   * Stops launching tasks of a set. Running attempts finish and are still reported, unless `kill`
+   * asks them to stop (their job ended: nobody wants the result).
+   */
+  retire(set: TaskSet, kill = false): void {
     set.zombie = true;
     const i = this.sets.indexOf(set);
     if (i >= 0) this.sets.splice(i, 1);
+    if (kill) for (const run of [...set.running.values()]) this.killAttempt(set, run, 'its job ended');
     if (set.running.size === 0) this.listeners.delete(set);
-    if (this.sets.length === 0 && this.speculationTimer) {
-      clearInterval(this.speculationTimer);
+  }
+
+  private armSpeculation(): void {
+    if (this.speculationTimer || this.stopped) return;
+    this.speculationTimer = this.clock.setTimeout(() => {
       this.speculationTimer = null;
-    }
+      if (!this.sets.some((s) => s.config.speculation)) return;
+      this.dispatch();
+      this.armSpeculation();
+    }, this.config.speculationIntervalMs);
   }
 
   private ordered(): TaskSet[] {
@@ -76,7 +110,7 @@ export class TaskScheduler {
   }
 
   dispatch(): void {
-    if (this.dispatching) return;
+    if (this.dispatching || this.stopped) return;
     this.dispatching = true;
     try {
       this.dispatchLoop();
@@ -86,13 +120,15 @@ export class TaskScheduler {
   }
 
   private dispatchLoop(): void {
-    const now = Date.now();
+    const now = this.clock.now();
     const alive = (id: string) => {
       const e = this.registry.get(id);
-      return !!e && !this.registry.isExcluded(e, now);
+      return !!e && this.registry.isUsable(e, now);
     };
     let waitingForLocality = false;
-    const executors = this.registry.all().filter((e) => !this.registry.isExcluded(e, now));
+    const executors = this.registry.all().filter((e) => this.registry.isUsable(e, now));
+    // Sets whose inputs vanished during this pass: they are about to be resubmitted.
+    const blocked = new Set<TaskSet>();
     // Round-robin, one task per executor per turn: first up to each executor's cores, then the
     // prefetch slots. Filling one executor first would leave the others idle on small stages.
     for (const perCore of [1, 1 + this.config.prefetchPerCore]) {
@@ -102,7 +138,7 @@ export class TaskScheduler {
         for (const executor of executors) {
           if (executor.running.size >= executor.cores * perCore) continue;
           for (const set of this.ordered()) {
-            if (set.zombie) continue;
+            if (set.zombie || blocked.has(set) || !satisfies(executor, set.requirements)) continue;
             let partition = set.take(executor.id, alive, this.config.localityWaitMs, now);
             let speculative = false;
             if (partition === null && set.hasPending) waitingForLocality = true;
@@ -111,7 +147,11 @@ export class TaskScheduler {
               speculative = partition !== null;
             }
             if (partition === null) continue;
-            this.launch(set, partition, executor, speculative, now);
+            const launched = this.launch(set, partition, executor, speculative, now);
+            if (launched === 'blocked') {
+              blocked.add(set);
+              continue;
+            }
             progress = true;
             break;
           }
@@ -119,25 +159,31 @@ export class TaskScheduler {
       }
     }
     if (waitingForLocality && !this.timer) {
-      this.timer = setTimeout(() => {
+      this.timer = this.clock.setTimeout(() => {
         this.timer = null;
         this.dispatch();
       }, Math.max(10, this.config.localityWaitMs / 4));
     }
   }
 
-  private launch(set: TaskSet, partition: number, executor: ExecutorInfo, speculative: boolean, now: number): void {
+  private launch(set: TaskSet, partition: number, executor: ExecutorInfo, speculative: boolean, now: number): 'launched' | 'blocked' | 'aborted' {
     const taskId = this.nextTaskId++;
-    const attempt = set.nextAttempt(partition);
-    const run: RunningAttempt = { taskId, partition, attempt, executorId: executor.id, startedAt: now, speculative };
-    let task: TaskDescriptor;
+    const listener = this.listeners.get(set)!;
+    let launch: TaskLaunch | null;
     try {
-      task = this.listeners.get(set)!.describe(set, partition, attempt, taskId);
+      launch = listener.describe(set, partition, set.attempts.get(partition) ?? 0, taskId);
     } catch (err) {
       // Planning a task failed on the driver (e.g. a partition function that cannot be built).
-      this.listeners.get(set)!.aborted(set, partition, err as Error, attempt + 1);
-      return;
+      listener.aborted(set, partition, err as Error, (set.attempts.get(partition) ?? 0) + 1);
+      return 'aborted';
     }
+    if (!launch) {
+      if (speculative) set.speculated.delete(partition);
+      else set.enqueue(partition);
+      return 'blocked';
+    }
+    const attempt = set.nextAttempt(partition);
+    const run: RunningAttempt = { taskId, partition, attempt, executorId: executor.id, startedAt: now, speculative };
     set.running.set(taskId, run);
     executor.running.add(taskId);
     this.byTaskId.set(taskId, { set, run });
@@ -152,28 +198,45 @@ export class TaskScheduler {
       executorId: executor.id,
       speculative,
     });
-    this.ship(executor, task);
+    this.gateway.launch(executor, launch);
+    return 'launched';
   }
 
-  handleResult(executorId: string, result: TaskResult): void {
-    const entry = this.byTaskId.get(result.taskId);
-    if (!entry) return;
-    this.byTaskId.delete(result.taskId);
+  /**
+   * A task result from `executorId`. Refused (and reported, so the connection can be dropped) when
+   * the task is not one this scheduler runs there: a forged or replayed result.
+   */
+  handleResult(executorId: string, result: TaskResult): ResultRejection | null {
+    const entry = this.byTaskId.get(result.taskId) ?? this.killing.get(result.taskId);
+    if (!entry) return 'unknown task';
     const { set, run } = entry;
+    if (run.executorId !== executorId) return 'task runs on another executor';
+    const wasKilled = this.killing.delete(result.taskId);
+    this.byTaskId.delete(result.taskId);
     set.running.delete(result.taskId);
     const executor = this.registry.get(executorId);
     executor?.running.delete(result.taskId);
     const listener = this.listeners.get(set);
     if (result.ok) {
-      if (executor) executor.consecutiveFailures = 0;
+      if (executor) {
+        executor.consecutiveFailures = 0;
+        executor.completedTasks++;
+      }
       this.emitEnd(set, run, 'success', undefined, result.metrics);
       if (!set.succeeded.has(run.partition)) {
         set.succeeded.add(run.partition);
         set.durations.push(result.metrics.durationMs);
+        // The other copies of a speculative race lost: free their slots.
+        for (const other of set.attemptsOf(run.partition)) this.killAttempt(set, other, 'another attempt of the task succeeded');
         listener?.succeeded(set, run.partition, run.attempt, executorId, result);
       }
+    } else if (result.killed || wasKilled) {
+      // Whatever a killed attempt reports after the kill, nobody waits for it.
+      this.emitEnd(set, run, 'killed', result.error.message, result.metrics);
+      this.requeue(set, run.partition);
     } else {
       const error = fromWireError(result.error);
+      if (executor) executor.failedTasks++;
       this.emitEnd(set, run, 'failed', result.error.message, result.metrics);
       if (result.fetchFailed) {
         listener?.fetchFailed(set, run.partition, result.fetchFailed, error);
@@ -183,6 +246,20 @@ export class TaskScheduler {
     }
     if (set.zombie && set.running.size === 0) this.listeners.delete(set);
     this.dispatch();
+    return null;
+  }
+
+  private killAttempt(set: TaskSet, run: RunningAttempt, reason: string): void {
+    if (!this.byTaskId.delete(run.taskId)) return;
+    this.killing.set(run.taskId, { set, run });
+    const executor = this.registry.get(run.executorId);
+    if (executor) this.gateway.kill(executor, run.taskId, reason);
+  }
+
+  /** Back in the queue without counting a failure, unless done or running elsewhere. */
+  private requeue(set: TaskSet, partition: number): void {
+    if (set.zombie || set.succeeded.has(partition) || set.attemptsOf(partition).length > 0) return;
+    set.enqueue(partition);
   }
 
   private recordFailure(set: TaskSet, run: RunningAttempt, error: Error, executor: ExecutorInfo | undefined): void {
@@ -192,44 +269,85 @@ export class TaskScheduler {
     let on = set.failedOn.get(run.partition);
     if (!on) set.failedOn.set(run.partition, (on = new Set()));
     on.add(run.executorId);
-    if (executor) {
-      executor.consecutiveFailures++;
-      // Only exclude when others remain; a one-executor cluster must keep trying.
-      if (executor.consecutiveFailures >= this.config.excludeAfterFailures && this.registry.size > 1) {
-        executor.excludedUntil = Date.now() + this.config.excludeForMs;
-        executor.consecutiveFailures = 0;
-      }
-    }
+    if (executor) this.maybeExclude(executor);
     if (failures >= set.config.maxTaskFailures) {
       this.listeners.get(set)?.aborted(set, run.partition, error, failures);
       return;
     }
-    if (!set.zombie && !this.isRunningElsewhere(set, run.partition)) set.enqueue(run.partition);
+    this.requeue(set, run.partition);
   }
 
-  private isRunningElsewhere(set: TaskSet, partition: number): boolean {
-    for (const r of set.running.values()) if (r.partition === partition) return true;
-    return false;
+  /**
+   * An executor that keeps failing tasks is left out for a while, but never the last usable one:
+   * a job whose every attempt fails the same way must fail as fast as on one executor, not wait
+   * out the exclusion.
+   */
+  private maybeExclude(executor: ExecutorInfo): void {
+    executor.consecutiveFailures++;
+    if (executor.consecutiveFailures < this.config.excludeAfterFailures) return;
+    const now = this.clock.now();
+    const othersUsable = this.registry.all().some((e) => e !== executor && this.registry.isUsable(e, now));
+    if (!othersUsable) return;
+    executor.excludedUntil = now + this.config.excludeForMs;
+    this.bus.emit({ type: 'executorExcluded', time: now, executorId: executor.id, until: executor.excludedUntil, failures: executor.consecutiveFailures });
+    executor.consecutiveFailures = 0;
+    this.clock.setTimeout(() => this.dispatch(), this.config.excludeForMs + 1);
   }
 
-  /** An executor is gone: its running attempts failed with EXECUTOR_LOST. */
-  executorLost(executorId: string, reason: string): void {
+  /**
+   * An executor is gone. Its running attempts end; they count as failures only when the task
+   * caused the loss (Spark's ExecutorLostFailure with exitCausedByApp): a volunteer closing a tab
+   * ten times in a row must not abort a job, but a task that calls process.exit must.
+   */
+  executorLost(executorId: string, loss: ExecutorLoss): void {
+    for (const [taskId, { set, run }] of [...this.killing]) {
+      if (run.executorId !== executorId) continue;
+      this.killing.delete(taskId);
+      set.running.delete(taskId);
+      this.emitEnd(set, run, 'killed', `executor ${executorId} was lost: ${loss.reason}`, undefined);
+      if (set.zombie && set.running.size === 0) this.listeners.delete(set);
+    }
     for (const [taskId, { set, run }] of [...this.byTaskId]) {
       if (run.executorId !== executorId) continue;
       this.byTaskId.delete(taskId);
       set.running.delete(taskId);
-      const wire: WireError = { name: 'FlintError', code: 'EXECUTOR_LOST', message: `executor ${executorId} was lost while running the task: ${reason}` };
-      this.emitEnd(set, run, 'failed', wire.message, undefined);
-      this.recordFailure(set, run, new FlintError('EXECUTOR_LOST', wire.message), undefined);
+      const wire: WireError = { name: 'FlintError', code: 'EXECUTOR_LOST', message: `executor ${executorId} was lost while running the task: ${loss.reason}` };
+      this.emitEnd(set, run, loss.causedByApp ? 'failed' : 'lost', wire.message, undefined);
+      if (loss.causedByApp) this.recordFailure(set, run, new FlintError('EXECUTOR_LOST', wire.message), undefined);
+      else this.requeue(set, run.partition);
       if (set.zombie && set.running.size === 0) this.listeners.delete(set);
     }
+    for (const set of [...this.sets]) this.failIfUnschedulable(set);
     this.dispatch();
   }
 
-  private emitEnd(set: TaskSet, run: RunningAttempt, status: 'success' | 'failed', error: string | undefined, metrics: TaskMetrics | undefined): void {
+  /** Sets that no registered executor could ever run fail at once, naming what is missing. */
+  private failIfUnschedulable(set: TaskSet): boolean {
+    if (set.requirements.length === 0 || this.registry.size === 0) return false;
+    if (this.registry.all().some((e) => satisfies(e, set.requirements))) return false;
+    const kinds = [...new Set(this.registry.all().map((e) => e.kind))].join(', ');
+    const missing = set.requirements.join(', ');
+    this.listeners.get(set)?.unschedulable(
+      set,
+      new FlintError(
+        'CAPABILITY_MISSING',
+        `stage ${set.stageId} needs executors with the capability "${missing}" (a function uses Node's globals such as process or Buffer), ` +
+          `but the live executors (${kinds}) have none; add a Node executor (local[N] or flint worker) or avoid Node globals in the job's functions`,
+      ),
+    );
+    return true;
+  }
+
+  private emitEnd(
+    set: TaskSet,
+    run: RunningAttempt,
+    status: 'success' | 'failed' | 'killed' | 'lost',
+    error: string | undefined,
+    metrics: TaskMetrics | undefined,
+  ): void {
     this.bus.emit({
       type: 'taskEnd',
-      time: Date.now(),
+      time: this.clock.now(),
       taskId: run.taskId,
       stageId: set.stageId,
       stageAttempt: set.stageAttempt,
@@ -242,11 +360,16 @@ export class TaskScheduler {
     });
   }
 
+  /** Attempts running (or being killed) on an executor. */
+  runningOn(executorId: string): number {
+    return this.registry.get(executorId)?.running.size ?? 0;
+  }
+
   stop(): void {
-    if (this.timer) clearTimeout(this.timer);
-    if (this.speculationTimer) clearInterval(this.speculationTimer);
+    this.stopped = true;
+    if (this.timer) this.clock.clearTimeout(this.timer);
+    if (this.speculationTimer) this.clock.clearTimeout(this.speculationTimer);
     this.timer = null;
     this.speculationTimer = null;
   }
 }
-

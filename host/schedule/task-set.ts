@@ -35,7 +35,7 @@ export class TaskSet {
   /** Partitions this stage attempt must compute. */
   readonly partitions: Set<number>;
   zombie = false;
-  lastLocalLaunch = Date.now();
+  lastLocalLaunch: number;
 
   constructor(
     readonly stageId: number,
@@ -44,7 +44,11 @@ export class TaskSet {
     partitions: number[],
     readonly preferred: (partition: number) => string[],
     readonly config: TaskSetConfig,
+    /** Capabilities an executor needs for these tasks (see cluster/backend.ts). */
+    readonly requirements: ReadonlyArray<'node'> = [],
+    now = 0,
   ) {
+    this.lastLocalLaunch = now;
     this.partitions = new Set(partitions);
     for (const p of partitions) this.enqueue(p);
   }
@@ -114,6 +118,13 @@ export class TaskSet {
     const a = this.attempts.get(partition) ?? 0;
     this.attempts.set(partition, a + 1);
     return a;
+  }
+
+  /** Running attempts of `partition`. */
+  attemptsOf(partition: number): RunningAttempt[] {
+    const out: RunningAttempt[] = [];
+    for (const r of this.running.values()) if (r.partition === partition) out.push(r);
+    return out;
   }
 
   /** A partition whose running copy is a straggler and which has no copy yet, if any. */

@@ -7,6 +7,8 @@ import { LANGUAGE_GLOBALS } from '../../host/codec/globals.js';
 import { decodeValue, encodeValue } from '../../host/codec/records.js';
 import { FlintError } from '../../host/errors.js';
 
+declare const toBytes: (s: string) => unknown;
+
 const noBroadcasts = (id: number): unknown => {
   throw new Error(`unexpected broadcast ${id}`);
 };
@@ -193,11 +195,20 @@ describe('free-variable analysis', () => {
     expect(freeVars(() => [undefined, NaN, Infinity, globalThis, console, new TextEncoder(), crypto, performance])).toEqual([]);
   });
 
-  it('rejects host globals that are not shared by every executor', () => {
-    const g = globalThis as unknown as { process: { pid: number }; Buffer: { from(s: string): unknown } };
-    expect(freeVars(new Function('return process.pid'))).toEqual(['process']);
-    expect(freeVars(new Function('s', 'return Buffer.from(s)'))).toEqual(['Buffer']);
-    expect(g.process.pid).toBeGreaterThan(0);
+  it("accepts Node's globals and marks the closure as needing a Node executor", () => {
+    expect(freeVars(new Function('return process.pid'))).toEqual([]);
+    expect(captureClosure(new Function('return process.pid'), { method: 'map' }).requires).toEqual(['node']);
+    expect(captureClosure(new Function('s', 'return Buffer.from(s)'), { method: 'map' }).requires).toEqual(['node']);
+    const viaEnvFunction = captureClosure((s: string) => toBytes(s), { method: 'map', env: { toBytes: new Function('s', 'return Buffer.from(s)') } });
+    expect(viaEnvFunction.requires).toEqual(['node']);
+    expect(captureClosure((x: number) => x + 1, { method: 'map' }).requires).toBeUndefined();
+    // An env entry named like a Node global is the user's value, not Node's.
+    expect(captureClosure(new Function('return process.pid'), { method: 'map', env: { process: { pid: 1 } } }).requires).toBeUndefined();
+  });
+
+  it('rejects host globals that exist in neither every executor nor Node', () => {
+    expect(freeVars(new Function('return window.x'))).toEqual(['window']);
+    expect(freeVars(new Function('return require("fs")'))).toEqual(['require']);
   });
 
   // Sources are built with new Function so the test runner cannot rewrite them.
