@@ -13,6 +13,7 @@ import type { ExecutorPlatform } from '../exec/platform.js';
 import type { LineageNode } from '../plan/lineage.js';
 import { Driver } from '../schedule/driver.js';
 import { Broadcast } from './broadcast.js';
+import { ContextCleaner } from './cleaner.js';
 import type { DriverPlatform } from './platform.js';
 import {
   EmptyRDD,
@@ -102,6 +103,8 @@ export class Flint {
   private eventLog: { write(event: FlintEvent): void; close(): void } | null = null;
   /** @internal */
   _checkpointDir: string | null = null;
+  /** @internal Drops shuffle outputs and cached blocks of RDDs the program can no longer reach. */
+  readonly _cleaner: ContextCleaner;
 
   private constructor(env: FlintEnvironment, master: string, backend: ExecutorBackend, driver: Driver, options: FlintOptions) {
     this.env = env;
@@ -111,6 +114,10 @@ export class Flint {
     this.backend = backend;
     this.driver = driver;
     this.events = driver.bus;
+    this._cleaner = new ContextCleaner({
+      removeShuffle: (shuffleId) => this.driver.removeShuffle(shuffleId),
+      dropCachedRdd: (rddId) => this._dropCachedBlocks(rddId),
+    });
     if (options.eventLog && env.openEventLog) {
       const log = env.openEventLog(options.eventLog);
       this.eventLog = log;
@@ -234,6 +241,7 @@ export class Flint {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this._cleaner.stop();
     this.driver.stop();
     await this.backend.stop();
     this.eventLog?.close();

@@ -115,6 +115,7 @@ export abstract class RDD<T> implements LineageNode {
       throw new FlintError('INVALID_ARGUMENT', `Cannot change the storage level of RDD ${this.id} after it was already assigned a level (${this.storage.toString()})`);
     }
     this.storage = level;
+    this.context._cleaner.registerCached(this, this.id);
     return this;
   }
   unpersist(_blocking = false): this {
@@ -1185,6 +1186,7 @@ export class ShuffledRDD<K, V, C> extends RDD<[K, C]> {
       partitioner: () => self.part.describe(),
       combiner: mapSideCombine && aggregator && aggregator.kind !== 'group' ? aggregator : null,
     };
+    this.context._cleaner.registerShuffle(this, this.dep.shuffleId);
   }
   numPartitions(): number {
     return this.part.numPartitions;
@@ -1261,6 +1263,7 @@ export class CoGroupedRDD<K> extends RDD<[K, unknown[][]]> {
             dep: { shuffleId: context._newShuffleId(), rdd, partitioner: () => part.describe(), combiner: null },
           },
     );
+    for (const d of this.deps) if (d.kind === 'shuffle') context._cleaner.registerShuffle(this, d.dep.shuffleId);
   }
   numPartitions(): number {
     return this.part.numPartitions;

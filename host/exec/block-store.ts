@@ -56,14 +56,24 @@ export class BlockStore {
     return this.shuffles.get(`${shuffleId}_${mapId}`)?.[reduceId];
   }
 
-  /** Drops cached blocks (`rdd_<id>_`) or shuffle outputs (`shuffle_<id>_`) by id prefix. */
-  drop(prefix: string): void {
+  /** Drops cached blocks (`rdd_<id>_`) or shuffle outputs (`shuffle_<id>_`) by id prefix; returns the ids dropped. */
+  drop(prefix: string): string[] {
+    const dropped: string[] = [];
     if (prefix.startsWith('shuffle_')) {
       const key = prefix.slice('shuffle_'.length);
-      for (const k of [...this.shuffles.keys()]) if (k.startsWith(key)) this.shuffles.delete(k);
-      return;
+      for (const k of [...this.shuffles.keys()]) {
+        if (!k.startsWith(key)) continue;
+        this.shuffles.delete(k);
+        dropped.push(`shuffle_${k}`);
+      }
+      return dropped;
     }
-    for (const id of [...this.cached.keys()]) if (id.startsWith(prefix)) this.removeCached(id);
+    for (const id of [...this.cached.keys()]) {
+      if (!id.startsWith(prefix)) continue;
+      this.removeCached(id);
+      dropped.push(id);
+    }
+    return dropped;
   }
 
   get memoryBytes(): number {

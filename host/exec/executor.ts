@@ -145,7 +145,8 @@ export class Executor {
         this.broadcasts.delete(m.id);
         break;
       case 'dropBlocks':
-        this.store.drop(m.prefix);
+        // The driver hears what went, so its block map and listeners stay true.
+        for (const blockId of this.store.drop(m.prefix)) this.send({ t: 'blockRemoved', executorId: this.executorId, blockId });
         break;
       case 'peerGone':
         this.dropPeer(m.executorId);

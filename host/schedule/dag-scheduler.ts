@@ -10,7 +10,7 @@ import type { LineageNode, ShuffleDependency } from '../plan/lineage.js';
 import type { BlockLocation, StagePlan, TaskDescriptor, TaskOutput, TaskSuccess } from '../plan/plan.js';
 import { broadcastsOf, buildPlan, cachedBlocksFor, requirementsOf, shuffleDependencies, shuffleReadsFor, slicesFor } from '../plan/stage-plan.js';
 import type { MapOutputTracker } from '../shuffle/map-output-tracker.js';
-import type { Clock } from './clock.js';
+import type { Clock, TimerHandle } from './clock.js';
 import { TaskSet, type TaskSetConfig } from './task-set.js';
 import type { TaskLaunch, TaskScheduler, TaskSetListener } from './task-scheduler.js';
 
@@ -83,7 +83,7 @@ export class DAGScheduler {
   private readonly running = new Set<Stage>();
   private readonly bySet = new WeakMap<TaskSet, Stage>();
   private readonly prepared = new WeakSet<LineageNode>();
-  private resubmitTimer: ReturnType<typeof setTimeout> | null = null;
+  private resubmitTimer: TimerHandle | null = null;
 
   constructor(
     private readonly tasks: TaskScheduler,
@@ -368,7 +368,7 @@ export class DAGScheduler {
   /** Fetch failures come in bursts; resubmit once they have arrived (Spark waits 200 ms). */
   private scheduleResubmit(): void {
     if (this.resubmitTimer) return;
-    this.resubmitTimer = setTimeout(() => {
+    this.resubmitTimer = this.clock.setTimeout(() => {
       this.resubmitTimer = null;
       for (const s of [...this.waiting]) this.submitStage(s);
     }, 50);
@@ -432,8 +432,9 @@ export class DAGScheduler {
   private failJob(job: Job, err: Error): void {
     if (job.done) return;
     job.done = true;
+    // A missing capability is the whole story; anything else is wrapped with what the job was.
     const error =
-      err instanceof FlintError && err.code === 'JOB_ABORTED'
+      err instanceof FlintError && (err.code === 'JOB_ABORTED' || err.code === 'CAPABILITY_MISSING')
         ? err
         : new FlintError('JOB_ABORTED', `Job aborted: ${err.message}`, { cause: err });
     this.cleanupJob(job);
@@ -474,7 +475,7 @@ export class DAGScheduler {
   }
 
   stop(): void {
-    if (this.resubmitTimer) clearTimeout(this.resubmitTimer);
+    if (this.resubmitTimer) this.clock.clearTimeout(this.resubmitTimer);
     for (const stage of [...this.running, ...this.waiting]) {
       if (stage instanceof ResultStage) this.failJob(stage.job, new FlintError('CONTEXT_STOPPED', 'the Flint context was stopped while the job ran'));
     }

@@ -1,0 +1,339 @@
+/**
+ * The scheduler's decisions, against scripted executors and a manual clock: speculation and the
+ * killing of its losers, exclusion, locality waits, FIFO and FAIR, stage resubmission after a fetch
+ * failure, heartbeat loss, capability placement, and which losses count as task failures.
+ */
+import { describe, expect, it } from 'vitest';
+import type { FlintEvent } from '../../host/events/events.js';
+import { FlintError } from '../../host/errors.js';
+import { FakeShuffled, FakeSource, executor, fakeCluster, runJob, type FakeCluster } from './fake-cluster.js';
+
+type TaskEnd = Extract<FlintEvent, { type: 'taskEnd' }>;
+const taskEnds = (c: FakeCluster) => c.events.filter((e): e is TaskEnd => e.type === 'taskEnd');
+const taskStarts = (c: FakeCluster) => c.events.filter((e): e is Extract<FlintEvent, { type: 'taskStart' }> => e.type === 'taskStart');
+
+describe('speculation', () => {
+  it('copies a straggler once 90% of the stage is done and it runs 3x the median, then kills the loser', async () => {
+    const c = fakeCluster([executor('a'), executor('b'), executor('c')], { speculation: true });
+    const job = runJob(c, new FakeSource(10));
+    await c.settle();
+    const a = c.get('a');
+    const b = c.get('b');
+    const cc = c.get('c');
+    // Finish nine tasks at 100 ms each; leave partition 0's task running on a.
+    const straggler = a.take((t) => t.task.partition === 0);
+    c.clock.advance(100);
+    await c.settle();
+    for (let done = 0; done < 9; ) {
+      for (const e of [a, b, cc]) {
+        const t = e.pending.find((p) => p.task.partition !== 0);
+        if (!t || done >= 9) continue;
+        e.take((p) => p === t);
+        e.succeed(t, 100);
+        done++;
+      }
+      await c.settle();
+    }
+    expect(taskStarts(c).filter((s) => s.speculative)).toHaveLength(0);
+    // 3 x median (100 ms) has not passed since the straggler started: no copy yet.
+    c.clock.advance(150);
+    await c.settle();
+    expect(taskStarts(c).filter((s) => s.speculative)).toHaveLength(0);
+    c.clock.advance(200);
+    await c.settle();
+    const copies = taskStarts(c).filter((s) => s.speculative);
+    expect(copies).toHaveLength(1);
+    expect(copies[0]!.partition).toBe(0);
+    expect(copies[0]!.executorId).not.toBe('a');
+    const copyHolder = c.get(copies[0]!.executorId);
+    copyHolder.succeed(copyHolder.take((t) => t.task.partition === 0));
+    await job.done;
+    // The original attempt on a was told to stop; its slot is taken until a confirms.
+    expect(a.messages.some((m) => m.t === 'killTask' && m.taskId === straggler.task.taskId)).toBe(true);
+    expect(c.driver.registry.get('a')!.running.size).toBe(1);
+    a.reply({ taskId: straggler.task.taskId, ok: false, killed: true, error: { name: 'TaskKilled', message: 'killed' }, fetchFailed: null, metrics: { durationMs: 1, recordsRead: 0, recordsWritten: 0, shuffleReadBytes: 0, shuffleWriteBytes: 0, resultBytes: 0, operators: [] } });
+    await c.settle();
+    expect(taskEnds(c).find((e) => e.taskId === straggler.task.taskId)?.status).toBe('killed');
+    expect(c.driver.registry.get('a')!.running.size).toBe(0);
+  });
+
+  it('is off when the application turns it off', async () => {
+    const c = fakeCluster([executor('a'), executor('b')], { speculation: false });
+    runJob(c, new FakeSource(4));
+    await c.settle();
+    const slow = c.get('a').take();
+    for (const e of [c.get('a'), c.get('b')]) while (e.pending.length) e.succeed(e.take());
+    await c.settle();
+    for (const e of [c.get('a'), c.get('b')]) while (e.pending.length) e.succeed(e.take());
+    c.clock.advance(60_000);
+    await c.settle();
+    expect(taskStarts(c).some((s) => s.speculative)).toBe(false);
+    expect(slow.task.partition).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe('failures and exclusion', () => {
+  it('retries a failing task on another executor and aborts after maxTaskFailures with the cause', async () => {
+    const c = fakeCluster([executor('a'), executor('b')]);
+    const job = runJob(c, new FakeSource(1));
+    await c.settle();
+    const placed: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const e = [...c.executors.values()].find((x) => x.pending.length > 0)!;
+      placed.push(e.id);
+      e.fail(e.take(), `attempt ${i} failed`);
+      await c.settle();
+    }
+    expect(placed[0]).not.toBe(placed[1]);
+    const err = await job.done.catch((e: unknown) => e as FlintError);
+    expect(err).toBeInstanceOf(FlintError);
+    expect((err as FlintError).code).toBe('JOB_ABORTED');
+    expect(((err as FlintError).cause as Error).message).toBe('attempt 3 failed');
+  });
+
+  it('excludes an executor after 4 failures in a row while another is usable, and takes it back later', async () => {
+    const c = fakeCluster([executor('a'), executor('b')], { maxTaskFailures: 10 });
+    runJob(c, new FakeSource(8));
+    await c.settle();
+    const a = c.get('a');
+    for (let i = 0; i < 4; i++) {
+      a.fail(a.take());
+      await c.settle();
+    }
+    expect(c.events.some((e) => e.type === 'executorExcluded' && e.executorId === 'a')).toBe(true);
+    expect(a.pending).toHaveLength(0);
+    // b runs everything it gets while a is excluded.
+    const b = c.get('b');
+    b.succeed(b.take());
+    await c.settle();
+    expect(a.pending).toHaveLength(0);
+    c.clock.advance(10_001);
+    await c.settle();
+    expect(a.pending.length).toBeGreaterThan(0);
+  });
+
+  it('never excludes the last usable executor: a task failing everywhere aborts without waiting', async () => {
+    const c = fakeCluster([executor('a'), executor('b')]);
+    const job = runJob(c, new FakeSource(3));
+    await c.settle();
+    for (let round = 0; round < 20 && !job.state.settled; round++) {
+      for (const e of c.executors.values()) while (e.pending.length) e.fail(e.take());
+      await c.settle();
+    }
+    expect(job.state.settled).toBe(true);
+    expect((job.state.error as FlintError).code).toBe('JOB_ABORTED');
+    const excluded = c.events.filter((e) => e.type === 'executorExcluded');
+    expect(excluded.length).toBeLessThanOrEqual(1);
+  });
+
+  it('does not count executors lost for reasons of their own: ten losses in a row still finish the job', async () => {
+    const c = fakeCluster([executor('e0')]);
+    const job = runJob(c, new FakeSource(1));
+    await c.settle();
+    for (let i = 0; i < 10; i++) {
+      c.driver.executorLost(`e${i}`, { reason: 'tab closed', causedByApp: false });
+      c.add(executor(`e${i + 1}`));
+      await c.settle();
+    }
+    const last = c.get('e10');
+    last.succeed(last.take());
+    await job.done;
+    expect(taskEnds(c).filter((e) => e.status === 'lost')).toHaveLength(10);
+  });
+
+  it('counts a loss the task caused: four executors killed by the task abort the job', async () => {
+    const c = fakeCluster([executor('e0')]);
+    const job = runJob(c, new FakeSource(1));
+    await c.settle();
+    for (let i = 0; i < 4; i++) {
+      c.add(executor(`e${i + 1}`));
+      c.driver.executorLost(`e${i}`, { reason: 'worker thread exited with code 3', causedByApp: true });
+      await c.settle();
+    }
+    const err = await job.done.catch((e: unknown) => e as FlintError);
+    expect((err as FlintError).code).toBe('JOB_ABORTED');
+    expect((err as FlintError).message).toContain('exited with code 3');
+  });
+});
+
+describe('locality', () => {
+  it('waits up to the locality wait for the executor holding a cached partition, then runs elsewhere', async () => {
+    const c = fakeCluster([executor('a'), executor('b')], { localityWaitMs: 300 });
+    const source = new FakeSource(2, [], true);
+    c.driver.registry.addBlock(`rdd_${source.id}_0`, 'a');
+    c.driver.registry.addBlock(`rdd_${source.id}_1`, 'a');
+    runJob(c, source);
+    await c.settle();
+    // a takes one of its partitions; the other prefers a too, so b waits instead of taking it.
+    expect(c.get('a').pending).toHaveLength(1);
+    expect(c.get('b').pending).toHaveLength(0);
+    c.clock.advance(299);
+    await c.settle();
+    expect(c.get('b').pending).toHaveLength(0);
+    c.clock.advance(100);
+    await c.settle();
+    expect(c.get('b').pending).toHaveLength(1);
+  });
+});
+
+describe('FIFO and FAIR', () => {
+  async function twoJobs(mode: 'FIFO' | 'FAIR'): Promise<string[]> {
+    const c = fakeCluster([executor('a', { cores: 2 })], { schedulingMode: mode });
+    const first = new FakeSource(4);
+    const second = new FakeSource(4);
+    runJob(c, first);
+    runJob(c, second);
+    await c.settle();
+    const order: string[] = [];
+    const a = c.get('a');
+    for (let i = 0; i < 8; i++) {
+      const t = a.take();
+      order.push(t.stage.plan.rddId === first.id ? 'first' : 'second');
+      a.succeed(t);
+      await c.settle();
+    }
+    return order;
+  }
+
+  it('FIFO runs the first job before the second', async () => {
+    expect(await twoJobs('FIFO')).toEqual(['first', 'first', 'first', 'first', 'second', 'second', 'second', 'second']);
+  });
+
+  it('FAIR gives a freed slot to the job with fewer running tasks', async () => {
+    // The first job took both slots before the second arrived; from then on they alternate.
+    expect(await twoJobs('FAIR')).toEqual(['first', 'first', 'second', 'first', 'second', 'first', 'second', 'second']);
+  });
+});
+
+describe('shuffle failures', () => {
+  it('a fetch failure loses every output of that executor and resubmits the map stage once, for those partitions only', async () => {
+    const c = fakeCluster([executor('a'), executor('b')]);
+    const source = new FakeSource(4);
+    const job = runJob(c, new FakeShuffled(source, 2));
+    await c.settle();
+    const mapDoneOn = new Map<number, string>();
+    for (let round = 0; round < 4; round++) {
+      for (const e of c.executors.values()) {
+        while (e.pending.length) {
+          const t = e.take();
+          mapDoneOn.set(t.task.partition, e.id);
+          e.succeed(t);
+        }
+      }
+      await c.settle();
+      if (mapDoneOn.size === 4 && [...c.executors.values()].some((e) => e.pending.some((p) => p.task.output.kind === 'result'))) break;
+    }
+    const onA = [...mapDoneOn].filter(([, e]) => e === 'a').map(([p]) => p).sort();
+    expect(onA.length).toBeGreaterThan(0);
+    // Every reducer fails to fetch from a.
+    const shuffleId = [...c.executors.values()].flatMap((e) => e.pending)[0]!.task.blocks[0]!.shuffleId;
+    for (const e of c.executors.values()) {
+      while (e.pending.length) e.fail(e.take(), 'connection refused', { shuffleId, mapId: onA[0]!, executorId: 'a' });
+    }
+    c.clock.advance(100);
+    await c.settle();
+    const resubmitted = c.events.filter((e) => e.type === 'stageSubmitted' && e.kind === 'shuffleMap');
+    expect(resubmitted).toHaveLength(2);
+    expect((resubmitted[1] as { partitions: number[] }).partitions.sort()).toEqual(onA);
+    // Re-run the lost map tasks on b, then the reducers.
+    for (let round = 0; round < 6 && !job.state.settled; round++) {
+      for (const e of c.executors.values()) while (e.pending.length) e.succeed(e.take());
+      await c.settle();
+      c.clock.advance(100);
+      await c.settle();
+    }
+    await job.done;
+    expect(c.events.filter((e) => e.type === 'stageSubmitted' && e.kind === 'result')).toHaveLength(2);
+  });
+});
+
+describe('heartbeats', () => {
+  it('declares a silent executor lost after the timeout; its running task runs elsewhere without counting', async () => {
+    const c = fakeCluster([executor('a'), executor('b')], { heartbeatTimeoutMs: 3000 });
+    const job = runJob(c, new FakeSource(2));
+    await c.settle();
+    const a = c.get('a');
+    const b = c.get('b');
+    b.succeed(b.take());
+    for (let t = 0; t < 2500; t += 1000) {
+      c.clock.advance(1000);
+      await c.settle();
+      b.heartbeat();
+    }
+    expect(c.driver.registry.get('a')).toBeDefined();
+    c.clock.advance(1000);
+    await c.settle();
+    b.heartbeat();
+    expect(c.driver.registry.get('a')).toBeUndefined();
+    expect(a.closed).toBe(true);
+    await c.settle();
+    b.succeed(b.take());
+    await job.done;
+    expect(taskEnds(c).filter((e) => e.executorId === 'a').map((e) => e.status)).toEqual(['lost']);
+  });
+});
+
+describe('capabilities', () => {
+  it('places tasks that need Node only on executors that have it', async () => {
+    const c = fakeCluster([executor('tab', { capabilities: ['wasm'], kind: 'browser', cores: 4 }), executor('node', { cores: 1 })]);
+    const job = runJob(c, new FakeSource(3, ['node']));
+    await c.settle();
+    expect(c.get('tab').pending).toHaveLength(0);
+    for (let i = 0; i < 3; i++) {
+      const n = c.get('node');
+      n.succeed(n.take());
+      await c.settle();
+    }
+    await job.done;
+    expect(taskStarts(c).every((s) => s.executorId === 'node')).toBe(true);
+  });
+
+  it('fails at once, naming the capability, when no live executor has it', async () => {
+    const c = fakeCluster([executor('tab', { capabilities: ['wasm'], kind: 'browser' })]);
+    const job = runJob(c, new FakeSource(2, ['node']));
+    await c.settle();
+    const err = await job.done.catch((e: unknown) => e as FlintError);
+    expect((err as FlintError).code).toBe('CAPABILITY_MISSING');
+    expect((err as FlintError).message).toContain('"node"');
+    expect((err as FlintError).message).toContain('browser');
+  });
+});
+
+describe('stage plans and hostile executors', () => {
+  it('ships a stage plan once per executor, not with every task', async () => {
+    const c = fakeCluster([executor('a', { cores: 2 }), executor('b', { cores: 2 })]);
+    const job = runJob(c, new FakeSource(12));
+    for (let round = 0; round < 12 && !job.state.settled; round++) {
+      await c.settle();
+      for (const e of c.executors.values()) while (e.pending.length) e.succeed(e.take());
+    }
+    await job.done;
+    for (const e of c.executors.values()) {
+      expect(e.messages.filter((m) => m.t === 'stage')).toHaveLength(1);
+      expect(e.messages.filter((m) => m.t === 'task').length).toBeGreaterThan(1);
+      expect(e.messages.filter((m) => m.t === 'dropStage')).toHaveLength(1);
+    }
+  });
+
+  it("refuses a result for another executor's task and drops the sender; the job still finishes", async () => {
+    const c = fakeCluster([executor('a'), executor('b')]);
+    const job = runJob(c, new FakeSource(2));
+    await c.settle();
+    const a = c.get('a');
+    const b = c.get('b');
+    const onA = a.take();
+    const forged = { ...onA };
+    b.succeed(forged); // b claims a's task
+    expect(b.closed).toBe(true);
+    expect(c.driver.registry.get('b')).toBeUndefined();
+    a.succeed(onA);
+    await c.settle();
+    while (a.pending.length) a.succeed(a.take());
+    await c.settle();
+    while (a.pending.length) a.succeed(a.take());
+    await job.done;
+    // Replaying a finished task's result is refused too.
+    a.succeed(onA);
+    expect(c.driver.registry.get('a')).toBeUndefined();
+  });
+});
