@@ -38,13 +38,14 @@ class LoopbackEndpoint implements Endpoint {
   }
 
   onClose(handler: (reason?: Error) => void): void {
-    this.closeHandlers.push(handler);
+    if (this.closed) queueMicrotask(() => handler());
+    else this.closeHandlers.push(handler);
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const h of this.closeHandlers) h();
+    for (const h of this.closeHandlers.splice(0)) h();
     this.peer.close();
   }
 }

@@ -15,7 +15,7 @@ export function portEndpoint(port: PortLike): Endpoint {
   const fireClose = (reason?: Error) => {
     if (closed) return;
     closed = true;
-    for (const h of closeHandlers) h(reason);
+    for (const h of closeHandlers.splice(0)) h(reason);
   };
   // Node's MessagePort reports the other side closing with a 'close' event; browsers do not.
   (port as unknown as { addEventListener(t: string, l: () => void): void }).addEventListener('close', () => fireClose());
@@ -25,11 +25,14 @@ export function portEndpoint(port: PortLike): Endpoint {
       port.postMessage(message, transfer as unknown[] | undefined);
     },
     onMessage(handler) {
-      port.addEventListener('message', (event) => handler(event.data));
+      port.addEventListener('message', (event) => {
+        if (!closed) handler(event.data);
+      });
       port.start?.();
     },
     onClose(handler) {
-      closeHandlers.push(handler);
+      if (closed) queueMicrotask(() => handler());
+      else closeHandlers.push(handler);
     },
     close() {
       port.close?.();

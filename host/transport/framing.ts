@@ -1,0 +1,231 @@
+/**
+ * Messages over a byte channel (a WebSocket, an RTCDataChannel, a relay through the coordinator):
+ * each message is encoded with the record codec (so every record type, -0 and bigints included,
+ * crosses exactly as it does between threads), messages sent in the same tick share one frame, and a
+ * message larger than the channel's frame limit is cut into chunks that the other side reassembles.
+ *
+ * Frame layout (docs/PROTOCOL.md):
+ *   0x01 (u32 length, bytes)*   one or more whole messages
+ *   0x02 bytes                  a chunk of a message continued by the next frame
+ *   0x03 bytes                  the last chunk of that message
+ * Chunks of one message are contiguous: the sender never interleaves another message with them.
+ */
+import { decodeValue, encodeValue } from '../codec/records.js';
+import { FlintError } from '../errors.js';
+import type { Endpoint } from './endpoint.js';
+
+/** The raw link a framed endpoint runs over. */
+export interface ByteChannel {
+  send(frame: Uint8Array): void;
+  onFrame(handler: (frame: Uint8Array) => void): void;
+  /** Once, when the link ends; with an Error unless it was closed cleanly. */
+  onClose(handler: (reason?: Error) => void): void;
+  close(reason?: string): void;
+  /** Bytes handed to `send` and not yet written out. */
+  bufferedAmount(): number;
+}
+
+export interface FramingOptions {
+  /** Largest frame the channel carries (RTCDataChannel: 64 KiB; WebSocket: larger is fine). */
+  frameBytes?: number;
+  /** Largest message accepted, sent or received; a bigger incoming one closes the channel. */
+  maxMessageBytes?: number;
+  /** `writable()` resolves once fewer bytes than this are buffered. */
+  lowWaterBytes?: number;
+  /** For messages and logs: what is at the other end. */
+  label?: string;
+}
+
+const WHOLE = 0x01;
+const CHUNK = 0x02;
+const LAST = 0x03;
+
+export const DEFAULT_FRAME_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024 * 1024;
+
+export function framedEndpoint(channel: ByteChannel, options: FramingOptions = {}): Endpoint {
+  return new FramedEndpoint(channel, options);
+}
+
+class FramedEndpoint implements Endpoint {
+  private readonly frameBytes: number;
+  private readonly maxMessageBytes: number;
+  private readonly lowWater: number;
+  private readonly label: string;
+  private outbox: Uint8Array[] = [];
+  private outboxBytes = 0;
+  private flushScheduled = false;
+  private handler: ((m: unknown) => void) | null = null;
+  private readonly inbox: unknown[] = [];
+  private readonly closeHandlers: Array<(reason?: Error) => void> = [];
+  private closed = false;
+  private closeReason: Error | undefined;
+  private chunks: Uint8Array[] = [];
+  private chunkBytes = 0;
+
+  constructor(
+    private readonly channel: ByteChannel,
+    options: FramingOptions,
+  ) {
+    this.frameBytes = Math.max(1024, options.frameBytes ?? DEFAULT_FRAME_BYTES);
+    this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.lowWater = options.lowWaterBytes ?? 4 * 1024 * 1024;
+    this.label = options.label ?? 'peer';
+    channel.onFrame((frame) => this.receive(frame));
+    channel.onClose((reason) => this.end(reason));
+  }
+
+  send(message: unknown): void {
+    if (this.closed) return;
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeValue(message);
+    } catch (err) {
+      throw new FlintError('PROTOCOL_ERROR', `cannot send a message to ${this.label}: ${(err as Error).message}`, { cause: err });
+    }
+    if (bytes.byteLength > this.maxMessageBytes) {
+      throw new FlintError(
+        'PROTOCOL_ERROR',
+        `a message of ${bytes.byteLength} bytes is larger than the ${this.maxMessageBytes}-byte limit of the channel to ${this.label}`,
+      );
+    }
+    this.outbox.push(bytes);
+    this.outboxBytes += bytes.byteLength;
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(() => this.flush());
+    }
+  }
+
+  /** Writes the messages of this tick: small ones packed into shared frames, big ones in chunks. */
+  private flush(): void {
+    this.flushScheduled = false;
+    const messages = this.outbox;
+    this.outbox = [];
+    this.outboxBytes = 0;
+    if (this.closed) return;
+    const budget = this.frameBytes - 1;
+    let batch: Uint8Array[] = [];
+    let batchBytes = 0;
+    const writeBatch = () => {
+      if (batch.length === 0) return;
+      const frame = new Uint8Array(1 + batchBytes);
+      const view = new DataView(frame.buffer);
+      frame[0] = WHOLE;
+      let at = 1;
+      for (const m of batch) {
+        view.setUint32(at, m.byteLength);
+        frame.set(m, at + 4);
+        at += 4 + m.byteLength;
+      }
+      this.channel.send(frame);
+      batch = [];
+      batchBytes = 0;
+    };
+    for (const m of messages) {
+      if (4 + m.byteLength > budget) {
+        writeBatch();
+        for (let at = 0; at < m.byteLength; at += budget) {
+          const end = Math.min(m.byteLength, at + budget);
+          const frame = new Uint8Array(1 + end - at);
+          frame[0] = end === m.byteLength ? LAST : CHUNK;
+          frame.set(m.subarray(at, end), 1);
+          this.channel.send(frame);
+        }
+        continue;
+      }
+      if (batchBytes + 4 + m.byteLength > budget) writeBatch();
+      batch.push(m);
+      batchBytes += 4 + m.byteLength;
+    }
+    writeBatch();
+  }
+
+  private receive(frame: Uint8Array): void {
+    if (this.closed) return;
+    try {
+      if (frame.byteLength === 0) throw new Error('empty frame');
+      const kind = frame[0];
+      if (kind === WHOLE) {
+        if (this.chunks.length > 0) throw new Error('a whole message arrived inside a chunked one');
+        const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+        let at = 1;
+        const messages: unknown[] = [];
+        while (at < frame.byteLength) {
+          if (at + 4 > frame.byteLength) throw new Error('truncated message length');
+          const length = view.getUint32(at);
+          if (at + 4 + length > frame.byteLength) throw new Error('message longer than its frame');
+          messages.push(decodeValue(frame.subarray(at + 4, at + 4 + length)));
+          at += 4 + length;
+        }
+        for (const m of messages) this.deliver(m);
+      } else if (kind === CHUNK || kind === LAST) {
+        this.chunkBytes += frame.byteLength - 1;
+        if (this.chunkBytes > this.maxMessageBytes) throw new Error(`a message larger than the ${this.maxMessageBytes}-byte limit`);
+        // The frame may be a view into a buffer the channel reuses: keep a copy.
+        this.chunks.push(frame.slice(1));
+        if (kind === LAST) {
+          const whole = new Uint8Array(this.chunkBytes);
+          let at = 0;
+          for (const c of this.chunks) {
+            whole.set(c, at);
+            at += c.byteLength;
+          }
+          this.chunks = [];
+          this.chunkBytes = 0;
+          this.deliver(decodeValue(whole));
+        }
+      } else {
+        throw new Error(`unknown frame kind ${kind}`);
+      }
+    } catch (err) {
+      const reason = `malformed data from ${this.label}: ${(err as Error).message}`;
+      this.end(new FlintError('PROTOCOL_ERROR', reason));
+      this.channel.close(reason);
+    }
+  }
+
+  private deliver(message: unknown): void {
+    if (this.closed) return;
+    if (this.handler) this.handler(message);
+    else this.inbox.push(message);
+  }
+
+  onMessage(handler: (message: unknown) => void): void {
+    this.handler = handler;
+    for (const m of this.inbox.splice(0)) {
+      if (this.closed) break;
+      handler(m);
+    }
+  }
+
+  onClose(handler: (reason?: Error) => void): void {
+    if (this.closed) queueMicrotask(() => handler(this.closeReason));
+    else this.closeHandlers.push(handler);
+  }
+
+  private end(reason?: Error): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.closeReason = reason;
+    for (const h of this.closeHandlers.splice(0)) h(reason);
+  }
+
+  close(reason?: string): void {
+    if (this.closed) return;
+    // Messages of this tick still go out before the close frame.
+    if (this.outbox.length > 0) this.flush();
+    this.channel.close(reason);
+    this.end();
+  }
+
+  bufferedAmount(): number {
+    return this.channel.bufferedAmount() + this.outboxBytes;
+  }
+
+  async writable(): Promise<void> {
+    // WebSockets and data channels in every environment expose bufferedAmount; only data channels
+    // have an event for it, so poll: a few milliseconds are nothing next to the bytes waiting.
+    while (!this.closed && this.bufferedAmount() >= this.lowWater) await new Promise((r) => setTimeout(r, 2));
+  }
+}
