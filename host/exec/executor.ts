@@ -21,6 +21,8 @@ import { collectAll } from './ops.js';
 import { computePartition, scanRegions, type PipelineContext } from './pipeline.js';
 import type { ExecutorPlatform } from './platform.js';
 import type { DriverToExecutor, ExecutorToDriver, PeerMessage } from './protocol.js';
+import type { ChaosSpec } from './chaos.js';
+import { lieAboutBuckets, lieAboutRecords } from './chaos.js';
 
 export interface ExecutorOptions {
   executorId: string;
@@ -29,6 +31,15 @@ export interface ExecutorOptions {
   heartbeatIntervalMs?: number;
   /** Tasks run at once; more may be queued (the driver sends some ahead to hide the round trip). */
   cores?: number;
+  /**
+   * Opens a channel to a peer executor this one has none to yet (remote workers, browser tabs);
+   * local thread executors are connected up front by their backend.
+   */
+  connectPeer?: (executorId: string) => Promise<Endpoint>;
+  /** A fetch that gets no answer within this time fails (the peer may hang without closing). */
+  fetchTimeoutMs?: number;
+  /** Deliberate misbehaviour for tests and demonstrations (`--chaos`, `&chaos=`). */
+  chaos?: ChaosSpec | null;
 }
 
 export class FetchFailedError extends Error {
@@ -76,6 +87,10 @@ export class Executor {
   private readonly cores: number;
   private nextReqId = 1;
   private heartbeat: ReturnType<typeof setInterval> | null = null;
+  private readonly connectPeer: ((executorId: string) => Promise<Endpoint>) | null;
+  private readonly connecting = new Map<string, Promise<Peer>>();
+  private readonly fetchTimeoutMs: number;
+  private readonly chaos: ChaosSpec | null;
 
   constructor(
     private readonly driver: Endpoint,
@@ -84,6 +99,9 @@ export class Executor {
     this.executorId = options.executorId;
     this.platform = options.platform;
     this.cores = Math.max(1, options.cores ?? 1);
+    this.connectPeer = options.connectPeer ?? null;
+    this.fetchTimeoutMs = options.fetchTimeoutMs ?? 120_000;
+    this.chaos = options.chaos ?? null;
     this.store = new BlockStore(options.memoryBudgetBytes ?? 512 * 1024 * 1024, (blockId) =>
       this.send({ t: 'blockRemoved', executorId: this.executorId, blockId }),
     );
@@ -104,11 +122,33 @@ export class Executor {
   }
 
   /** Connects a peer executor for shuffle block fetches (both directions). */
-  addPeer(executorId: string, endpoint: Endpoint): void {
+  addPeer(executorId: string, endpoint: Endpoint): Peer {
+    const existing = this.peers.get(executorId);
+    if (existing?.endpoint === endpoint) return existing;
     const peer: Peer = { endpoint, pending: new Map() };
     this.peers.set(executorId, peer);
     endpoint.onMessage((m) => this.onPeerMessage(peer, m as PeerMessage));
-    endpoint.onClose(() => this.dropPeer(executorId));
+    endpoint.onClose(() => {
+      if (this.peers.get(executorId) === peer) this.dropPeer(executorId);
+    });
+    return peer;
+  }
+
+  /** The channel to a peer, opened on first use where the host can open channels. */
+  private async peerFor(executorId: string): Promise<Peer | null> {
+    const known = this.peers.get(executorId);
+    if (known) return known;
+    if (!this.connectPeer) return null;
+    let opening = this.connecting.get(executorId);
+    if (!opening) {
+      opening = this.connectPeer(executorId).then((endpoint) => this.addPeer(executorId, endpoint));
+      this.connecting.set(executorId, opening);
+      opening.then(
+        () => this.connecting.delete(executorId),
+        () => this.connecting.delete(executorId),
+      );
+    }
+    return opening;
   }
 
   private dropPeer(executorId: string): void {
@@ -201,13 +241,26 @@ export class Executor {
           }
           return;
         }
-        const peer = this.peers.get(executorId);
-        if (!peer) throw new FetchFailedError(locs[0]!.shuffleId, locs[0]!.mapId, executorId, 'no connection to that executor');
         const reqId = this.nextReqId++;
         let data: Array<Uint8Array | null>;
         try {
+          const peer = await this.peerFor(executorId);
+          if (!peer) throw new Error('no connection to that executor');
           data = await new Promise<Array<Uint8Array | null>>((resolve, reject) => {
-            peer.pending.set(reqId, { resolve, reject });
+            const timer = setTimeout(() => {
+              peer.pending.delete(reqId);
+              reject(new Error(`no answer within ${this.fetchTimeoutMs} ms`));
+            }, this.fetchTimeoutMs);
+            peer.pending.set(reqId, {
+              resolve: (d) => {
+                clearTimeout(timer);
+                resolve(d);
+              },
+              reject: (e) => {
+                clearTimeout(timer);
+                reject(e);
+              },
+            });
             peer.endpoint.send({
               t: 'fetch',
               reqId,
@@ -264,6 +317,7 @@ export class Executor {
     const checkKilled = () => {
       if (run.killed !== null) throw new TaskKilledError(run.killed);
     };
+    const lying = this.chaos !== null && this.chaos.lie > 0 && Math.random() < this.chaos.lie;
     const metrics: TaskMetrics = {
       durationMs: 0,
       recordsRead: 0,
@@ -308,7 +362,8 @@ export class Executor {
       let mapSizes: number[] | null = null;
       switch (output.kind) {
         case 'result': {
-          const records = await collectAll(stream);
+          let records = await collectAll(stream);
+          if (lying) records = lieAboutRecords(records);
           metrics.recordsWritten = records.length;
           resultBytes = encodeRecords(records);
           break;
@@ -338,6 +393,7 @@ export class Executor {
           } finally {
             writer.release();
           }
+          if (lying) buckets = lieAboutBuckets(buckets);
           this.store.putShuffleOutput(shuffle.shuffleId, task.partition, buckets);
           mapSizes = buckets.map((b) => b.byteLength);
           metrics.recordsWritten = writer.recordsWritten;
@@ -370,6 +426,9 @@ export class Executor {
         if (resultBytes.byteOffset === 0 && resultBytes.byteLength === resultBytes.buffer.byteLength) {
           transfer.push(resultBytes.buffer as ArrayBuffer);
         }
+      }
+      if (this.chaos) {
+        if (this.chaos.slow > 1) await new Promise((r) => setTimeout(r, (this.chaos!.slow - 1) * (Date.now() - started)));
       }
       metrics.durationMs = Date.now() - started;
       metrics.operators = [...operators].sort();

@@ -95,11 +95,27 @@ export class ThreadBackend implements ExecutorBackend {
           resolve();
           return;
         }
+        if ((m as { t?: string }).t === 'wantPeer') {
+          this.answerWantPeer(exec, (m as { executorId: string }).executorId);
+          return;
+        }
         if (downstream) downstream(m);
         else queued.push(m);
       });
       worker.once('exit', () => resolve());
     });
+  }
+
+  /** Every ready thread is connected at start; a peer asked for later is one that is gone. */
+  private answerWantPeer(exec: ThreadExecutor, executorId: string): void {
+    const other = this.executors.get(executorId);
+    if (other?.ready) {
+      const { port1, port2 } = new MessageChannel();
+      exec.worker.postMessage({ t: 'peer', executorId, port: port1 }, [port1]);
+      other.worker.postMessage({ t: 'peer', executorId: exec.id, port: port2 }, [port2]);
+    } else {
+      exec.worker.postMessage({ t: 'peerUnavailable', executorId, reason: `executor ${executorId} is gone` });
+    }
   }
 
   /** Gives the new executor a channel to every ready executor, for shuffle block fetches. */

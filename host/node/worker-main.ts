@@ -1,24 +1,49 @@
 /** Entry of an executor worker thread: the environment-neutral Executor over the parent port. */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import type { ChaosSpec } from '../exec/chaos.js';
 import { Executor } from '../exec/executor.js';
 import { portEndpoint, type PortLike } from '../transport/message-port.js';
 import type { Endpoint } from '../transport/endpoint.js';
 import { nodeExecutorPlatform } from './node-platform.js';
 
-const port = parentPort!;
-const data = workerData as { executorId: string; cacheMemoryMb?: number };
+/** What the thread's parent (a local backend or a `flint worker`) tells it at start. */
+export interface ExecutorThreadData {
+  executorId: string;
+  cacheMemoryMb?: number;
+  chaos?: ChaosSpec | null;
+  fetchTimeoutMs?: number;
+}
 
-// Peer channels are a transport detail of threads: handled here, everything else goes to the executor.
+/**
+ * Thread-level messages beside the executor's own protocol: the parent hands over channels to
+ * peers (`peer`, or `peerUnavailable`), and the executor asks for one it lacks (`wantPeer`).
+ */
+export type ThreadControl =
+  | { t: 'peer'; executorId: string; port: MessagePort }
+  | { t: 'peerUnavailable'; executorId: string; reason: string }
+  | { t: 'wantPeer'; executorId: string };
+
+const port = parentPort!;
+const data = workerData as ExecutorThreadData;
+
 let executorHandler: ((m: unknown) => void) | null = null;
 const early: unknown[] = [];
 let executor: Executor | null = null;
 const pendingPeers: Array<{ executorId: string; port: MessagePort }> = [];
+const wanted = new Map<string, { resolve(e: Endpoint): void; reject(err: Error): void }>();
 
-port.on('message', (m: { t?: string; executorId?: string; port?: MessagePort }) => {
+port.on('message', (m: ThreadControl | { t?: undefined }) => {
   if (m && m.t === 'peer') {
-    const peer = { executorId: m.executorId!, port: m.port! };
-    if (executor) executor.addPeer(peer.executorId, portEndpoint(peer.port as unknown as PortLike));
-    else pendingPeers.push(peer);
+    const endpoint = portEndpoint(m.port as unknown as PortLike);
+    if (executor) executor.addPeer(m.executorId, endpoint);
+    else pendingPeers.push({ executorId: m.executorId, port: m.port });
+    wanted.get(m.executorId)?.resolve(endpoint);
+    wanted.delete(m.executorId);
+    return;
+  }
+  if (m && m.t === 'peerUnavailable') {
+    wanted.get(m.executorId)?.reject(new Error(m.reason));
+    wanted.delete(m.executorId);
     return;
   }
   if (executorHandler) executorHandler(m);
@@ -39,5 +64,12 @@ executor = new Executor(driver, {
   executorId: data.executorId,
   platform: nodeExecutorPlatform,
   memoryBudgetBytes: (data.cacheMemoryMb ?? 512) * 1024 * 1024,
+  chaos: data.chaos ?? null,
+  ...(data.fetchTimeoutMs ? { fetchTimeoutMs: data.fetchTimeoutMs } : {}),
+  connectPeer: (executorId) =>
+    new Promise<Endpoint>((resolve, reject) => {
+      wanted.set(executorId, { resolve, reject });
+      port.postMessage({ t: 'wantPeer', executorId } satisfies ThreadControl);
+    }),
 });
 for (const p of pendingPeers.splice(0)) executor.addPeer(p.executorId, portEndpoint(p.port as unknown as PortLike));
