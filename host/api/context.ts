@@ -50,6 +50,10 @@ export interface FlintOptions {
   eventLog?: string;
   /** Built-in aggregations on WebAssembly operators (default: true unless FLINT_WASM=0). */
   wasm?: boolean;
+  /** The coordinator's token for master 'flint://…' (else FLINT_TOKEN). */
+  token?: string;
+  /** On a cluster, the most executor cores this application holds at once (Spark's spark.cores.max). */
+  maxCores?: number;
 }
 
 /** What an environment (Node, later the browser) provides to the context. */
@@ -61,7 +65,7 @@ export interface FlintEnvironment {
   openEventLog?(path: string): { write(event: FlintEvent): void; close(): void };
   env(name: string): string | undefined;
   /** A hook of the `flint` CLI: overrides the master and watches contexts for progress bars. */
-  cliHook?(): { master?: string; onStart?(fl: Flint): void } | undefined;
+  cliHook?(): { master?: string; token?: string; onStart?(fl: Flint): void } | undefined;
 }
 
 let environment: FlintEnvironment | null = null;
@@ -142,10 +146,11 @@ export class Flint {
       heartbeatTimeoutMs: 0,
       useWasm: options.wasm ?? wasmEnv !== '0',
     });
-    const backend = env.createBackend(master, options);
+    const backend = env.createBackend(master, hook?.token ? { ...options, token: hook.token } : options);
     const fl = new Flint(env, masterText, backend, driver, options);
     await backend.start(driver);
-    await driver.waitForExecutors(1, 60_000);
+    // A cluster may have no executor free yet: jobs wait for the coordinator to lend some.
+    if (master.kind !== 'remote') await driver.waitForExecutors(1, 60_000);
     hook?.onStart?.(fl);
     return fl;
   }

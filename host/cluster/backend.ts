@@ -38,6 +38,14 @@ export interface ExecutorLoss {
 export interface BackendListener {
   executorAdded(executor: ExecutorDescription, endpoint: Endpoint): void;
   executorLost(executorId: string, loss: ExecutorLoss): void;
+  /**
+   * The executor is leaving on purpose (its worker is decommissioned, or the coordinator lends it to
+   * another application): no new tasks go there, what it holds is declared lost at once, and
+   * `whenIdle` runs once its running tasks have ended, so the backend can let it go.
+   */
+  executorDraining(executorId: string, whenIdle: () => void): void;
+  /** The backend cannot provide executors any more (its coordinator is gone): running jobs fail. */
+  backendUnavailable(error: Error): void;
 }
 
 export interface ExecutorBackend {

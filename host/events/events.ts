@@ -52,6 +52,8 @@ export type FlintEvent =
   | { type: 'executorAdded'; time: number; executorId: string; cores: number; host: string; kind: ExecutorKind; capabilities: Capability[] }
   | { type: 'executorRemoved'; time: number; executorId: string; reason: string; causedByApp: boolean }
   | { type: 'executorExcluded'; time: number; executorId: string; until: number; failures: number }
+  /** Leaving on purpose: decommissioned, or lent to another application. */
+  | { type: 'executorDraining'; time: number; executorId: string }
   | { type: 'blockUpdated'; time: number; executorId: string; blockId: string; bytes: number; removed: boolean }
   | { type: 'broadcastSent'; time: number; broadcastId: number; executorId: string; bytes: number };
 

@@ -7,6 +7,8 @@ import { createRequire } from 'node:module';
 import type { Flint } from '../api/context.js';
 import { FlintError } from '../errors.js';
 import { compileJob } from './compile-job.js';
+import { serve } from './commands/serve.js';
+import { worker } from './commands/worker.js';
 import { formatBytes, ProgressReporter } from './progress.js';
 
 const CLI_HOOK = Symbol.for('flint.cli');
@@ -18,22 +20,48 @@ const cli = cac('flint');
 
 cli
   .command('run <job> [...args]', 'Run a job file (.ts, .mts, .js or .mjs); arguments after -- go to the job')
-  .option('--master <master>', "Executors: 'local', 'local[N]' or 'local[*]' (overrides the job's own setting)")
+  .option('--master <master>', "Executors: 'local', 'local[N]', 'local[*]' or 'flint://HOST:PORT' (overrides the job's own setting)")
+  .option('--token <token>', "The coordinator's token for --master flint://… (default: FLINT_TOKEN)")
   .option('--no-progress', 'Do not show progress bars')
   .example('flint run examples/wordcount.ts --master local[2] -- data/sample.txt')
-  .action(async (job: string, args: string[], options: { master?: string; progress: boolean; '--'?: string[] }) => {
+  .action(async (job: string, args: string[], options: { master?: string; token?: string; progress: boolean; '--'?: string[] }) => {
     process.exitCode = await runJob(job, [...args, ...(options['--'] ?? [])], options);
+  });
+
+cli
+  .command('serve', 'Start a coordinator that workers, browser volunteers and drivers join')
+  .option('--host <host>', 'Address to listen on (default: 127.0.0.1)')
+  .option('--port <port>', 'Port to listen on (default: 7077)')
+  .option('--token <token>', 'Cluster token (default: FLINT_TOKEN, else a new random one)')
+  .option('--event-log-dir <dir>', 'Write the event log of the cluster here')
+  .example('flint serve --port 7077')
+  .action(async (options: { host?: string; port?: string; token?: string; eventLogDir?: string }) => {
+    process.exitCode = await serve(options);
+  });
+
+cli
+  .command('worker <master>', 'Lend this machine\'s cores to a coordinator (flint://HOST:PORT)')
+  .option('--cores <n>', 'Task slots (default: one per core)')
+  .option('--memory <mb>', 'Memory for all executors, in MB (default: 75% of this machine)')
+  .option('--token <token>', 'The coordinator\'s token (default: FLINT_TOKEN)')
+  .option('--untrusted', 'Results of this worker count only when another executor agrees')
+  .option('--chaos <spec>', 'Misbehave on purpose: lie=F,slow=K,crash=F')
+  .option('--data-host <host>', 'Address other workers reach this one on (default: the one used to reach the coordinator)')
+  .example('flint worker flint://10.0.0.5:7077 --cores 4 --token SECRET')
+  .action(async (master: string, options: { cores?: string; memory?: string; token?: string; untrusted?: boolean; chaos?: string; dataHost?: string }) => {
+    process.exitCode = await worker(master, options);
   });
 
 cli.help();
 cli.version(version);
 
-async function runJob(job: string, args: string[], options: { master?: string; progress: boolean }): Promise<number> {
+async function runJob(job: string, args: string[], options: { master?: string; token?: string; progress: boolean }): Promise<number> {
   const started = Date.now();
   const contexts: Flint[] = [];
   const reporter = new ProgressReporter();
   (globalThis as Record<symbol, unknown>)[CLI_HOOK] = {
     master: options.master,
+    token: options.token,
     onStart: (fl: Flint) => {
       contexts.push(fl);
       if (options.progress) reporter.attach(fl);

@@ -1,10 +1,11 @@
 /** Flint on Node: file access through fs, executors as worker threads, an event log on disk. */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { setEnvironment, type FlintEnvironment, type FlintOptions, type Master } from '../api/context.js';
 import { FlintError } from '../errors.js';
 import { InProcessBackend } from '../exec/in-process-backend.js';
 import { nodeDriverPlatform, nodeExecutorPlatform } from './node-platform.js';
+import { RemoteBackend } from './cluster/remote-backend.js';
 import { ThreadBackend } from './thread-backend.js';
 
 const CLI_HOOK = Symbol.for('flint.cli');
@@ -25,11 +26,22 @@ export const nodeEnvironment: FlintEnvironment = {
           cacheMemoryMb: options.cacheMemoryMb,
           useWasm: options.wasm ?? process.env.FLINT_WASM !== '0',
         });
-      case 'remote':
-        throw new FlintError(
-          'INVALID_ARGUMENT',
-          `master ${master.url}: remote coordinators (flint serve / flint worker) are not available in this version yet; use 'local[N]'`,
-        );
+      case 'remote': {
+        const token = options.token ?? process.env.FLINT_TOKEN;
+        if (!token) {
+          throw new FlintError('UNAUTHORIZED', `master ${master.url}: a coordinator needs its token: pass { token } to Flint.start or set FLINT_TOKEN (flint serve printed it)`);
+        }
+        return new RemoteBackend({
+          master: master.url,
+          token,
+          appName: options.appName ?? 'flint',
+          maxCores: options.maxCores ?? null,
+          useWasm: options.wasm ?? process.env.FLINT_WASM !== '0',
+          files: null,
+          machineId: hostname(),
+          log: (m) => process.stderr.write(`flint: ${m}\n`),
+        });
+      }
     }
   },
   openEventLog(path) {

@@ -474,10 +474,15 @@ export class DAGScheduler {
     this.tracker.unregisterShuffle(shuffleId);
   }
 
+  /** Fails every job that has not finished (the context stops, or executors cannot come back). */
+  failAllJobs(error: Error): void {
+    for (const stage of [...this.running, ...this.waiting]) {
+      if (stage instanceof ResultStage) this.failJob(stage.job, error);
+    }
+  }
+
   stop(): void {
     if (this.resubmitTimer) this.clock.clearTimeout(this.resubmitTimer);
-    for (const stage of [...this.running, ...this.waiting]) {
-      if (stage instanceof ResultStage) this.failJob(stage.job, new FlintError('CONTEXT_STOPPED', 'the Flint context was stopped while the job ran'));
-    }
+    this.failAllJobs(new FlintError('CONTEXT_STOPPED', 'the Flint context was stopped while the job ran'));
   }
 }

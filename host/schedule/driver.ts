@@ -37,6 +37,8 @@ export class Driver implements BackendListener {
   private readonly broadcastBytes = new Map<number, Uint8Array>();
   private readonly broadcastValues = new Map<number, unknown>();
   private readonly executorWaiters: Array<() => void> = [];
+  /** Draining executors and what to do once they run nothing. */
+  private readonly drainWaiters = new Map<string, () => void>();
   private stopHeartbeats: (() => void) | null = null;
   private stopped = false;
 
@@ -108,6 +110,7 @@ export class Driver implements BackendListener {
   }
 
   executorLost(executorId: string, loss: ExecutorLoss): void {
+    this.drainWaiters.delete(executorId);
     if (!this.registry.remove(executorId)) return;
     this.bus.emit({ type: 'executorRemoved', time: this.clock.now(), executorId, reason: loss.reason, causedByApp: loss.causedByApp });
     if (this.stopped) return;
@@ -120,11 +123,30 @@ export class Driver implements BackendListener {
    * An executor is leaving on purpose (decommissioned, or lent back to the coordinator): it takes no
    * new task, and what it holds is declared lost now rather than discovered by failed fetches.
    */
-  executorDraining(executorId: string): void {
+  executorDraining(executorId: string, whenIdle: () => void): void {
     const e = this.registry.get(executorId);
-    if (!e || e.draining) return;
-    e.draining = true;
-    this.dag.executorLost(executorId);
+    if (!e) {
+      whenIdle();
+      return;
+    }
+    if (!e.draining) {
+      e.draining = true;
+      this.bus.emit({ type: 'executorDraining', time: this.clock.now(), executorId });
+      this.dag.executorLost(executorId);
+    }
+    this.drainWaiters.set(executorId, whenIdle);
+    this.checkDrained(executorId);
+  }
+
+  private checkDrained(executorId: string): void {
+    const waiter = this.drainWaiters.get(executorId);
+    if (!waiter || (this.registry.get(executorId)?.running.size ?? 0) > 0) return;
+    this.drainWaiters.delete(executorId);
+    waiter();
+  }
+
+  backendUnavailable(error: Error): void {
+    this.dag.failAllJobs(error);
   }
 
   private onMessage(executorId: string, m: ExecutorToDriver): void {
@@ -132,6 +154,7 @@ export class Driver implements BackendListener {
       case 'taskEnd': {
         const rejected = this.tasks.handleResult(executorId, m.result);
         if (rejected) this.refuse(executorId, `task result for task ${m.result.taskId} refused: ${rejected}`);
+        else this.checkDrained(executorId);
         break;
       }
       case 'blockRemoved':
