@@ -104,6 +104,7 @@ export class Coordinator {
   private readonly apps = new Map<string, AppState>();
   private readonly executors = new Map<string, ExecutorRef>();
   private readonly finished: ApplicationSummary[] = [];
+  private readonly removing = new Set<WorkerState>();
   private readonly epoch = Math.random().toString(36).slice(2, 6);
   private nextExecutor = 0;
   private nextApp = 0;
@@ -316,6 +317,7 @@ export class Coordinator {
         }
         const target = this.workers.get(m.toWorker);
         if (target) this.toWorker(target, { t: 'relayed', fromWorker: worker.id, frame: m.frame });
+        else this.toWorker(worker, { t: 'relayFailed', toWorker: m.toWorker });
         return;
       }
     }
@@ -348,8 +350,11 @@ export class Coordinator {
 
   private removeWorker(worker: WorkerState, why: string): void {
     if (this.workers.get(worker.id) !== worker) return;
-    this.workers.delete(worker.id);
+    // Its executors go first, while the worker is still known (their slots say who was told of them).
+    this.removing.add(worker);
     for (const slot of worker.slots) if (slot) this.dropExecutor(slot.executorId, `worker ${worker.id} was lost: ${why}`, false);
+    this.removing.delete(worker);
+    this.workers.delete(worker.id);
     this.options.log(`worker ${worker.id} left: ${why}`);
     worker.endpoint.close();
     this.rebalance();
@@ -391,7 +396,7 @@ export class Coordinator {
     if (worker && slot?.executorId === executorId) worker.slots[ref.slot] = null;
     const app = this.apps.get(ref.appId);
     if (app?.executors.delete(executorId) && slot?.up) this.toDriver(app, { t: 'executorLost', executorId, reason, causedByApp });
-    if (worker?.decommissioning && worker.slots.every((s) => s === null)) {
+    if (worker?.decommissioning && this.workers.get(worker.id) === worker && worker.slots.every((s) => s === null) && !this.removing.has(worker)) {
       this.toWorker(worker, { t: 'shutdown', reason: 'decommissioned: every executor has finished' });
     }
   }

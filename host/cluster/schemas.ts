@@ -291,6 +291,8 @@ export const CoordinatorToWorkerSchema = Type.Union([
   Type.Object({ t: Type.Literal('toExecutor'), executorId: Id, message: Payload }),
   Type.Object({ t: Type.Literal('located'), reqId: Int(), executorId: Id, workerId: Type.Union([Id, Type.Null()]), dataUrl: Type.Union([Text(2048), Type.Null()]) }),
   Type.Object({ t: Type.Literal('relayed'), fromWorker: Id, frame: Payload }),
+  /** A relayed frame could not be delivered: that worker is gone. */
+  Type.Object({ t: Type.Literal('relayFailed'), toWorker: Id }),
   Type.Object({ t: Type.Literal('shutdown'), reason: Text() }),
 ]);
 

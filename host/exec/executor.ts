@@ -89,6 +89,8 @@ export class Executor {
   private heartbeat: ReturnType<typeof setInterval> | null = null;
   private readonly connectPeer: ((executorId: string) => Promise<Endpoint>) | null;
   private readonly connecting = new Map<string, Promise<Peer>>();
+  /** Peers the driver said are gone: a fetch from one fails at once instead of waiting. */
+  private readonly gonePeers = new Set<string>();
   private readonly fetchTimeoutMs: number;
   private readonly chaos: ChaosSpec | null;
 
@@ -138,7 +140,7 @@ export class Executor {
   private async peerFor(executorId: string): Promise<Peer | null> {
     const known = this.peers.get(executorId);
     if (known) return known;
-    if (!this.connectPeer) return null;
+    if (!this.connectPeer || this.gonePeers.has(executorId)) return null;
     let opening = this.connecting.get(executorId);
     if (!opening) {
       opening = this.connectPeer(executorId).then((endpoint) => this.addPeer(executorId, endpoint));
@@ -189,6 +191,7 @@ export class Executor {
         for (const blockId of this.store.drop(m.prefix)) this.send({ t: 'blockRemoved', executorId: this.executorId, blockId });
         break;
       case 'peerGone':
+        this.gonePeers.add(m.executorId);
         this.dropPeer(m.executorId);
         break;
       case 'shutdown':
@@ -245,7 +248,7 @@ export class Executor {
         let data: Array<Uint8Array | null>;
         try {
           const peer = await this.peerFor(executorId);
-          if (!peer) throw new Error('no connection to that executor');
+          if (!peer) throw new Error(this.gonePeers.has(executorId) ? 'that executor is gone' : 'no connection to that executor');
           data = await new Promise<Array<Uint8Array | null>>((resolve, reject) => {
             const timer = setTimeout(() => {
               peer.pending.delete(reqId);

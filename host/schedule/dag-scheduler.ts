@@ -314,9 +314,15 @@ export class DAGScheduler {
     if (!stage) return;
     const executorAlive = !!this.registry.get(executorId);
     if (executorAlive) for (const b of result.blocksAdded) this.registry.addBlock(b.blockId, executorId);
+    // A copy from an earlier attempt of the stage finished: the current attempt need not run it
+    // (Spark's markPartitionCompletedInAllTaskSets).
+    const current = stage.taskSet;
+    if (current && current !== set && this.running.has(stage) && (stage instanceof ResultStage || executorAlive)) {
+      this.tasks.markCompleted(current, partition);
+    }
     if (stage instanceof ShuffleMapStage) {
       if (executorAlive) this.tracker.registerMapOutput(stage.dep.shuffleId, partition, executorId, result.mapSizes ?? []);
-      if (set === stage.taskSet && set.isDone) {
+      if (current && this.running.has(stage) && current.isDone) {
         this.finishStage(stage, true);
         if (!this.isAvailable(stage)) this.submitStage(stage); // outputs lost while it ran
         else this.submitWaitingChildren();

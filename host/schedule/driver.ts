@@ -115,8 +115,10 @@ export class Driver implements BackendListener {
     this.bus.emit({ type: 'executorRemoved', time: this.clock.now(), executorId, reason: loss.reason, causedByApp: loss.causedByApp });
     if (this.stopped) return;
     for (const e of this.registry.all()) this.send(e, { t: 'peerGone', executorId });
-    this.tasks.executorLost(executorId, loss);
+    // The DAG scheduler first sets aside stages that read what was lost, so that requeued tasks are
+    // not launched against shuffle output that is gone.
     this.dag.executorLost(executorId);
+    this.tasks.executorLost(executorId, loss);
   }
 
   /**

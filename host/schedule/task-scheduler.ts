@@ -249,6 +249,13 @@ export class TaskScheduler {
     return null;
   }
 
+  /** `partition` is done elsewhere (an earlier attempt of the stage): no need to run or finish it here. */
+  markCompleted(set: TaskSet, partition: number): void {
+    if (set.succeeded.has(partition)) return;
+    set.markSucceeded(partition);
+    for (const run of set.attemptsOf(partition)) this.killAttempt(set, run, 'an attempt of an earlier stage attempt finished it');
+  }
+
   private killAttempt(set: TaskSet, run: RunningAttempt, reason: string): void {
     if (!this.byTaskId.delete(run.taskId)) return;
     this.killing.set(run.taskId, { set, run });

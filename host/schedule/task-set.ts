@@ -59,6 +59,12 @@ export class TaskSet {
     this.pending.push(partition);
   }
 
+  /** Done without running here: out of the queue for good. */
+  markSucceeded(partition: number): void {
+    this.succeeded.add(partition);
+    this.pendingSet.delete(partition);
+  }
+
   get hasPending(): boolean {
     return this.pendingSet.size > 0;
   }

@@ -265,6 +265,27 @@ export class PeerRouter {
     endpoint.close(reason);
   }
 
+  /**
+   * A worker is gone: routes to its executors close (their pending fetches fail at once) and what
+   * we knew of where they were is forgotten.
+   */
+  workerGone(workerId: string): void {
+    const link = this.links.get(workerId);
+    this.links.delete(workerId);
+    link?.endpoint?.close();
+    void Promise.all(
+      [...this.locations].map(async ([executorId, loc]) => {
+        if ((await loc).workerId !== workerId) return;
+        this.locations.delete(executorId);
+        for (const [key, route] of [...this.routes]) {
+          if (route.remote !== executorId) continue;
+          this.routes.delete(key);
+          route.port.close();
+        }
+      }),
+    );
+  }
+
   /** The coordinator restarted or the worker is leaving: every location may be stale. */
   forgetLocations(): void {
     this.locations.clear();

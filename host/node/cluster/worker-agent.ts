@@ -210,6 +210,9 @@ export class WorkerAgent {
       case 'relayed':
         this.router.onRelayed(m.fromWorker, m.frame);
         return;
+      case 'relayFailed':
+        this.router.workerGone(m.toWorker);
+        return;
       case 'shutdown':
         this.options.log(`the coordinator says: ${m.reason}`);
         if (this.decommissioning) this.exit(0);
