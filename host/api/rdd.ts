@@ -172,6 +172,12 @@ function randomSeed(): number {
   return Math.floor(Math.random() * 2 ** 31);
 }
 
+/**
+ * PySpark refuses a sample larger than sys.maxsize less a margin of 10 standard deviations; the
+ * JavaScript bound is the longest array the sample is returned in (2^32 - 1 elements).
+ */
+const MAX_SAMPLE_SIZE = 2 ** 32 - 1 - Math.floor(10 * Math.sqrt(2 ** 32 - 1));
+
 const emptyCollection = (what: string) => new FlintError('INVALID_ARGUMENT', `${what}: the RDD is empty`);
 
 export abstract class RDD<T> implements LineageNode {
@@ -179,6 +185,7 @@ export abstract class RDD<T> implements LineageNode {
   readonly callSite: string;
   private _name: string | null = null;
   private storage: StorageLevel | null = null;
+  private checkpointMarked = false;
   private checkpointRequested = false;
   private localCheckpointRequested = false;
   private checkpointed: string[] | null = null;
@@ -255,10 +262,15 @@ export abstract class RDD<T> implements LineageNode {
     if (!this.context._checkpointDir) {
       throw new FlintError('CHECKPOINT_DIR_NOT_SET', 'checkpoint() needs a checkpoint directory: call fl.setCheckpointDir(dir) first');
     }
+    this.checkpointMarked = true;
     if (!this.checkpointed) this.checkpointRequested = true;
   }
+  /**
+   * True from `checkpoint()` on, as PySpark's `is_checkpointed` (the files are written by the next
+   * job, see getCheckpointFile); for `localCheckpoint()`, once the next job materialized it.
+   */
   get isCheckpointed(): boolean {
-    return this.checkpointed !== null || this.localCheckpointed;
+    return this.checkpointMarked || this.localCheckpointed;
   }
   getCheckpointFile(): string | null {
     noArguments('rdd.getCheckpointFile', arguments);
@@ -270,6 +282,11 @@ export abstract class RDD<T> implements LineageNode {
     this.persist(StorageLevel.MEMORY_AND_DISK);
     this.localCheckpointRequested = true;
     return this;
+  }
+  /** Whether `localCheckpoint()` marked this RDD (PySpark's isLocallyCheckpointed). */
+  isLocallyCheckpointed(): boolean {
+    noArguments('rdd.isLocallyCheckpointed', arguments);
+    return this.localCheckpointRequested;
   }
   /** @internal Runs after a job over this RDD's lineage: writes requested checkpoints. */
   async _afterJob(): Promise<void> {
@@ -899,11 +916,18 @@ export abstract class RDD<T> implements LineageNode {
     noArguments('rdd.sampleStdev', arguments);
     return (await this.stats()).sampleStdev;
   }
+  /**
+   * PySpark's histogram. A number of buckets spreads them evenly between the minimum and the
+   * maximum; given bounds are numbers, or strings (compared in code point order, as Python
+   * compares str). Every bucket is [lo, hi) but the last, [lo, hi]; values outside are not
+   * counted, nor are null, undefined and NaN.
+   */
   histogram(this: RDD<number>, buckets: number | number[]): Promise<[number[], number[]]>;
-  async histogram(...args: unknown[]): Promise<[number[], number[]]> {
+  histogram(this: RDD<string>, buckets: string[]): Promise<[string[], number[]]>;
+  async histogram(...args: unknown[]): Promise<[unknown[], number[]]> {
     const { buckets } = SIG.histogram.parse(args);
-    let bounds: number[];
-    let even: boolean;
+    let bounds: number[] | string[];
+    let even = false;
     let inc = 0;
     if (typeof buckets === 'number') {
       if (!Number.isInteger(buckets) || buckets < 1) throw new FlintError('INVALID_ARGUMENT', 'histogram: number of buckets must be >= 1');
@@ -919,16 +943,13 @@ export abstract class RDD<T> implements LineageNode {
       bounds.push(maxv);
       even = true;
     } else {
-      if (!Array.isArray(buckets) || buckets.length < 2) throw new FlintError('INVALID_ARGUMENT', 'histogram: buckets should have more than one value');
-      if (buckets.some((b) => typeof b !== 'number' || Number.isNaN(b))) throw new FlintError('INVALID_ARGUMENT', 'histogram: buckets cannot contain null or NaN');
-      for (let i = 1; i < buckets.length; i++) {
-        if (buckets[i]! < buckets[i - 1]!) throw new FlintError('INVALID_ARGUMENT', 'histogram: buckets should be sorted');
-        if (buckets[i] === buckets[i - 1]) throw new FlintError('INVALID_ARGUMENT', 'histogram: buckets should not contain duplicated values');
+      bounds = checkBuckets(buckets);
+      if (typeof bounds[0] === 'number') {
+        const b = bounds as number[];
+        const steps = b.slice(1).map((x, i) => x - b[i]!);
+        even = Math.max(...steps) - Math.min(...steps) < 1e-10;
+        if (even) inc = (b[b.length - 1]! - b[0]!) / (b.length - 1);
       }
-      bounds = [...(buckets as number[])];
-      const steps = bounds.slice(1).map((b, i) => b - bounds[i]!);
-      even = Math.max(...steps) - Math.min(...steps) < 1e-10;
-      if (even) inc = (bounds[bounds.length - 1]! - bounds[0]!) / (bounds.length - 1);
     }
     const parts = await this._run('histogram', [{ op: 'histogram', buckets: bounds, evenBuckets: even, inc }]);
     const counts = new Array<number>(bounds.length - 1).fill(0);
@@ -982,6 +1003,12 @@ export abstract class RDD<T> implements LineageNode {
     const a = SIG.takeSample.parse(args);
     const { withReplacement, num } = a;
     let seed = a.seed ?? randomSeed();
+    if (num > MAX_SAMPLE_SIZE) {
+      throw new FlintError(
+        'INVALID_ARGUMENT',
+        `rdd.takeSample: sample size cannot be greater than ${MAX_SAMPLE_SIZE} (the sample is returned as one array, which holds at most 2^32 - 1 records), got ${num}`,
+      );
+    }
     if (num === 0 || this.numPartitions() === 0) return [];
     const initialCount = await this.count();
     if (initialCount === 0) return [];
@@ -1146,6 +1173,26 @@ function treeLevels(partial: AnyRDD, combOp: AnyFunction, depth: number, env: En
     partial = treeLevel(partial, n).reduceByKey(combOp, { numPartitions: n, env }).values();
   }
   return partial;
+}
+
+/** PySpark's checks of given histogram bounds; numbers or strings, as JavaScript compares no others. */
+function checkBuckets(buckets: unknown): number[] | string[] {
+  if (!Array.isArray(buckets) || buckets.length < 2) {
+    throw new FlintError('INVALID_ARGUMENT', 'histogram: buckets must be a number of buckets or an array of more than one bound');
+  }
+  if (buckets.some((b) => b === null || b === undefined || (typeof b === 'number' && Number.isNaN(b)))) {
+    throw new FlintError('INVALID_ARGUMENT', 'histogram: buckets cannot contain null, undefined or NaN');
+  }
+  const type = typeof buckets[0];
+  if ((type !== 'number' && type !== 'string') || buckets.some((b) => typeof b !== type)) {
+    throw new FlintError('INVALID_ARGUMENT', 'histogram: buckets must be all numbers or all strings');
+  }
+  for (let i = 1; i < buckets.length; i++) {
+    const c = compareValues(buckets[i - 1], buckets[i]);
+    if (c > 0) throw new FlintError('INVALID_ARGUMENT', 'histogram: buckets should be sorted');
+    if (c === 0) throw new FlintError('INVALID_ARGUMENT', 'histogram: buckets should not contain duplicated values');
+  }
+  return [...buckets] as number[] | string[];
 }
 
 function mergeOrdered<T>(xs: T[], n: number, key: ((x: T) => unknown) | undefined, descending: boolean): T[] {
