@@ -8,6 +8,7 @@ import type { Flint } from '../api/context.js';
 import { FlintError } from '../errors.js';
 import { compileJob } from './compile-job.js';
 import { formatBytes, ProgressReporter } from './progress.js';
+import { typecheckJob } from './typecheck.js';
 
 const CLI_HOOK = Symbol.for('flint.cli');
 // Job bundles carry inline source maps: stacks and stage names then point at the user's own file.
@@ -20,8 +21,15 @@ cli
   .command('run <job> [...args]', 'Run a job file (.ts, .mts, .js or .mjs); arguments after -- go to the job')
   .option('--master <master>', "Executors: 'local', 'local[N]' or 'local[*]' (overrides the job's own setting)")
   .option('--no-progress', 'Do not show progress bars')
+  .option('--typecheck', 'Type-check the job (tsc, strict) first; type errors stop it with status 1')
   .example('flint run examples/wordcount.ts --master local[2] -- data/sample.txt')
-  .action(async (job: string, args: string[], options: { master?: string; progress: boolean; '--'?: string[] }) => {
+  .action(async (job: string, args: string[], options: { master?: string; progress: boolean; typecheck?: boolean; '--'?: string[] }) => {
+    const typeErrors = options.typecheck ? await typecheckJob(job, { color: process.stderr.isTTY }) : null;
+    if (typeErrors !== null) {
+      process.stderr.write(`${typeErrors}\nflint: ${job} does not type-check; it was not run\n`);
+      process.exitCode = 1;
+      return;
+    }
     process.exitCode = await runJob(job, [...args, ...(options['--'] ?? [])], options);
   });
 
