@@ -1,7 +1,7 @@
 /** The `flint` package on Node. */
 import './node/environment.js';
 
-export { Flint, type FlintOptions } from './api/context.js';
+export { Flint, type FlintOptions, type RangeOptions } from './api/context.js';
 export {
   RDD,
   type Env,

@@ -58,6 +58,12 @@ export interface FlintOptions {
   verify?: 'untrusted' | 'all' | 'none';
 }
 
+export interface RangeOptions {
+  end?: number | null;
+  step?: number | null;
+  numSlices?: number | null;
+}
+
 const oneOf = <V extends string>(...values: V[]) =>
   kind<V>(values.map((v) => `'${v}'`).join(' or '), (v) => (values as unknown[]).includes(v));
 const positiveNumber = kind<number>('a positive number', (v) => typeof v === 'number' && v > 0 && Number.isFinite(v));
@@ -216,8 +222,10 @@ export class Flint {
   }
 
   /** Python's range(start, end, step) sliced as parallelize slices; `range(n)` is 0 until n. */
+  range(start: number, opts?: RangeOptions): RDD<number>;
+  range(start: number, end: number | null | undefined, opts?: Omit<RangeOptions, 'end'>): RDD<number>;
+  range(start: number, end: number | null | undefined, step: number | null | undefined, opts?: Pick<RangeOptions, 'numSlices'>): RDD<number>;
   range(start: number, end?: number | null, step?: number | null, numSlices?: number | null): RDD<number>;
-  range(start: number, opts: { end?: number | null; step?: number | null; numSlices?: number | null }): RDD<number>;
   range(...args: unknown[]): RDD<number> {
     this.checkActive();
     const a = SIG.range.parse(args);

@@ -62,6 +62,10 @@ export interface KeyOption<T> extends EnvOption {
 export type BuiltinReducer = 'sum' | 'min' | 'max';
 
 type Pair<K, V> = [K, V];
+/** An optional argument given positionally: null and undefined stand for the default (Python's None). */
+type Opt<T> = T | null | undefined;
+type PartitionFunc<K> = ((key: K) => number) | undefined;
+type Reducer<V> = ((a: V, b: V) => V) | BuiltinReducer;
 // RDD<T> is invariant in T; internal plumbing takes any RDD.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyRDD = RDD<any>;
@@ -384,7 +388,7 @@ export abstract class RDD<T> implements LineageNode {
     const a = SIG.keyBy.parse(args);
     return this._pipe('keyBy', [{ op: 'keyBy', f: capture(a.f, 'keyBy', a.env) }]);
   }
-  sample(withReplacement: boolean, fraction: number, seed?: number | null): RDD<T>;
+  sample(withReplacement: boolean, fraction: number, seed?: Opt<number>): RDD<T>;
   sample(withReplacement: boolean, fraction: number, opts: SeedOption): RDD<T>;
   sample(...args: unknown[]): AnyRDD {
     const { withReplacement, fraction, seed = randomSeed() } = SIG.sample.parse(args);
@@ -392,7 +396,7 @@ export abstract class RDD<T> implements LineageNode {
     if (!withReplacement && fraction > 1) throw new FlintError('INVALID_ARGUMENT', `rdd.sample: fraction must be in [0, 1] without replacement, got ${fraction}`);
     return this._pipe('sample', [{ op: 'sample', withReplacement, fraction, seed }], true);
   }
-  randomSplit(weights: number[], seed?: number | null): RDD<T>[];
+  randomSplit(weights: number[], seed?: Opt<number>): RDD<T>[];
   randomSplit(weights: number[], opts: SeedOption): RDD<T>[];
   randomSplit(...args: unknown[]): AnyRDD[] {
     const { weights, seed = randomSeed() } = SIG.randomSplit.parse(args);
@@ -451,7 +455,7 @@ export abstract class RDD<T> implements LineageNode {
   repartition(...args: unknown[]): AnyRDD {
     return this.coalesce(SIG.repartition.parse(args).numPartitions, true);
   }
-  distinct(numPartitions?: number | null): RDD<T>;
+  distinct(numPartitions?: Opt<number>): RDD<T>;
   distinct(opts: NumPartitionsOption): RDD<T>;
   distinct(...args: unknown[]): AnyRDD {
     const n = SIG.distinct.parse(args).numPartitions ?? this.numPartitions();
@@ -461,7 +465,7 @@ export abstract class RDD<T> implements LineageNode {
       ._pipe<T>('distinct', [{ op: 'keys' }]);
   }
   /** Scala's intersection(other, numPartitions); PySpark's takes no partition count. */
-  intersection(other: RDD<T>, numPartitions?: number | null): RDD<T>;
+  intersection(other: RDD<T>, numPartitions?: Opt<number>): RDD<T>;
   intersection(other: RDD<T>, opts: NumPartitionsOption): RDD<T>;
   intersection(...args: unknown[]): AnyRDD {
     const { other, numPartitions: n } = SIG.intersection.parse(args);
@@ -471,7 +475,7 @@ export abstract class RDD<T> implements LineageNode {
     const both = captureClosure((kv: [unknown, unknown[][]]) => kv[1][0]!.length > 0 && kv[1][1]!.length > 0, { method: 'intersection' });
     return a.cogroup(b, n)._pipe<T>('intersection', [{ op: 'filter', f: both }, { op: 'keys' }]);
   }
-  subtract(other: RDD<T>, numPartitions?: number | null): RDD<T>;
+  subtract(other: RDD<T>, numPartitions?: Opt<number>): RDD<T>;
   subtract(other: RDD<T>, opts: NumPartitionsOption): RDD<T>;
   subtract(...args: unknown[]): AnyRDD {
     const { other, numPartitions: n } = SIG.subtract.parse(args);
@@ -481,13 +485,15 @@ export abstract class RDD<T> implements LineageNode {
     return a.subtractByKey(b, n)._pipe<T>('subtract', [{ op: 'keys' }]);
   }
   groupBy<K>(f: (x: T) => K, opts?: KeyPartitionOptions<K>): RDD<[K, T[]]>;
-  groupBy<K>(f: (x: T) => K, numPartitions?: number | null, partitionFunc?: (key: K) => number, opts?: EnvOption): RDD<[K, T[]]>;
+  groupBy<K>(f: (x: T) => K, numPartitions: Opt<number>, opts?: Omit<KeyPartitionOptions<K>, 'numPartitions'>): RDD<[K, T[]]>;
+  groupBy<K>(f: (x: T) => K, numPartitions: Opt<number>, partitionFunc: PartitionFunc<K>, opts?: EnvOption): RDD<[K, T[]]>;
   groupBy(...args: unknown[]): AnyRDD {
     const a = SIG.groupBy.parse(args);
     return this.keyBy(a.f, { env: a.env }).groupByKey(a.numPartitions, a.partitionFunc, { env: a.env });
   }
   sortBy<K>(keyfunc: (x: T) => K, opts?: SortByOptions): RDD<T>;
-  sortBy<K>(keyfunc: (x: T) => K, ascending?: boolean, numPartitions?: number | null, opts?: EnvOption): RDD<T>;
+  sortBy<K>(keyfunc: (x: T) => K, ascending: Opt<boolean>, opts?: Omit<SortByOptions, 'ascending'>): RDD<T>;
+  sortBy<K>(keyfunc: (x: T) => K, ascending: Opt<boolean>, numPartitions: Opt<number>, opts?: EnvOption): RDD<T>;
   sortBy(...args: unknown[]): AnyRDD {
     const a = SIG.sortBy.parse(args);
     return this.keyBy(a.keyfunc, { env: a.env })
@@ -544,8 +550,16 @@ export abstract class RDD<T> implements LineageNode {
     createCombiner: (v: V) => C,
     mergeValue: (c: C, v: V) => C,
     mergeCombiners: (a: C, b: C) => C,
-    numPartitions?: number | null,
-    partitionFunc?: (key: K) => number,
+    numPartitions: Opt<number>,
+    opts?: Omit<KeyPartitionOptions<K>, 'numPartitions'>,
+  ): RDD<[K, C]>;
+  combineByKey<K, V, C>(
+    this: RDD<Pair<K, V>>,
+    createCombiner: (v: V) => C,
+    mergeValue: (c: C, v: V) => C,
+    mergeCombiners: (a: C, b: C) => C,
+    numPartitions: Opt<number>,
+    partitionFunc: PartitionFunc<K>,
     opts?: EnvOption,
   ): RDD<[K, C]>;
   combineByKey(...args: unknown[]): AnyRDD {
@@ -558,14 +572,9 @@ export abstract class RDD<T> implements LineageNode {
     };
     return this._combine('combineByKey', agg, this.partitionerFor('combineByKey', a), true);
   }
-  reduceByKey<K, V>(this: RDD<Pair<K, V>>, func: ((a: V, b: V) => V) | BuiltinReducer, opts?: KeyPartitionOptions<K>): RDD<[K, V]>;
-  reduceByKey<K, V>(
-    this: RDD<Pair<K, V>>,
-    func: ((a: V, b: V) => V) | BuiltinReducer,
-    numPartitions?: number | null,
-    partitionFunc?: (key: K) => number,
-    opts?: EnvOption,
-  ): RDD<[K, V]>;
+  reduceByKey<K, V>(this: RDD<Pair<K, V>>, func: Reducer<V>, opts?: KeyPartitionOptions<K>): RDD<[K, V]>;
+  reduceByKey<K, V>(this: RDD<Pair<K, V>>, func: Reducer<V>, numPartitions: Opt<number>, opts?: Omit<KeyPartitionOptions<K>, 'numPartitions'>): RDD<[K, V]>;
+  reduceByKey<K, V>(this: RDD<Pair<K, V>>, func: Reducer<V>, numPartitions: Opt<number>, partitionFunc: PartitionFunc<K>, opts?: EnvOption): RDD<[K, V]>;
   reduceByKey(...args: unknown[]): AnyRDD {
     const a = SIG.reduceByKey.parse(args);
     const partitioner = this.partitionerFor('reduceByKey', a);
@@ -579,8 +588,15 @@ export abstract class RDD<T> implements LineageNode {
     this: RDD<Pair<K, V>>,
     zeroValue: V,
     func: (a: V, b: V) => V,
-    numPartitions?: number | null,
-    partitionFunc?: (key: K) => number,
+    numPartitions: Opt<number>,
+    opts?: Omit<KeyPartitionOptions<K>, 'numPartitions'>,
+  ): RDD<[K, V]>;
+  foldByKey<K, V>(
+    this: RDD<Pair<K, V>>,
+    zeroValue: V,
+    func: (a: V, b: V) => V,
+    numPartitions: Opt<number>,
+    partitionFunc: PartitionFunc<K>,
     opts?: EnvOption,
   ): RDD<[K, V]>;
   foldByKey(...args: unknown[]): AnyRDD {
@@ -602,8 +618,16 @@ export abstract class RDD<T> implements LineageNode {
     zeroValue: U,
     seqFunc: (acc: U, v: V) => U,
     combFunc: (a: U, b: U) => U,
-    numPartitions?: number | null,
-    partitionFunc?: (key: K) => number,
+    numPartitions: Opt<number>,
+    opts?: Omit<KeyPartitionOptions<K>, 'numPartitions'>,
+  ): RDD<[K, U]>;
+  aggregateByKey<K, V, U>(
+    this: RDD<Pair<K, V>>,
+    zeroValue: U,
+    seqFunc: (acc: U, v: V) => U,
+    combFunc: (a: U, b: U) => U,
+    numPartitions: Opt<number>,
+    partitionFunc: PartitionFunc<K>,
     opts?: EnvOption,
   ): RDD<[K, U]>;
   aggregateByKey(...args: unknown[]): AnyRDD {
@@ -618,14 +642,15 @@ export abstract class RDD<T> implements LineageNode {
     );
   }
   groupByKey<K, V>(this: RDD<Pair<K, V>>, opts?: KeyPartitionOptions<K>): RDD<[K, V[]]>;
-  groupByKey<K, V>(this: RDD<Pair<K, V>>, numPartitions?: number | null, partitionFunc?: (key: K) => number, opts?: EnvOption): RDD<[K, V[]]>;
+  groupByKey<K, V>(this: RDD<Pair<K, V>>, numPartitions: Opt<number>, opts?: Omit<KeyPartitionOptions<K>, 'numPartitions'>): RDD<[K, V[]]>;
+  groupByKey<K, V>(this: RDD<Pair<K, V>>, numPartitions: Opt<number>, partitionFunc: PartitionFunc<K>, opts?: EnvOption): RDD<[K, V[]]>;
   groupByKey(...args: unknown[]): AnyRDD {
     const a = SIG.groupByKey.parse(args);
     return this._combine('groupByKey', { kind: 'group' }, this.partitionerFor('groupByKey', a), false);
   }
   /** `numPartitions` may be a Partitioner (Scala's partitionBy(partitioner)) or null (the default count). */
   partitionBy<K, V>(this: RDD<Pair<K, V>>, numPartitions: number | Partitioner | null, opts?: Omit<KeyPartitionOptions<K>, 'numPartitions'>): RDD<[K, V]>;
-  partitionBy<K, V>(this: RDD<Pair<K, V>>, numPartitions: number | Partitioner | null, partitionFunc?: (key: K) => number, opts?: EnvOption): RDD<[K, V]>;
+  partitionBy<K, V>(this: RDD<Pair<K, V>>, numPartitions: number | Partitioner | null, partitionFunc: PartitionFunc<K>, opts?: EnvOption): RDD<[K, V]>;
   partitionBy(...args: unknown[]): AnyRDD {
     const a = SIG.partitionBy.parse(args);
     const given = a.numPartitions;
@@ -637,7 +662,15 @@ export abstract class RDD<T> implements LineageNode {
     return new ShuffledRDD(this, 'partitionBy', p, null, false, null);
   }
   sortByKey<K, V>(this: RDD<Pair<K, V>>, opts?: SortByKeyOptions<K>): RDD<[K, V]>;
-  sortByKey<K, V>(this: RDD<Pair<K, V>>, ascending?: boolean, numPartitions?: number | null, keyfunc?: (key: K) => unknown, opts?: EnvOption): RDD<[K, V]>;
+  sortByKey<K, V>(this: RDD<Pair<K, V>>, ascending: Opt<boolean>, opts?: Omit<SortByKeyOptions<K>, 'ascending'>): RDD<[K, V]>;
+  sortByKey<K, V>(this: RDD<Pair<K, V>>, ascending: Opt<boolean>, numPartitions: Opt<number>, opts?: Omit<SortByKeyOptions<K>, 'ascending' | 'numPartitions'>): RDD<[K, V]>;
+  sortByKey<K, V>(
+    this: RDD<Pair<K, V>>,
+    ascending: Opt<boolean>,
+    numPartitions: Opt<number>,
+    keyfunc: ((key: K) => unknown) | undefined,
+    opts?: EnvOption,
+  ): RDD<[K, V]>;
   sortByKey(...args: unknown[]): AnyRDD {
     const a = SIG.sortByKey.parse(args);
     const ascending = a.ascending ?? true;
@@ -653,7 +686,7 @@ export abstract class RDD<T> implements LineageNode {
     }
     return new ShuffledRDD(this, 'sortByKey', new RangePartitioner(n, ascending), null, false, { ascending });
   }
-  cogroup<K, V, W>(this: RDD<Pair<K, V>>, other: RDD<Pair<K, W>>, numPartitions?: number | null): RDD<[K, [V[], W[]]]>;
+  cogroup<K, V, W>(this: RDD<Pair<K, V>>, other: RDD<Pair<K, W>>, numPartitions?: Opt<number>): RDD<[K, [V[], W[]]]>;
   cogroup<K, V, W>(this: RDD<Pair<K, V>>, other: RDD<Pair<K, W>>, opts: NumPartitionsOption): RDD<[K, [V[], W[]]]>;
   cogroup(...args: unknown[]): AnyRDD {
     const { other, numPartitions: n } = SIG.cogroup.parse(args);
@@ -691,7 +724,7 @@ export abstract class RDD<T> implements LineageNode {
     requireSameContext(`rdd.${method}`, this.context, [other]);
     return (this as AnyRDD).cogroup(other, n)._pipe(method, [{ op: 'flatMapValues', f }], true);
   }
-  join<K, V, W>(this: RDD<Pair<K, V>>, other: RDD<Pair<K, W>>, numPartitions?: number | null): RDD<[K, [V, W]]>;
+  join<K, V, W>(this: RDD<Pair<K, V>>, other: RDD<Pair<K, W>>, numPartitions?: Opt<number>): RDD<[K, [V, W]]>;
   join<K, V, W>(this: RDD<Pair<K, V>>, other: RDD<Pair<K, W>>, opts: NumPartitionsOption): RDD<[K, [V, W]]>;
   join(...args: unknown[]): AnyRDD {
     const f = captureClosure((vw: [unknown[], unknown[]]) => {
@@ -701,7 +734,7 @@ export abstract class RDD<T> implements LineageNode {
     }, { method: 'join' });
     return this.joinWith('join', args, f);
   }
-  leftOuterJoin<K, V, W>(this: RDD<Pair<K, V>>, other: RDD<Pair<K, W>>, numPartitions?: number | null): RDD<[K, [V, W | null]]>;
+  leftOuterJoin<K, V, W>(this: RDD<Pair<K, V>>, other: RDD<Pair<K, W>>, numPartitions?: Opt<number>): RDD<[K, [V, W | null]]>;
   leftOuterJoin<K, V, W>(this: RDD<Pair<K, V>>, other: RDD<Pair<K, W>>, opts: NumPartitionsOption): RDD<[K, [V, W | null]]>;
   leftOuterJoin(...args: unknown[]): AnyRDD {
     const f = captureClosure((vw: [unknown[], unknown[]]) => {
@@ -712,7 +745,7 @@ export abstract class RDD<T> implements LineageNode {
     }, { method: 'leftOuterJoin' });
     return this.joinWith('leftOuterJoin', args, f);
   }
-  rightOuterJoin<K, V, W>(this: RDD<Pair<K, V>>, other: RDD<Pair<K, W>>, numPartitions?: number | null): RDD<[K, [V | null, W]]>;
+  rightOuterJoin<K, V, W>(this: RDD<Pair<K, V>>, other: RDD<Pair<K, W>>, numPartitions?: Opt<number>): RDD<[K, [V | null, W]]>;
   rightOuterJoin<K, V, W>(this: RDD<Pair<K, V>>, other: RDD<Pair<K, W>>, opts: NumPartitionsOption): RDD<[K, [V | null, W]]>;
   rightOuterJoin(...args: unknown[]): AnyRDD {
     const f = captureClosure((vw: [unknown[], unknown[]]) => {
@@ -723,7 +756,7 @@ export abstract class RDD<T> implements LineageNode {
     }, { method: 'rightOuterJoin' });
     return this.joinWith('rightOuterJoin', args, f);
   }
-  fullOuterJoin<K, V, W>(this: RDD<Pair<K, V>>, other: RDD<Pair<K, W>>, numPartitions?: number | null): RDD<[K, [V | null, W | null]]>;
+  fullOuterJoin<K, V, W>(this: RDD<Pair<K, V>>, other: RDD<Pair<K, W>>, numPartitions?: Opt<number>): RDD<[K, [V | null, W | null]]>;
   fullOuterJoin<K, V, W>(this: RDD<Pair<K, V>>, other: RDD<Pair<K, W>>, opts: NumPartitionsOption): RDD<[K, [V | null, W | null]]>;
   fullOuterJoin(...args: unknown[]): AnyRDD {
     const f = captureClosure((vw: [unknown[], unknown[]]) => {
@@ -735,13 +768,13 @@ export abstract class RDD<T> implements LineageNode {
     }, { method: 'fullOuterJoin' });
     return this.joinWith('fullOuterJoin', args, f);
   }
-  subtractByKey<K, V, W>(this: RDD<Pair<K, V>>, other: RDD<Pair<K, W>>, numPartitions?: number | null): RDD<[K, V]>;
+  subtractByKey<K, V, W>(this: RDD<Pair<K, V>>, other: RDD<Pair<K, W>>, numPartitions?: Opt<number>): RDD<[K, V]>;
   subtractByKey<K, V, W>(this: RDD<Pair<K, V>>, other: RDD<Pair<K, W>>, opts: NumPartitionsOption): RDD<[K, V]>;
   subtractByKey(...args: unknown[]): AnyRDD {
     const f = captureClosure((vw: [unknown[], unknown[]]) => (vw[1].length === 0 ? vw[0] : []), { method: 'subtractByKey' });
     return this.joinWith('subtractByKey', args, f);
   }
-  sampleByKey<K, V>(this: RDD<Pair<K, V>>, withReplacement: boolean, fractions: Map<K, number> | Record<string, number>, seed?: number | null): RDD<[K, V]>;
+  sampleByKey<K, V>(this: RDD<Pair<K, V>>, withReplacement: boolean, fractions: Map<K, number> | Record<string, number>, seed?: Opt<number>): RDD<[K, V]>;
   sampleByKey<K, V>(this: RDD<Pair<K, V>>, withReplacement: boolean, fractions: Map<K, number> | Record<string, number>, opts: SeedOption): RDD<[K, V]>;
   sampleByKey(...args: unknown[]): AnyRDD {
     const { withReplacement, fractions, seed = randomSeed() } = SIG.sampleByKey.parse(args);
@@ -997,7 +1030,7 @@ export abstract class RDD<T> implements LineageNode {
     );
     await this._run('foreachPartition', [{ op: 'mapPartitions', f: spec, withIndex: false }]);
   }
-  takeSample(withReplacement: boolean, num: number, seed?: number | null): Promise<T[]>;
+  takeSample(withReplacement: boolean, num: number, seed?: Opt<number>): Promise<T[]>;
   takeSample(withReplacement: boolean, num: number, opts: SeedOption): Promise<T[]>;
   async takeSample(...args: unknown[]): Promise<T[]> {
     const a = SIG.takeSample.parse(args);

@@ -11,6 +11,7 @@ declare const m: Map<string, number>;
 declare const d: Date;
 declare const re: RegExp;
 declare const HOME: string;
+declare const k: number;
 
 let fl: Flint;
 beforeAll(async () => {
