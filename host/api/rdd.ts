@@ -601,10 +601,7 @@ export abstract class RDD<T> implements LineageNode {
   ): RDD<[K, V]>;
   foldByKey(...args: unknown[]): AnyRDD {
     const a = SIG.foldByKey.parse(args);
-    const env = { ...a.env, __flintZero: a.zeroValue, __flintF: a.func };
-    const create = captureClosure((v: unknown) => __flintF(structuredClone(__flintZero), v), { method: 'foldByKey', env });
-    const spec = capture(a.func, 'foldByKey', a.env);
-    return this._combine('foldByKey', { kind: 'closures', createCombiner: create, mergeValue: spec, mergeCombiners: spec }, this.partitionerFor('foldByKey', a), true);
+    return this.combineFromZero('foldByKey', a.zeroValue, a.func, a.func, a);
   }
   aggregateByKey<K, V, U>(
     this: RDD<Pair<K, V>>,
@@ -632,14 +629,20 @@ export abstract class RDD<T> implements LineageNode {
   ): RDD<[K, U]>;
   aggregateByKey(...args: unknown[]): AnyRDD {
     const a = SIG.aggregateByKey.parse(args);
-    const env = { ...a.env, __flintZero: a.zeroValue, __flintF: a.seqFunc };
-    const create = captureClosure((v: unknown) => __flintF(structuredClone(__flintZero), v), { method: 'aggregateByKey', env });
-    return this._combine(
-      'aggregateByKey',
-      { kind: 'closures', createCombiner: create, mergeValue: capture(a.seqFunc, 'aggregateByKey', a.env), mergeCombiners: capture(a.combFunc, 'aggregateByKey', a.env) },
-      this.partitionerFor('aggregateByKey', a),
-      true,
-    );
+    return this.combineFromZero('aggregateByKey', a.zeroValue, a.seqFunc, a.combFunc, a);
+  }
+  /** PySpark's foldByKey and aggregateByKey: a fresh copy of the zero value starts each key in each partition. */
+  private combineFromZero(
+    method: string,
+    zeroValue: unknown,
+    seqFunc: AnyFunction,
+    combFunc: AnyFunction,
+    a: { numPartitions?: number; partitionFunc?: AnyFunction; env?: Env },
+  ): AnyRDD {
+    const env = { ...a.env, __flintZero: zeroValue, __flintF: seqFunc };
+    const create = captureClosure((v: unknown) => __flintF(structuredClone(__flintZero), v), { method, env });
+    const agg: AggregatorDesc = { kind: 'closures', createCombiner: create, mergeValue: capture(seqFunc, method, a.env), mergeCombiners: capture(combFunc, method, a.env) };
+    return this._combine(method, agg, this.partitionerFor(method, a), true);
   }
   groupByKey<K, V>(this: RDD<Pair<K, V>>, opts?: KeyPartitionOptions<K>): RDD<[K, V[]]>;
   groupByKey<K, V>(this: RDD<Pair<K, V>>, numPartitions: Opt<number>, opts?: Omit<KeyPartitionOptions<K>, 'numPartitions'>): RDD<[K, V[]]>;

@@ -43,6 +43,29 @@ function typeRoots(jobDir: string): string[] {
   return roots;
 }
 
+/**
+ * The settings a job is checked with (the documentation's examples too): strict, ES2022 with
+ * top-level await, modules resolved as the bundler resolves them, `flint` from `flintTypes`.
+ */
+export function strictOptions(roots: string[], flintTypes: string, checkJs = false): Record<string, unknown> {
+  return {
+    strict: true,
+    noEmit: true,
+    target: 'es2022',
+    lib: ['es2023'],
+    module: 'esnext',
+    moduleResolution: 'bundler',
+    allowImportingTsExtensions: true,
+    allowJs: true,
+    checkJs,
+    skipLibCheck: true,
+    typeRoots: roots,
+    // TypeScript 6+ includes no @types by default; a job on Node uses Node's (process, console).
+    types: roots.some((r) => existsSync(join(r, 'node'))) ? ['node'] : [],
+    paths: { flint: [flintTypes] },
+  };
+}
+
 /** The diagnostics of the job's type errors, or null when it type-checks. */
 export async function typecheckJob(jobPath: string, options: { color?: boolean } = {}): Promise<string | null> {
   const job = resolve(jobPath);
@@ -55,29 +78,7 @@ export async function typecheckJob(jobPath: string, options: { color?: boolean }
     dir = mkdtempSync(join(tmpdir(), 'flint-typecheck-'));
   }
   const tsconfig = join(dir, 'tsconfig.json');
-  const roots = typeRoots(dirname(job));
-  writeFileSync(
-    tsconfig,
-    JSON.stringify({
-      compilerOptions: {
-        strict: true,
-        noEmit: true,
-        target: 'es2022',
-        lib: ['es2023'],
-        module: 'esnext',
-        moduleResolution: 'bundler',
-        allowImportingTsExtensions: true,
-        allowJs: true,
-        checkJs: /\.[cm]?js$/.test(job),
-        skipLibCheck: true,
-        typeRoots: roots,
-        // TypeScript 6+ includes no @types by default; a job on Node uses Node's (process, console).
-        types: roots.some((r) => existsSync(join(r, 'node'))) ? ['node'] : [],
-        paths: { flint: [flintTypes] },
-      },
-      files: [job],
-    }),
-  );
+  writeFileSync(tsconfig, JSON.stringify({ compilerOptions: strictOptions(typeRoots(dirname(job)), flintTypes, /\.[cm]?js$/.test(job)), files: [job] }));
   try {
     return await new Promise<string | null>((done, fail) => {
       execFile(process.execPath, [tsc, '-p', tsconfig, '--pretty', String(options.color ?? false)], { maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {

@@ -1,13 +1,14 @@
 /**
  * The TypeScript examples of README.md and docs/API.md type-check under `tsc --strict` against the
- * package's own types, each ```ts block as a module of its own (blocks that are not meant to
- * compile are tagged otherwise, e.g. ```text).
+ * package's own types, with the settings of `flint run --typecheck`, each ```ts block as a module of
+ * its own (blocks that are not meant to compile are tagged otherwise, e.g. ```text).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { strictOptions } from '../../host/node/typecheck.js';
 
 const root = resolve(__dirname, '../..');
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -39,24 +40,8 @@ describe('documentation examples', () => {
         writeFileSync(file, `${b.code}\nexport {};\n`);
         return file;
       });
-      writeFileSync(
-        join(dir, 'tsconfig.json'),
-        JSON.stringify({
-          compilerOptions: {
-            strict: true,
-            noEmit: true,
-            target: 'es2022',
-            lib: ['es2023'],
-            module: 'esnext',
-            moduleResolution: 'bundler',
-            skipLibCheck: true,
-            typeRoots: [join(root, 'node_modules', '@types')],
-            types: ['node'],
-            paths: { flint: [join(root, 'dist', 'types', 'host', 'index.d.ts')] },
-          },
-          files,
-        }),
-      );
+      const options = strictOptions([join(root, 'node_modules', '@types')], join(root, 'dist', 'types', 'host', 'index.d.ts'));
+      writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: options, files }));
       const r = spawnSync(process.execPath, [tsc, '-p', join(dir, 'tsconfig.json'), '--pretty', 'false'], { cwd: dir, encoding: 'utf8' });
       // Diagnostics name blockN.ts(line,col): point them back at the document.
       const report = `${r.stdout}${r.stderr}`.replace(/block(\d+)\.ts\((\d+),(\d+)\)/g, (_, i: string, line: string, col: string) => {
