@@ -165,7 +165,7 @@ export class Flint {
   }
 
   static async start(options: FlintOptions = {}): Promise<Flint> {
-    if (options !== null && typeof options === 'object' && 'ui' in options) {
+    if (options !== null && typeof options === 'object' && (options as { ui?: unknown }).ui !== undefined) {
       throw new FlintError('INVALID_ARGUMENT', 'Flint.start: the ui option (a dashboard for the application) is not available in this version yet');
     }
     START_OPTIONS.parse([options]);

@@ -533,30 +533,23 @@ function withEnvOf(fn: Function): WithEnvRef | null {
  * The env a closure is compiled with: the method's `env` option plus the env of every withEnv
  * function among the closure and its env functions (those may bring withEnv functions in turn).
  */
-function expandWithEnv(method: string, main: Function, env: Record<string, unknown> | undefined | null): Record<string, unknown> | undefined {
+function expandWithEnv(method: string, main: Function, env: Record<string, unknown> | undefined | null): Record<string, unknown> {
   const merged: Record<string, unknown> = { ...env };
-  const add = (fn: unknown) => {
+  const queue: unknown[] = [main, ...Object.values(merged)];
+  while (queue.length > 0) {
+    const fn = queue.pop();
     const ref = typeof fn === 'function' ? withEnvOf(fn) : null;
-    if (!ref) return;
+    if (!ref) continue;
     for (const [k, v] of Object.entries(ref.env)) {
-      if (Object.prototype.hasOwnProperty.call(merged, k) && merged[k] !== v) {
+      if (!Object.prototype.hasOwnProperty.call(merged, k)) {
+        merged[k] = v;
+        queue.push(v);
+      } else if (merged[k] !== v) {
         throw new FlintError('INVALID_ARGUMENT', `rdd.${method}: two different values are named "${k}" (in env and in withEnv); rename one of them.`);
       }
-      merged[k] = v;
-    }
-  };
-  add(main);
-  const seen = new Set<string>();
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const k of Object.keys(merged)) {
-      if (seen.has(k)) continue;
-      seen.add(k);
-      grew = true;
-      add(merged[k]);
     }
   }
-  return env === undefined && Object.keys(merged).length === 0 ? undefined : merged;
+  return merged;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
