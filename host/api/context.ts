@@ -131,6 +131,9 @@ export function parseMaster(master: string, cores: number): Master {
 }
 
 let appCounter = 0;
+// Broadcasts reach closures through env, where no context is known: ids unique in the process make
+// another context's broadcast an unknown one (BROADCAST_DESTROYED) rather than a wrong value.
+let nextBroadcastId = 0;
 
 export class Flint {
   readonly master: string;
@@ -143,7 +146,6 @@ export class Flint {
   private readonly env: FlintEnvironment;
   private nextRddId = 0;
   private nextShuffleId = 0;
-  private nextBroadcastId = 0;
   private stopped = false;
   private eventLog: { write(event: FlintEvent): void; close(): void } | null = null;
   /** @internal */
@@ -270,7 +272,7 @@ export class Flint {
   broadcast<T>(value: T): Broadcast<T> {
     SIG.broadcast.parse(arguments);
     this.checkActive();
-    const id = this.nextBroadcastId++;
+    const id = nextBroadcastId++;
     this.driver.addBroadcast(id, value);
     return new Broadcast<T>(id, value, {
       unpersistBroadcast: (bid) => this.driver.dropBroadcast(bid, false),

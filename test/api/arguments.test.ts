@@ -11,6 +11,9 @@ import { Flint, type RDD } from 'flint';
 import { RefRDD, canonicalSort, normalizeCogroups, normalizeGroups, sortedBy } from '../reference/rdd-reference.js';
 import { expectSameMultiset, expectSameOrder, flintErrorOf, startFlint } from './helpers.js';
 
+// Variables that closures receive through `env`, declared for the type checker.
+declare const b: { value: string };
+
 let fl: Flint;
 let dir: string;
 beforeAll(async () => {
@@ -218,6 +221,13 @@ describe('RDDs of two contexts', () => {
         expect(err.code).toBe('INVALID_ARGUMENT');
         expect(err.message).toContain('another Flint context');
       }
+      // A broadcast reaches a closure through env: one of the other context is unknown, never another value.
+      const mine0 = fl.broadcast('mine');
+      const theirs0 = fl2.broadcast('theirs');
+      const err = await flintErrorOf(fl.parallelize([1]).map(() => b.value, { env: { b: theirs0 } }).collect());
+      expect(err.code).toBe('JOB_ABORTED');
+      expect((err.cause as { code?: string }).code).toBe('BROADCAST_DESTROYED');
+      expect(await fl.parallelize([1]).map(() => b.value, { env: { b: mine0 } }).collect()).toEqual(['mine']);
       // Shuffle ids start at 0 in both contexts: jobs of each give their own answers.
       await expectSameMultiset(mine.join(fl.parallelize(others, 2)), RefRDD.parallelize(many, 2).join(RefRDD.parallelize(others, 2)));
       await expectSameMultiset(theirs.join(fl2.parallelize(many, 2)), RefRDD.parallelize(others, 2).join(RefRDD.parallelize(many, 2)));
