@@ -12,6 +12,7 @@ import type { FlintEvent } from '../events/events.js';
 import type { ExecutorPlatform } from '../exec/platform.js';
 import type { LineageNode } from '../plan/lineage.js';
 import { Driver } from '../schedule/driver.js';
+import { kind, kinds, noArguments, param, signature } from './arguments.js';
 import { Broadcast } from './broadcast.js';
 import { ContextCleaner } from './cleaner.js';
 import type { DriverPlatform } from './platform.js';
@@ -25,6 +26,7 @@ import {
   UnionRDD,
   WholeTextFilesRDD,
   range as indices,
+  requireSameContext,
 } from './rdd.js';
 
 export type Master =
@@ -40,6 +42,7 @@ export interface FlintOptions {
   maxTaskFailures?: number;
   /** Speculative copies of straggling tasks; on by default because volunteers straggle. */
   speculation?: boolean;
+  /** How long a task waits for a slot on an executor that holds its input before going elsewhere. */
   localityWaitMs?: number;
   schedulingMode?: 'FIFO' | 'FAIR';
   /** Heap limit of each worker thread in MB (Spark's executor memory); V8's default if unset. */
@@ -54,7 +57,48 @@ export interface FlintOptions {
   token?: string;
   /** On a cluster, the most executor cores this application holds at once (Spark's spark.cores.max). */
   maxCores?: number;
+  /** Clusters: which executors' results are checked by replication (browser volunteers: coming). */
+  verify?: 'untrusted' | 'all' | 'none';
 }
+
+export interface RangeOptions {
+  end?: number | null;
+  step?: number | null;
+  numSlices?: number | null;
+}
+
+const oneOf = <V extends string>(...values: V[]) =>
+  kind<V>(values.map((v) => `'${v}'`).join(' or '), (v) => (values as unknown[]).includes(v));
+const positiveNumber = kind<number>('a positive number', (v) => typeof v === 'number' && v > 0 && Number.isFinite(v));
+
+/** Every option of Flint.start, so that a misspelt one is an error rather than a silent default. */
+const START_OPTIONS = signature('Flint.start', [], [], [
+  param('master', kinds.path),
+  param('appName', kinds.string),
+  param('maxTaskFailures', kinds.positiveInteger),
+  param('speculation', kinds.boolean),
+  param('localityWaitMs', kinds.count),
+  param('schedulingMode', oneOf('FIFO', 'FAIR')),
+  param('executorMemoryMb', positiveNumber),
+  param('cacheMemoryMb', positiveNumber),
+  param('eventLog', kinds.path),
+  param('wasm', kinds.boolean),
+  param('token', kinds.string),
+  param('verify', oneOf('untrusted', 'all', 'none')),
+]);
+
+const numSlices = param('numSlices', kinds.positiveInteger);
+const minPartitions = param('minPartitions', kinds.positiveInteger);
+const iterableKind = kind<Iterable<unknown>>('an array or another iterable', (v) => v != null && typeof (v as Iterable<unknown>)[Symbol.iterator] === 'function');
+const SIG = {
+  parallelize: signature('fl.parallelize', [param('data', iterableKind)], [numSlices]),
+  range: signature('fl.range', [param('start', kinds.number)], [param('end', kinds.number), param('step', kinds.number), numSlices]),
+  textFile: signature('fl.textFile', [param('path', kinds.path)], [minPartitions]),
+  wholeTextFiles: signature('fl.wholeTextFiles', [param('path', kinds.path)], [minPartitions]),
+  union: signature('fl.union', [param('rdds', kind<AnyRDD[]>('a non-empty array of RDDs', (v) => Array.isArray(v) && v.length > 0 && v.every((r) => r instanceof RDD)))], []),
+  broadcast: signature('fl.broadcast', [param('value', kinds.any)], []),
+  setCheckpointDir: signature('fl.setCheckpointDir', [param('dirName', kinds.path)], []),
+};
 
 /** What an environment (Node, later the browser) provides to the context. */
 export interface FlintEnvironment {
@@ -90,6 +134,9 @@ export function parseMaster(master: string, cores: number): Master {
 }
 
 let appCounter = 0;
+// Broadcasts reach closures through env, where no context is known: ids unique in the process make
+// another context's broadcast an unknown one (BROADCAST_DESTROYED) rather than a wrong value.
+let nextBroadcastId = 0;
 
 export class Flint {
   readonly master: string;
@@ -102,7 +149,6 @@ export class Flint {
   private readonly env: FlintEnvironment;
   private nextRddId = 0;
   private nextShuffleId = 0;
-  private nextBroadcastId = 0;
   private stopped = false;
   private eventLog: { write(event: FlintEvent): void; close(): void } | null = null;
   /** @internal */
@@ -130,6 +176,10 @@ export class Flint {
   }
 
   static async start(options: FlintOptions = {}): Promise<Flint> {
+    if (options !== null && typeof options === 'object' && (options as { ui?: unknown }).ui !== undefined) {
+      throw new FlintError('INVALID_ARGUMENT', 'Flint.start: the ui option (a dashboard for the application) is not available in this version yet');
+    }
+    START_OPTIONS.parse([options]);
     const env = environment;
     if (!env) throw new FlintError('INTERNAL', 'no Flint environment registered; import Flint from the package entry');
     const hook = env.cliHook?.();
@@ -168,59 +218,71 @@ export class Flint {
     if (this.stopped) throw new FlintError('CONTEXT_STOPPED', 'this Flint context was stopped; start a new one with Flint.start()');
   }
 
-  parallelize<T>(data: Iterable<T>, numSlices: number = this.defaultParallelism): RDD<T> {
+  parallelize<T>(data: Iterable<T>, numSlices?: number | null): RDD<T>;
+  parallelize<T>(data: Iterable<T>, opts: { numSlices?: number | null }): RDD<T>;
+  parallelize(...args: unknown[]): AnyRDD {
     this.checkActive();
-    if (data == null || typeof (data as Iterable<T>)[Symbol.iterator] !== 'function') {
-      throw new FlintError('INVALID_ARGUMENT', `parallelize expects an array or another iterable, got ${data === null ? 'null' : typeof data}`);
-    }
-    if (!Number.isInteger(numSlices) || numSlices < 1) throw new FlintError('INVALID_ARGUMENT', `parallelize: numSlices must be a positive integer, got ${numSlices}`);
-    const items = Array.isArray(data) ? data : [...data];
+    const a = SIG.parallelize.parse(args);
+    const k = a.numSlices ?? this.defaultParallelism;
+    const items = Array.isArray(a.data) ? a.data : [...a.data];
     const n = items.length;
     const slices: Uint8Array[] = [];
-    for (let i = 0; i < numSlices; i++) {
-      slices.push(encodeRecords(items.slice(Math.floor((i * n) / numSlices), Math.floor(((i + 1) * n) / numSlices))));
+    for (let i = 0; i < k; i++) {
+      slices.push(encodeRecords(items.slice(Math.floor((i * n) / k), Math.floor(((i + 1) * n) / k))));
     }
-    return new ParallelCollectionRDD<T>(this, slices);
+    return new ParallelCollectionRDD(this, slices);
   }
 
-  range(start: number, end?: number, step = 1, numSlices: number = this.defaultParallelism): RDD<number> {
+  /** Python's range(start, end, step) sliced as parallelize slices; `range(n)` is 0 until n. */
+  range(start: number, opts?: RangeOptions): RDD<number>;
+  range(start: number, end: number | null | undefined, opts?: Omit<RangeOptions, 'end'>): RDD<number>;
+  range(start: number, end: number | null | undefined, step: number | null | undefined, opts?: Pick<RangeOptions, 'numSlices'>): RDD<number>;
+  range(start: number, end?: number | null, step?: number | null, numSlices?: number | null): RDD<number>;
+  range(...args: unknown[]): RDD<number> {
     this.checkActive();
-    if (end === undefined || end === null) {
-      end = start;
-      start = 0;
-    }
-    if (step === 0 || !Number.isFinite(step)) throw new FlintError('INVALID_ARGUMENT', 'range: step must be a non-zero number');
-    if (!Number.isInteger(numSlices) || numSlices < 1) throw new FlintError('INVALID_ARGUMENT', `range: numSlices must be a positive integer, got ${numSlices}`);
+    const a = SIG.range.parse(args);
+    let { start, end } = a;
+    const step = a.step ?? 1;
+    if (end === undefined) [start, end] = [0, start];
+    if (step === 0 || !Number.isFinite(step)) throw new FlintError('INVALID_ARGUMENT', 'fl.range: step must be a non-zero number');
     const n = Math.max(0, Math.ceil((end - start) / step));
-    return new RangeRDD(this, start, step, n, numSlices);
+    return new RangeRDD(this, start, step, n, a.numSlices ?? this.defaultParallelism);
   }
 
-  textFile(path: string, minPartitions: number = this.defaultMinPartitions): RDD<string> {
+  textFile(path: string, minPartitions?: number | null): RDD<string>;
+  textFile(path: string, opts: { minPartitions?: number | null }): RDD<string>;
+  textFile(...args: unknown[]): RDD<string> {
     this.checkActive();
-    if (typeof path !== 'string' || path.length === 0) throw new FlintError('INVALID_ARGUMENT', 'textFile expects a path, a directory or a glob');
-    return new TextFileRDD(this, path, minPartitions);
+    const a = SIG.textFile.parse(args);
+    return new TextFileRDD(this, a.path, a.minPartitions ?? this.defaultMinPartitions);
   }
 
-  wholeTextFiles(path: string, minPartitions: number = this.defaultMinPartitions): RDD<[string, string]> {
+  wholeTextFiles(path: string, minPartitions?: number | null): RDD<[string, string]>;
+  wholeTextFiles(path: string, opts: { minPartitions?: number | null }): RDD<[string, string]>;
+  wholeTextFiles(...args: unknown[]): RDD<[string, string]> {
     this.checkActive();
-    if (typeof path !== 'string' || path.length === 0) throw new FlintError('INVALID_ARGUMENT', 'wholeTextFiles expects a path, a directory or a glob');
-    return new WholeTextFilesRDD(this, path, minPartitions);
+    const a = SIG.wholeTextFiles.parse(args);
+    return new WholeTextFilesRDD(this, a.path, a.minPartitions ?? this.defaultMinPartitions);
   }
 
-  union<T>(rdds: RDD<T>[]): RDD<T> {
+  union<T>(rdds: RDD<T>[]): RDD<T>;
+  union(...args: unknown[]): AnyRDD {
     this.checkActive();
-    if (!Array.isArray(rdds) || rdds.length === 0) throw new FlintError('INVALID_ARGUMENT', 'union expects a non-empty array of RDDs');
-    return new UnionRDD<T>(this, rdds);
+    const { rdds } = SIG.union.parse(args);
+    requireSameContext('fl.union', this, rdds);
+    return new UnionRDD(this, rdds);
   }
 
   emptyRDD<T = never>(): RDD<T> {
+    noArguments('fl.emptyRDD', arguments);
     this.checkActive();
     return new EmptyRDD<T>(this);
   }
 
   broadcast<T>(value: T): Broadcast<T> {
+    SIG.broadcast.parse(arguments);
     this.checkActive();
-    const id = this.nextBroadcastId++;
+    const id = nextBroadcastId++;
     this.driver.addBroadcast(id, value);
     return new Broadcast<T>(id, value, {
       unpersistBroadcast: (bid) => this.driver.dropBroadcast(bid, false),
@@ -229,6 +291,7 @@ export class Flint {
   }
 
   setCheckpointDir(dir: string): void {
+    SIG.setCheckpointDir.parse(arguments);
     this._checkpointDir = this.env.driverPlatform.makeCheckpointDir(this.env.driverPlatform.joinPath(dir, this.applicationId));
   }
 

@@ -2,7 +2,8 @@
  * Resilient distributed datasets: the user-facing classes. Transformations are synchronous and
  * lazy (they only build lineage, capturing closures at once so that a bad closure fails where it was
  * written); actions run jobs through the context and return Promises. Semantics follow PySpark's
- * rdd.py method by method.
+ * rdd.py method by method, and so do the arguments: PySpark's positional order or an options
+ * object (see arguments.ts), each method's parameters declared once in `SIG` below.
  */
 import { captureClosure } from '../codec/closure-capture.js';
 import type { ClosureSpec } from '../codec/closure-spec.js';
@@ -15,46 +16,171 @@ import { mergeStats, emptyStats, toStatCounter, type StatCounter, type Stats } f
 import type { Dependency, LineageNode, ShuffleDependency } from '../plan/lineage.js';
 import type { AggregatorDesc, OpDesc, PartitionerDesc, PlanNode, StorageLevelDesc } from '../plan/plan.js';
 import type { FileSplit } from '../plan/sources.js';
+import { envOption, kind, kinds, noArguments, param, signature } from './arguments.js';
 import { callSite } from './call-site.js';
 import type { Flint } from './context.js';
 import { FunctionPartitioner, HashPartitioner, Partitioner, RangePartitioner, RoundRobinPartitioner, determineBounds } from './partitioner.js';
 import { StorageLevel } from './storage-level.js';
 
+/** Names and values a closure may use besides its parameters and JavaScript's globals. */
 export type Env = Record<string, unknown>;
 export interface EnvOption {
   env?: Env;
 }
 export interface PartitionOptions extends EnvOption {
-  numPartitions?: number;
+  numPartitions?: number | null;
+}
+/** Options of the per-key shuffles: PySpark's `numPartitions` and `partitionFunc`. */
+export interface KeyPartitionOptions<K> extends PartitionOptions {
+  partitionFunc?: (key: K) => number;
+}
+export interface NumPartitionsOption {
+  numPartitions?: number | null;
+}
+export interface MapOptions extends EnvOption {
+  preservesPartitioning?: boolean;
+}
+export interface SortByOptions extends EnvOption {
+  ascending?: boolean;
+  numPartitions?: number | null;
+}
+export interface SortByKeyOptions<K> extends SortByOptions {
+  keyfunc?: (key: K) => unknown;
+}
+export interface CoalesceOptions {
+  shuffle?: boolean;
+}
+export interface SeedOption {
+  seed?: number | null;
+}
+export interface DepthOption extends EnvOption {
+  depth?: number;
+}
+export interface KeyOption<T> extends EnvOption {
+  key?: (x: T) => unknown;
 }
 export type BuiltinReducer = 'sum' | 'min' | 'max';
 
 type Pair<K, V> = [K, V];
+/** An optional argument given positionally: null and undefined stand for the default (Python's None). */
+type Opt<T> = T | null | undefined;
+type PartitionFunc<K> = ((key: K) => number) | undefined;
+type Reducer<V> = ((a: V, b: V) => V) | BuiltinReducer;
 // RDD<T> is invariant in T; internal plumbing takes any RDD.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyRDD = RDD<any>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyFunction = (...args: any[]) => any;
+
+// ---- PySpark's signatures (rdd.py), one per method --------------------------------------------
+
+const rddKind = kind<AnyRDD>('an RDD', (v) => v instanceof RDD);
+const reducerKind = kind<AnyFunction | BuiltinReducer>("a function or one of 'sum', 'min', 'max'", (v) => typeof v === 'function' || v === 'sum' || v === 'min' || v === 'max');
+const partitionerKind = kind<number | Partitioner | null>('a positive integer, a Partitioner or null', (v) => v === null || v instanceof Partitioner || kinds.positiveInteger.accepts(v));
+const storageLevelKind = kind<StorageLevel>('a StorageLevel', (v) => v instanceof StorageLevel);
+const weightsKind = kind<number[]>('a non-empty array of non-negative numbers', (v) => Array.isArray(v) && v.length > 0 && v.every((w) => typeof w === 'number' && w >= 0));
+const fractionsKind = kind<Map<unknown, number> | Record<string, number>>('a Map or a plain object of fractions', (v) => v instanceof Map || kinds.plainObject.accepts(v));
+
+const fn = <N extends string>(name: N) => param(name, kinds.function);
+const numPartitions = param('numPartitions', kinds.positiveInteger);
+const partitionFunc = fn('partitionFunc');
+const other = param('other', rddKind);
+const seed = param('seed', kinds.seed);
+const depth = param('depth', kinds.positiveInteger);
+const zeroValue = param('zeroValue', kinds.any);
+const withF = (method: string) => signature(`rdd.${method}`, [fn('f')], [], envOption);
+const mapLike = (method: string) => signature(`rdd.${method}`, [fn('f')], [param('preservesPartitioning', kinds.boolean)], envOption);
+const withOther = (method: string) => signature(`rdd.${method}`, [other], [numPartitions]);
+const ordered = (method: string) => signature(`rdd.${method}`, [param('num', kinds.count)], [param('key', kinds.function)], envOption);
+const extreme = (method: string) => signature(`rdd.${method}`, [], [param('key', kinds.function)], envOption);
+
+const SIG = {
+  persist: signature('rdd.persist', [], [param('storageLevel', storageLevelKind)]),
+  unpersist: signature('rdd.unpersist', [], [param('blocking', kinds.boolean)]),
+  setName: signature('rdd.setName', [param('name', kinds.string)], []),
+  map: mapLike('map'),
+  flatMap: mapLike('flatMap'),
+  mapPartitions: mapLike('mapPartitions'),
+  mapPartitionsWithIndex: mapLike('mapPartitionsWithIndex'),
+  filter: withF('filter'),
+  keyBy: withF('keyBy'),
+  mapValues: withF('mapValues'),
+  flatMapValues: withF('flatMapValues'),
+  foreach: withF('foreach'),
+  foreachPartition: withF('foreachPartition'),
+  sample: signature('rdd.sample', [param('withReplacement', kinds.boolean), param('fraction', kinds.number)], [seed]),
+  randomSplit: signature('rdd.randomSplit', [param('weights', weightsKind)], [seed]),
+  takeSample: signature('rdd.takeSample', [param('withReplacement', kinds.boolean), param('num', kinds.count)], [seed]),
+  union: signature('rdd.union', [other], []),
+  cartesian: signature('rdd.cartesian', [other], []),
+  zip: signature('rdd.zip', [other], []),
+  groupWith: signature('rdd.groupWith', [other], []),
+  intersection: withOther('intersection'),
+  subtract: withOther('subtract'),
+  join: withOther('join'),
+  leftOuterJoin: withOther('leftOuterJoin'),
+  rightOuterJoin: withOther('rightOuterJoin'),
+  fullOuterJoin: withOther('fullOuterJoin'),
+  cogroup: withOther('cogroup'),
+  subtractByKey: withOther('subtractByKey'),
+  distinct: signature('rdd.distinct', [], [numPartitions]),
+  groupBy: signature('rdd.groupBy', [fn('f')], [numPartitions, partitionFunc], envOption),
+  sortBy: signature('rdd.sortBy', [fn('keyfunc')], [param('ascending', kinds.boolean), numPartitions], envOption),
+  coalesce: signature('rdd.coalesce', [param('numPartitions', kinds.positiveInteger)], [param('shuffle', kinds.boolean)]),
+  repartition: signature('rdd.repartition', [param('numPartitions', kinds.positiveInteger)], []),
+  reduce: signature('rdd.reduce', [param('f', reducerKind)], [], envOption),
+  treeReduce: signature('rdd.treeReduce', [fn('f')], [depth], envOption),
+  fold: signature('rdd.fold', [zeroValue, fn('op')], [], envOption),
+  aggregate: signature('rdd.aggregate', [zeroValue, fn('seqOp'), fn('combOp')], [], envOption),
+  treeAggregate: signature('rdd.treeAggregate', [zeroValue, fn('seqOp'), fn('combOp')], [depth], envOption),
+  max: extreme('max'),
+  min: extreme('min'),
+  top: ordered('top'),
+  takeOrdered: ordered('takeOrdered'),
+  take: signature('rdd.take', [param('num', kinds.count)], []),
+  histogram: signature('rdd.histogram', [param('buckets', kinds.any)], []),
+  saveAsTextFile: signature('rdd.saveAsTextFile', [param('path', kinds.path)], []),
+  toLocalIterator: signature('rdd.toLocalIterator', [], [param('prefetchPartitions', kinds.boolean)]),
+  lookup: signature('rdd.lookup', [param('key', kinds.any)], []),
+  reduceByKeyLocally: signature('rdd.reduceByKeyLocally', [param('func', reducerKind)], [], envOption),
+  reduceByKey: signature('rdd.reduceByKey', [param('func', reducerKind)], [numPartitions, partitionFunc], envOption),
+  combineByKey: signature('rdd.combineByKey', [fn('createCombiner'), fn('mergeValue'), fn('mergeCombiners')], [numPartitions, partitionFunc], envOption),
+  aggregateByKey: signature('rdd.aggregateByKey', [zeroValue, fn('seqFunc'), fn('combFunc')], [numPartitions, partitionFunc], envOption),
+  foldByKey: signature('rdd.foldByKey', [zeroValue, fn('func')], [numPartitions, partitionFunc], envOption),
+  groupByKey: signature('rdd.groupByKey', [], [numPartitions, partitionFunc], envOption),
+  partitionBy: signature('rdd.partitionBy', [param('numPartitions', partitionerKind)], [partitionFunc], envOption),
+  sortByKey: signature('rdd.sortByKey', [], [param('ascending', kinds.boolean), numPartitions, fn('keyfunc')], envOption),
+  sampleByKey: signature('rdd.sampleByKey', [param('withReplacement', kinds.boolean), param('fractions', fractionsKind)], [seed]),
+};
 
 function capture(f: unknown, method: string, env?: Env): ClosureSpec {
   return captureClosure(f, { method, env });
 }
 
-function checkCount(n: unknown, what: string): number {
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
-    throw new FlintError('INVALID_ARGUMENT', `${what} must be a non-negative integer, got ${String(n)}`);
+/**
+ * Shuffle ids, cached blocks and broadcasts are numbered per context, so an RDD of one context
+ * inside a job of another would read the wrong shuffle: refused when the lineage is built.
+ */
+export function requireSameContext(label: string, context: Flint, rdds: readonly AnyRDD[]): void {
+  for (const r of rdds) {
+    if (r.context === context) continue;
+    throw new FlintError(
+      'INVALID_ARGUMENT',
+      `${label}: RDD ${r.id} (${r.callSite}) belongs to another Flint context (${r.context.applicationId}) than the one it is ` +
+        `combined with (${context.applicationId}). RDDs of different contexts cannot be mixed; create them from the same context.`,
+    );
   }
-  return n;
-}
-
-function checkPartitions(n: unknown, method: string): number {
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) {
-    throw new FlintError('INVALID_ARGUMENT', `${method}: numPartitions must be a positive integer, got ${String(n)}`);
-  }
-  return n;
 }
 
 function randomSeed(): number {
   return Math.floor(Math.random() * 2 ** 31);
 }
+
+/**
+ * PySpark refuses a sample larger than sys.maxsize less a margin of 10 standard deviations; the
+ * JavaScript bound is the longest array the sample is returned in (2^32 - 1 elements).
+ */
+const MAX_SAMPLE_SIZE = 2 ** 32 - 1 - Math.floor(10 * Math.sqrt(2 ** 32 - 1));
 
 const emptyCollection = (what: string) => new FlintError('INVALID_ARGUMENT', `${what}: the RDD is empty`);
 
@@ -63,6 +189,7 @@ export abstract class RDD<T> implements LineageNode {
   readonly callSite: string;
   private _name: string | null = null;
   private storage: StorageLevel | null = null;
+  private checkpointMarked = false;
   private checkpointRequested = false;
   private localCheckpointRequested = false;
   private checkpointed: string[] | null = null;
@@ -101,16 +228,19 @@ export abstract class RDD<T> implements LineageNode {
     return this._name;
   }
   setName(name: string): this {
-    this._name = name;
+    this._name = SIG.setName.parse(arguments).name;
     return this;
   }
   getNumPartitions(): number {
+    noArguments('rdd.getNumPartitions', arguments);
     return this.numPartitions();
   }
   cache(): this {
+    noArguments('rdd.cache', arguments);
     return this.persist(StorageLevel.MEMORY_ONLY);
   }
-  persist(level: StorageLevel = StorageLevel.MEMORY_ONLY): this {
+  persist(storageLevel?: StorageLevel): this {
+    const level = SIG.persist.parse(arguments).storageLevel ?? StorageLevel.MEMORY_ONLY;
     if (this.storage && !this.storage.equals(level)) {
       throw new FlintError('INVALID_ARGUMENT', `Cannot change the storage level of RDD ${this.id} after it was already assigned a level (${this.storage.toString()})`);
     }
@@ -118,7 +248,8 @@ export abstract class RDD<T> implements LineageNode {
     this.context._cleaner.registerCached(this, this.id);
     return this;
   }
-  unpersist(_blocking = false): this {
+  unpersist(blocking?: boolean): this {
+    SIG.unpersist.parse(arguments);
     this.storage = null;
     this.context._dropCachedBlocks(this.id);
     return this;
@@ -127,26 +258,40 @@ export abstract class RDD<T> implements LineageNode {
     return this.storage !== null;
   }
   getStorageLevel(): StorageLevel {
+    noArguments('rdd.getStorageLevel', arguments);
     return this.storage ?? StorageLevel.NONE;
   }
   /** Saves to the checkpoint directory after the next job that computes this RDD, then forgets its lineage. */
   checkpoint(): void {
+    noArguments('rdd.checkpoint', arguments);
     if (!this.context._checkpointDir) {
       throw new FlintError('CHECKPOINT_DIR_NOT_SET', 'checkpoint() needs a checkpoint directory: call fl.setCheckpointDir(dir) first');
     }
-    this.checkpointRequested = true;
+    this.checkpointMarked = true;
+    if (!this.checkpointed) this.checkpointRequested = true;
   }
+  /**
+   * True from `checkpoint()` on, as PySpark's `is_checkpointed` (the files are written by the next
+   * job, see getCheckpointFile); for `localCheckpoint()`, once the next job materialized it.
+   */
   get isCheckpointed(): boolean {
-    return this.checkpointed !== null || this.localCheckpointed;
+    return this.checkpointMarked || this.localCheckpointed;
   }
   getCheckpointFile(): string | null {
+    noArguments('rdd.getCheckpointFile', arguments);
     return this.checkpointed ? this.context._checkpointPathOf(this.id) : null;
   }
   /** Keeps partitions in executor memory after the next job; lost blocks are recomputed from lineage. */
   localCheckpoint(): this {
+    noArguments('rdd.localCheckpoint', arguments);
     this.persist(StorageLevel.MEMORY_AND_DISK);
     this.localCheckpointRequested = true;
     return this;
+  }
+  /** Whether `localCheckpoint()` marked this RDD (PySpark's isLocallyCheckpointed). */
+  isLocallyCheckpointed(): boolean {
+    noArguments('rdd.isLocallyCheckpointed', arguments);
+    return this.localCheckpointRequested;
   }
   /** @internal Runs after a job over this RDD's lineage: writes requested checkpoints. */
   async _afterJob(): Promise<void> {
@@ -168,6 +313,7 @@ export abstract class RDD<T> implements LineageNode {
   }
 
   toDebugString(): string {
+    noArguments('rdd.toDebugString', arguments);
     const lines: string[] = [];
     const visit = (rdd: LineageNode, indent: string, first: boolean) => {
       const r = rdd as AnyRDD;
@@ -201,43 +347,63 @@ export abstract class RDD<T> implements LineageNode {
     return new MapPartitionsRDD<U>(this, method, ops, preservesPartitioning);
   }
 
-  map<U>(f: (x: T) => U, opts: EnvOption & { preservesPartitioning?: boolean } = {}): RDD<U> {
-    return this._pipe('map', [{ op: 'map', f: capture(f, 'map', opts.env) }], opts.preservesPartitioning);
+  map<U>(f: (x: T) => U, opts?: MapOptions): RDD<U>;
+  map<U>(f: (x: T) => U, preservesPartitioning?: boolean, opts?: EnvOption): RDD<U>;
+  map(...args: unknown[]): AnyRDD {
+    const a = SIG.map.parse(args);
+    return this._pipe('map', [{ op: 'map', f: capture(a.f, 'map', a.env) }], a.preservesPartitioning);
   }
-  flatMap<U>(f: (x: T) => Iterable<U>, opts: EnvOption & { preservesPartitioning?: boolean } = {}): RDD<U> {
-    return this._pipe('flatMap', [{ op: 'flatMap', f: capture(f, 'flatMap', opts.env) }], opts.preservesPartitioning);
+  flatMap<U>(f: (x: T) => Iterable<U>, opts?: MapOptions): RDD<U>;
+  flatMap<U>(f: (x: T) => Iterable<U>, preservesPartitioning?: boolean, opts?: EnvOption): RDD<U>;
+  flatMap(...args: unknown[]): AnyRDD {
+    const a = SIG.flatMap.parse(args);
+    return this._pipe('flatMap', [{ op: 'flatMap', f: capture(a.f, 'flatMap', a.env) }], a.preservesPartitioning);
   }
-  filter(f: (x: T) => unknown, opts: EnvOption = {}): RDD<T> {
-    return this._pipe('filter', [{ op: 'filter', f: capture(f, 'filter', opts.env) }], true);
+  filter(f: (x: T) => unknown, opts?: EnvOption): RDD<T>;
+  filter(...args: unknown[]): AnyRDD {
+    const a = SIG.filter.parse(args);
+    return this._pipe('filter', [{ op: 'filter', f: capture(a.f, 'filter', a.env) }], true);
   }
-  mapPartitions<U>(f: (it: Iterator<T>) => Iterable<U>, opts: EnvOption & { preservesPartitioning?: boolean } = {}): RDD<U> {
-    return this._pipe('mapPartitions', [{ op: 'mapPartitions', f: capture(f, 'mapPartitions', opts.env), withIndex: false }], opts.preservesPartitioning);
+  mapPartitions<U>(f: (it: Iterator<T>) => Iterable<U>, opts?: MapOptions): RDD<U>;
+  mapPartitions<U>(f: (it: Iterator<T>) => Iterable<U>, preservesPartitioning?: boolean, opts?: EnvOption): RDD<U>;
+  mapPartitions(...args: unknown[]): AnyRDD {
+    const a = SIG.mapPartitions.parse(args);
+    return this._pipe('mapPartitions', [{ op: 'mapPartitions', f: capture(a.f, 'mapPartitions', a.env), withIndex: false }], a.preservesPartitioning);
   }
-  mapPartitionsWithIndex<U>(f: (index: number, it: Iterator<T>) => Iterable<U>, opts: EnvOption & { preservesPartitioning?: boolean } = {}): RDD<U> {
+  mapPartitionsWithIndex<U>(f: (index: number, it: Iterator<T>) => Iterable<U>, opts?: MapOptions): RDD<U>;
+  mapPartitionsWithIndex<U>(f: (index: number, it: Iterator<T>) => Iterable<U>, preservesPartitioning?: boolean, opts?: EnvOption): RDD<U>;
+  mapPartitionsWithIndex(...args: unknown[]): AnyRDD {
+    const a = SIG.mapPartitionsWithIndex.parse(args);
     return this._pipe(
       'mapPartitionsWithIndex',
-      [{ op: 'mapPartitions', f: capture(f, 'mapPartitionsWithIndex', opts.env), withIndex: true }],
-      opts.preservesPartitioning,
+      [{ op: 'mapPartitions', f: capture(a.f, 'mapPartitionsWithIndex', a.env), withIndex: true }],
+      a.preservesPartitioning,
     );
   }
   glom(): RDD<T[]> {
+    noArguments('rdd.glom', arguments);
     return this._pipe('glom', [{ op: 'glom' }]);
   }
-  keyBy<K>(f: (x: T) => K, opts: EnvOption = {}): RDD<[K, T]> {
-    return this._pipe('keyBy', [{ op: 'keyBy', f: capture(f, 'keyBy', opts.env) }]);
+  keyBy<K>(f: (x: T) => K, opts?: EnvOption): RDD<[K, T]>;
+  keyBy(...args: unknown[]): AnyRDD {
+    const a = SIG.keyBy.parse(args);
+    return this._pipe('keyBy', [{ op: 'keyBy', f: capture(a.f, 'keyBy', a.env) }]);
   }
-  sample(withReplacement: boolean, fraction: number, seed: number = randomSeed()): RDD<T> {
-    if (!(fraction >= 0)) throw new FlintError('INVALID_ARGUMENT', `sample: fraction must be >= 0, got ${fraction}`);
-    if (!withReplacement && fraction > 1) throw new FlintError('INVALID_ARGUMENT', `sample: fraction must be in [0, 1] without replacement, got ${fraction}`);
+  sample(withReplacement: boolean, fraction: number, seed?: Opt<number>): RDD<T>;
+  sample(withReplacement: boolean, fraction: number, opts: SeedOption): RDD<T>;
+  sample(...args: unknown[]): AnyRDD {
+    const { withReplacement, fraction, seed = randomSeed() } = SIG.sample.parse(args);
+    if (!(fraction >= 0)) throw new FlintError('INVALID_ARGUMENT', `rdd.sample: fraction must be >= 0, got ${fraction}`);
+    if (!withReplacement && fraction > 1) throw new FlintError('INVALID_ARGUMENT', `rdd.sample: fraction must be in [0, 1] without replacement, got ${fraction}`);
     return this._pipe('sample', [{ op: 'sample', withReplacement, fraction, seed }], true);
   }
-  randomSplit(weights: number[], seed: number = randomSeed()): RDD<T>[] {
-    if (!Array.isArray(weights) || weights.length === 0 || weights.some((w) => !(w >= 0))) {
-      throw new FlintError('INVALID_ARGUMENT', 'randomSplit: weights must be non-negative numbers');
-    }
+  randomSplit(weights: number[], seed?: Opt<number>): RDD<T>[];
+  randomSplit(weights: number[], opts: SeedOption): RDD<T>[];
+  randomSplit(...args: unknown[]): AnyRDD[] {
+    const { weights, seed = randomSeed() } = SIG.randomSplit.parse(args);
     const total = weights.reduce((a, b) => a + b, 0);
-    if (!(total > 0)) throw new FlintError('INVALID_ARGUMENT', 'randomSplit: the sum of weights must be positive');
-    const out: RDD<T>[] = [];
+    if (!(total > 0)) throw new FlintError('INVALID_ARGUMENT', 'rdd.randomSplit: the sum of weights must be positive');
+    const out: AnyRDD[] = [];
     let lower = 0;
     for (const w of weights) {
       const upper = lower + w / total;
@@ -246,62 +412,93 @@ export abstract class RDD<T> implements LineageNode {
     }
     return out;
   }
-  union(other: RDD<T>): RDD<T> {
+  union(other: RDD<T>): RDD<T>;
+  union(...args: unknown[]): AnyRDD {
+    const { other } = SIG.union.parse(args);
+    requireSameContext('rdd.union', this.context, [other]);
     return new UnionRDD<T>(this.context, [this, other]);
   }
-  cartesian<U>(other: RDD<U>): RDD<[T, U]> {
-    return new CartesianRDD<T, U>(this, other);
+  cartesian<U>(other: RDD<U>): RDD<[T, U]>;
+  cartesian(...args: unknown[]): AnyRDD {
+    const { other } = SIG.cartesian.parse(args);
+    requireSameContext('rdd.cartesian', this.context, [other]);
+    return new CartesianRDD(this, other);
   }
-  zip<U>(other: RDD<U>): RDD<[T, U]> {
+  zip<U>(other: RDD<U>): RDD<[T, U]>;
+  zip(...args: unknown[]): AnyRDD {
+    const { other } = SIG.zip.parse(args);
+    requireSameContext('rdd.zip', this.context, [other]);
     if (this.numPartitions() !== other.numPartitions()) {
-      throw new FlintError('INVALID_ARGUMENT', `zip: can only zip RDDs with the same number of partitions (${this.numPartitions()} vs ${other.numPartitions()})`);
+      throw new FlintError('INVALID_ARGUMENT', `rdd.zip: can only zip RDDs with the same number of partitions (${this.numPartitions()} vs ${other.numPartitions()})`);
     }
-    return new ZippedRDD<T, U>(this, other);
+    return new ZippedRDD(this, other);
   }
   zipWithIndex(): RDD<[T, number]> {
+    noArguments('rdd.zipWithIndex', arguments);
     return new ZipWithIndexRDD<T>(this);
   }
   zipWithUniqueId(): RDD<[T, number]> {
+    noArguments('rdd.zipWithUniqueId', arguments);
     return this._pipe('zipWithUniqueId', [{ op: 'zipWithUniqueId', numPartitions: this.numPartitions() }]);
   }
-  coalesce(numPartitions: number, opts: { shuffle?: boolean } = {}): RDD<T> {
-    checkPartitions(numPartitions, 'coalesce');
-    if (opts.shuffle) {
+  coalesce(numPartitions: number, shuffle?: boolean): RDD<T>;
+  coalesce(numPartitions: number, opts: CoalesceOptions): RDD<T>;
+  coalesce(...args: unknown[]): AnyRDD {
+    const { numPartitions: n, shuffle } = SIG.coalesce.parse(args);
+    if (shuffle) {
       const keyed = this._pipe<[null, T]>('repartition', [{ op: 'pairWithNull' }, { op: 'swap' }]);
-      const shuffled = new ShuffledRDD<null, T, T>(keyed, 'repartition', new RoundRobinPartitioner(numPartitions), null, false, null);
+      const shuffled = new ShuffledRDD<null, T, T>(keyed, 'repartition', new RoundRobinPartitioner(n), null, false, null);
       return shuffled._pipe<T>('repartition', [{ op: 'values' }]);
     }
-    return new CoalescedRDD<T>(this, numPartitions);
+    return new CoalescedRDD<T>(this, n);
   }
-  repartition(numPartitions: number): RDD<T> {
-    return this.coalesce(numPartitions, { shuffle: true });
+  repartition(numPartitions: number): RDD<T>;
+  repartition(...args: unknown[]): AnyRDD {
+    return this.coalesce(SIG.repartition.parse(args).numPartitions, true);
   }
-  distinct(opts: { numPartitions?: number } = {}): RDD<T> {
-    const n = opts.numPartitions ?? this.numPartitions();
+  distinct(numPartitions?: Opt<number>): RDD<T>;
+  distinct(opts: NumPartitionsOption): RDD<T>;
+  distinct(...args: unknown[]): AnyRDD {
+    const n = SIG.distinct.parse(args).numPartitions ?? this.numPartitions();
     // Counting each value is keeping one of each: the built-in lets the hash aggregation do it.
     return this._pipe<[T, null]>('distinct', [{ op: 'pairWithNull' }])
       ._combine<null>('distinct', { kind: 'builtin', name: 'count' }, new HashPartitioner(n), true)
       ._pipe<T>('distinct', [{ op: 'keys' }]);
   }
-  intersection(other: RDD<T>, opts: { numPartitions?: number } = {}): RDD<T> {
+  /** Scala's intersection(other, numPartitions); PySpark's takes no partition count. */
+  intersection(other: RDD<T>, numPartitions?: Opt<number>): RDD<T>;
+  intersection(other: RDD<T>, opts: NumPartitionsOption): RDD<T>;
+  intersection(...args: unknown[]): AnyRDD {
+    const { other, numPartitions: n } = SIG.intersection.parse(args);
+    requireSameContext('rdd.intersection', this.context, [other]);
     const a = this._pipe<[T, null]>('intersection', [{ op: 'pairWithNull' }]);
     const b = other._pipe<[T, null]>('intersection', [{ op: 'pairWithNull' }]);
     const both = captureClosure((kv: [unknown, unknown[][]]) => kv[1][0]!.length > 0 && kv[1][1]!.length > 0, { method: 'intersection' });
-    return a
-      .cogroup(b, opts)
-      ._pipe<T>('intersection', [{ op: 'filter', f: both }, { op: 'keys' }]);
+    return a.cogroup(b, n)._pipe<T>('intersection', [{ op: 'filter', f: both }, { op: 'keys' }]);
   }
-  subtract(other: RDD<T>, opts: { numPartitions?: number } = {}): RDD<T> {
+  subtract(other: RDD<T>, numPartitions?: Opt<number>): RDD<T>;
+  subtract(other: RDD<T>, opts: NumPartitionsOption): RDD<T>;
+  subtract(...args: unknown[]): AnyRDD {
+    const { other, numPartitions: n } = SIG.subtract.parse(args);
+    requireSameContext('rdd.subtract', this.context, [other]);
     const a = this._pipe<[T, null]>('subtract', [{ op: 'pairWithNull' }]);
     const b = other._pipe<[T, null]>('subtract', [{ op: 'pairWithNull' }]);
-    return a.subtractByKey(b, opts)._pipe<T>('subtract', [{ op: 'keys' }]);
+    return a.subtractByKey(b, n)._pipe<T>('subtract', [{ op: 'keys' }]);
   }
-  groupBy<K>(f: (x: T) => K, opts: PartitionOptions = {}): RDD<[K, T[]]> {
-    return this.keyBy(f, opts).groupByKey({ numPartitions: opts.numPartitions });
+  groupBy<K>(f: (x: T) => K, opts?: KeyPartitionOptions<K>): RDD<[K, T[]]>;
+  groupBy<K>(f: (x: T) => K, numPartitions: Opt<number>, opts?: Omit<KeyPartitionOptions<K>, 'numPartitions'>): RDD<[K, T[]]>;
+  groupBy<K>(f: (x: T) => K, numPartitions: Opt<number>, partitionFunc: PartitionFunc<K>, opts?: EnvOption): RDD<[K, T[]]>;
+  groupBy(...args: unknown[]): AnyRDD {
+    const a = SIG.groupBy.parse(args);
+    return this.keyBy(a.f, { env: a.env }).groupByKey(a.numPartitions, a.partitionFunc, { env: a.env });
   }
-  sortBy<K>(keyfunc: (x: T) => K, opts: EnvOption & { ascending?: boolean; numPartitions?: number } = {}): RDD<T> {
-    return this.keyBy(keyfunc, opts)
-      .sortByKey({ ascending: opts.ascending, numPartitions: opts.numPartitions })
+  sortBy<K>(keyfunc: (x: T) => K, opts?: SortByOptions): RDD<T>;
+  sortBy<K>(keyfunc: (x: T) => K, ascending: Opt<boolean>, opts?: Omit<SortByOptions, 'ascending'>): RDD<T>;
+  sortBy<K>(keyfunc: (x: T) => K, ascending: Opt<boolean>, numPartitions: Opt<number>, opts?: EnvOption): RDD<T>;
+  sortBy(...args: unknown[]): AnyRDD {
+    const a = SIG.sortBy.parse(args);
+    return this.keyBy(a.keyfunc, { env: a.env })
+      .sortByKey(a.ascending, a.numPartitions)
       ._pipe<T>('sortBy', [{ op: 'values' }]);
   }
 
@@ -309,16 +506,22 @@ export abstract class RDD<T> implements LineageNode {
 
   // Both type parameters are inferred: RDD<T> is invariant, so RDD<[K, V]> is not an RDD<[K, unknown]>.
   keys<K, V>(this: RDD<Pair<K, V>>): RDD<K> {
+    noArguments('rdd.keys', arguments);
     return this._pipe('keys', [{ op: 'keys' }]);
   }
   values<K, V>(this: RDD<Pair<K, V>>): RDD<V> {
+    noArguments('rdd.values', arguments);
     return this._pipe('values', [{ op: 'values' }]);
   }
-  mapValues<K, V, U>(this: RDD<Pair<K, V>>, f: (v: V) => U, opts: EnvOption = {}): RDD<[K, U]> {
-    return this._pipe('mapValues', [{ op: 'mapValues', f: capture(f, 'mapValues', opts.env) }], true);
+  mapValues<K, V, U>(this: RDD<Pair<K, V>>, f: (v: V) => U, opts?: EnvOption): RDD<[K, U]>;
+  mapValues(...args: unknown[]): AnyRDD {
+    const a = SIG.mapValues.parse(args);
+    return this._pipe('mapValues', [{ op: 'mapValues', f: capture(a.f, 'mapValues', a.env) }], true);
   }
-  flatMapValues<K, V, U>(this: RDD<Pair<K, V>>, f: (v: V) => Iterable<U>, opts: EnvOption = {}): RDD<[K, U]> {
-    return this._pipe('flatMapValues', [{ op: 'flatMapValues', f: capture(f, 'flatMapValues', opts.env) }], true);
+  flatMapValues<K, V, U>(this: RDD<Pair<K, V>>, f: (v: V) => Iterable<U>, opts?: EnvOption): RDD<[K, U]>;
+  flatMapValues(...args: unknown[]): AnyRDD {
+    const a = SIG.flatMapValues.parse(args);
+    return this._pipe('flatMapValues', [{ op: 'flatMapValues', f: capture(a.f, 'flatMapValues', a.env) }], true);
   }
 
   /** @internal A shuffle that combines values per key with `agg`. */
@@ -330,9 +533,9 @@ export abstract class RDD<T> implements LineageNode {
     return new ShuffledRDD<unknown, unknown, C>(this as AnyRDD, method, partitioner, agg, mapSideCombine, null);
   }
 
-  private partitionerFor(method: string, opts: { numPartitions?: number; partitionFunc?: (k: never) => number; env?: Env }): Partitioner {
-    const n = opts.numPartitions === undefined ? this.context._defaultReducePartitions(this) : checkPartitions(opts.numPartitions, method);
-    if (opts.partitionFunc) return new FunctionPartitioner(n, opts.partitionFunc, opts.env);
+  private partitionerFor(method: string, a: { numPartitions?: number; partitionFunc?: AnyFunction; env?: Env }): Partitioner {
+    const n = a.numPartitions ?? this.context._defaultReducePartitions(this);
+    if (a.partitionFunc) return new FunctionPartitioner(n, a.partitionFunc, a.env);
     return new HashPartitioner(n);
   }
 
@@ -341,90 +544,175 @@ export abstract class RDD<T> implements LineageNode {
     createCombiner: (v: V) => C,
     mergeValue: (c: C, v: V) => C,
     mergeCombiners: (a: C, b: C) => C,
-    opts: PartitionOptions & { partitionFunc?: (k: K) => number } = {},
-  ): RDD<[K, C]> {
+    opts?: KeyPartitionOptions<K>,
+  ): RDD<[K, C]>;
+  combineByKey<K, V, C>(
+    this: RDD<Pair<K, V>>,
+    createCombiner: (v: V) => C,
+    mergeValue: (c: C, v: V) => C,
+    mergeCombiners: (a: C, b: C) => C,
+    numPartitions: Opt<number>,
+    opts?: Omit<KeyPartitionOptions<K>, 'numPartitions'>,
+  ): RDD<[K, C]>;
+  combineByKey<K, V, C>(
+    this: RDD<Pair<K, V>>,
+    createCombiner: (v: V) => C,
+    mergeValue: (c: C, v: V) => C,
+    mergeCombiners: (a: C, b: C) => C,
+    numPartitions: Opt<number>,
+    partitionFunc: PartitionFunc<K>,
+    opts?: EnvOption,
+  ): RDD<[K, C]>;
+  combineByKey(...args: unknown[]): AnyRDD {
+    const a = SIG.combineByKey.parse(args);
     const agg: AggregatorDesc = {
       kind: 'closures',
-      createCombiner: capture(createCombiner, 'combineByKey', opts.env),
-      mergeValue: capture(mergeValue, 'combineByKey', opts.env),
-      mergeCombiners: capture(mergeCombiners, 'combineByKey', opts.env),
+      createCombiner: capture(a.createCombiner, 'combineByKey', a.env),
+      mergeValue: capture(a.mergeValue, 'combineByKey', a.env),
+      mergeCombiners: capture(a.mergeCombiners, 'combineByKey', a.env),
     };
-    return this._combine('combineByKey', agg, this.partitionerFor('combineByKey', opts as never), true) as RDD<[K, C]>;
+    return this._combine('combineByKey', agg, this.partitionerFor('combineByKey', a), true);
   }
-  reduceByKey<K, V>(
-    this: RDD<Pair<K, V>>,
-    f: ((a: V, b: V) => V) | BuiltinReducer,
-    opts: PartitionOptions & { partitionFunc?: (k: K) => number } = {},
-  ): RDD<[K, V]> {
-    const partitioner = this.partitionerFor('reduceByKey', opts as never);
-    if (typeof f === 'string') return this._combine('reduceByKey', builtinAggregator(f, 'reduceByKey'), partitioner, true) as RDD<[K, V]>;
-    const spec = capture(f, 'reduceByKey', opts.env);
+  reduceByKey<K, V>(this: RDD<Pair<K, V>>, func: Reducer<V>, opts?: KeyPartitionOptions<K>): RDD<[K, V]>;
+  reduceByKey<K, V>(this: RDD<Pair<K, V>>, func: Reducer<V>, numPartitions: Opt<number>, opts?: Omit<KeyPartitionOptions<K>, 'numPartitions'>): RDD<[K, V]>;
+  reduceByKey<K, V>(this: RDD<Pair<K, V>>, func: Reducer<V>, numPartitions: Opt<number>, partitionFunc: PartitionFunc<K>, opts?: EnvOption): RDD<[K, V]>;
+  reduceByKey(...args: unknown[]): AnyRDD {
+    const a = SIG.reduceByKey.parse(args);
+    const partitioner = this.partitionerFor('reduceByKey', a);
+    if (typeof a.func === 'string') return this._combine('reduceByKey', { kind: 'builtin', name: a.func }, partitioner, true);
+    const spec = capture(a.func, 'reduceByKey', a.env);
     const id = captureClosure((v: unknown) => v, { method: 'reduceByKey' });
-    return this._combine('reduceByKey', { kind: 'closures', createCombiner: id, mergeValue: spec, mergeCombiners: spec }, partitioner, true) as RDD<[K, V]>;
+    return this._combine('reduceByKey', { kind: 'closures', createCombiner: id, mergeValue: spec, mergeCombiners: spec }, partitioner, true);
   }
-  foldByKey<K, V>(this: RDD<Pair<K, V>>, zeroValue: V, f: (a: V, b: V) => V, opts: PartitionOptions = {}): RDD<[K, V]> {
-    const env = { ...opts.env, __flintZero: zeroValue, __flintF: f };
-    const create = captureClosure((v: unknown) => __flintF(structuredClone(__flintZero), v), { method: 'foldByKey', env });
-    const spec = capture(f, 'foldByKey', opts.env);
-    return this._combine('foldByKey', { kind: 'closures', createCombiner: create, mergeValue: spec, mergeCombiners: spec }, this.partitionerFor('foldByKey', opts), true) as RDD<[K, V]>;
+  foldByKey<K, V>(this: RDD<Pair<K, V>>, zeroValue: V, func: (a: V, b: V) => V, opts?: KeyPartitionOptions<K>): RDD<[K, V]>;
+  foldByKey<K, V>(
+    this: RDD<Pair<K, V>>,
+    zeroValue: V,
+    func: (a: V, b: V) => V,
+    numPartitions: Opt<number>,
+    opts?: Omit<KeyPartitionOptions<K>, 'numPartitions'>,
+  ): RDD<[K, V]>;
+  foldByKey<K, V>(
+    this: RDD<Pair<K, V>>,
+    zeroValue: V,
+    func: (a: V, b: V) => V,
+    numPartitions: Opt<number>,
+    partitionFunc: PartitionFunc<K>,
+    opts?: EnvOption,
+  ): RDD<[K, V]>;
+  foldByKey(...args: unknown[]): AnyRDD {
+    const a = SIG.foldByKey.parse(args);
+    return this.combineFromZero('foldByKey', a.zeroValue, a.func, a.func, a);
   }
   aggregateByKey<K, V, U>(
     this: RDD<Pair<K, V>>,
     zeroValue: U,
     seqFunc: (acc: U, v: V) => U,
     combFunc: (a: U, b: U) => U,
-    opts: PartitionOptions = {},
-  ): RDD<[K, U]> {
-    const env = { ...opts.env, __flintZero: zeroValue, __flintF: seqFunc };
-    const create = captureClosure((v: unknown) => __flintF(structuredClone(__flintZero), v), { method: 'aggregateByKey', env });
-    return this._combine(
-      'aggregateByKey',
-      { kind: 'closures', createCombiner: create, mergeValue: capture(seqFunc, 'aggregateByKey', opts.env), mergeCombiners: capture(combFunc, 'aggregateByKey', opts.env) },
-      this.partitionerFor('aggregateByKey', opts),
-      true,
-    ) as RDD<[K, U]>;
+    opts?: KeyPartitionOptions<K>,
+  ): RDD<[K, U]>;
+  aggregateByKey<K, V, U>(
+    this: RDD<Pair<K, V>>,
+    zeroValue: U,
+    seqFunc: (acc: U, v: V) => U,
+    combFunc: (a: U, b: U) => U,
+    numPartitions: Opt<number>,
+    opts?: Omit<KeyPartitionOptions<K>, 'numPartitions'>,
+  ): RDD<[K, U]>;
+  aggregateByKey<K, V, U>(
+    this: RDD<Pair<K, V>>,
+    zeroValue: U,
+    seqFunc: (acc: U, v: V) => U,
+    combFunc: (a: U, b: U) => U,
+    numPartitions: Opt<number>,
+    partitionFunc: PartitionFunc<K>,
+    opts?: EnvOption,
+  ): RDD<[K, U]>;
+  aggregateByKey(...args: unknown[]): AnyRDD {
+    const a = SIG.aggregateByKey.parse(args);
+    return this.combineFromZero('aggregateByKey', a.zeroValue, a.seqFunc, a.combFunc, a);
   }
-  groupByKey<K, V>(this: RDD<Pair<K, V>>, opts: { numPartitions?: number; partitionFunc?: (k: K) => number } = {}): RDD<[K, V[]]> {
-    return this._combine('groupByKey', { kind: 'group' }, this.partitionerFor('groupByKey', opts as never), false) as RDD<[K, V[]]>;
+  /** PySpark's foldByKey and aggregateByKey: a fresh copy of the zero value starts each key in each partition. */
+  private combineFromZero(
+    method: string,
+    zeroValue: unknown,
+    seqFunc: AnyFunction,
+    combFunc: AnyFunction,
+    a: { numPartitions?: number; partitionFunc?: AnyFunction; env?: Env },
+  ): AnyRDD {
+    const env = { ...a.env, __flintZero: zeroValue, __flintF: seqFunc };
+    const create = captureClosure((v: unknown) => __flintF(structuredClone(__flintZero), v), { method, env });
+    const agg: AggregatorDesc = { kind: 'closures', createCombiner: create, mergeValue: capture(seqFunc, method, a.env), mergeCombiners: capture(combFunc, method, a.env) };
+    return this._combine(method, agg, this.partitionerFor(method, a), true);
   }
-  partitionBy<K, V>(this: RDD<Pair<K, V>>, partitioner: number | Partitioner, opts: EnvOption & { partitionFunc?: (k: K) => number } = {}): RDD<[K, V]> {
-    const p =
-      partitioner instanceof Partitioner
-        ? partitioner
-        : opts.partitionFunc
-          ? new FunctionPartitioner(checkPartitions(partitioner, 'partitionBy'), opts.partitionFunc as never, opts.env)
-          : new HashPartitioner(checkPartitions(partitioner, 'partitionBy'));
+  groupByKey<K, V>(this: RDD<Pair<K, V>>, opts?: KeyPartitionOptions<K>): RDD<[K, V[]]>;
+  groupByKey<K, V>(this: RDD<Pair<K, V>>, numPartitions: Opt<number>, opts?: Omit<KeyPartitionOptions<K>, 'numPartitions'>): RDD<[K, V[]]>;
+  groupByKey<K, V>(this: RDD<Pair<K, V>>, numPartitions: Opt<number>, partitionFunc: PartitionFunc<K>, opts?: EnvOption): RDD<[K, V[]]>;
+  groupByKey(...args: unknown[]): AnyRDD {
+    const a = SIG.groupByKey.parse(args);
+    return this._combine('groupByKey', { kind: 'group' }, this.partitionerFor('groupByKey', a), false);
+  }
+  /** `numPartitions` may be a Partitioner (Scala's partitionBy(partitioner)) or null (the default count). */
+  partitionBy<K, V>(this: RDD<Pair<K, V>>, numPartitions: number | Partitioner | null, opts?: Omit<KeyPartitionOptions<K>, 'numPartitions'>): RDD<[K, V]>;
+  partitionBy<K, V>(this: RDD<Pair<K, V>>, numPartitions: number | Partitioner | null, partitionFunc: PartitionFunc<K>, opts?: EnvOption): RDD<[K, V]>;
+  partitionBy(...args: unknown[]): AnyRDD {
+    const a = SIG.partitionBy.parse(args);
+    const given = a.numPartitions;
+    if (given instanceof Partitioner && a.partitionFunc) {
+      throw new FlintError('INVALID_ARGUMENT', 'rdd.partitionBy: give either a Partitioner or a partitionFunc, not both');
+    }
+    const p = given instanceof Partitioner ? given : this.partitionerFor('partitionBy', { numPartitions: given ?? undefined, partitionFunc: a.partitionFunc, env: a.env });
     if (this.partitioner && this.partitioner.equals(p)) return this;
-    return new ShuffledRDD<K, V, V>(this, 'partitionBy', p, null, false, null);
+    return new ShuffledRDD(this, 'partitionBy', p, null, false, null);
   }
+  sortByKey<K, V>(this: RDD<Pair<K, V>>, opts?: SortByKeyOptions<K>): RDD<[K, V]>;
+  sortByKey<K, V>(this: RDD<Pair<K, V>>, ascending: Opt<boolean>, opts?: Omit<SortByKeyOptions<K>, 'ascending'>): RDD<[K, V]>;
+  sortByKey<K, V>(this: RDD<Pair<K, V>>, ascending: Opt<boolean>, numPartitions: Opt<number>, opts?: Omit<SortByKeyOptions<K>, 'ascending' | 'numPartitions'>): RDD<[K, V]>;
   sortByKey<K, V>(
     this: RDD<Pair<K, V>>,
-    opts: { ascending?: boolean; numPartitions?: number; keyfunc?: (k: K) => unknown; env?: Env } = {},
-  ): RDD<[K, V]> {
-    const ascending = opts.ascending ?? true;
+    ascending: Opt<boolean>,
+    numPartitions: Opt<number>,
+    keyfunc: ((key: K) => unknown) | undefined,
+    opts?: EnvOption,
+  ): RDD<[K, V]>;
+  sortByKey(...args: unknown[]): AnyRDD {
+    const a = SIG.sortByKey.parse(args);
+    const ascending = a.ascending ?? true;
     // An RDD without partitions (emptyRDD) still sorts, into one empty partition.
-    const n = opts.numPartitions === undefined ? Math.max(1, this.numPartitions()) : checkPartitions(opts.numPartitions, 'sortByKey');
-    if (opts.keyfunc) {
-      capture(opts.keyfunc, 'sortByKey', opts.env);
-      const env = { ...opts.env, __flintK: opts.keyfunc };
+    const n = a.numPartitions ?? Math.max(1, this.numPartitions());
+    if (a.keyfunc) {
+      capture(a.keyfunc, 'sortByKey', a.env);
+      const env = { ...a.env, __flintK: a.keyfunc };
       const wrap = captureClosure((kv: [unknown, unknown]) => [__flintK(kv[0]), kv], { method: 'sortByKey', env });
-      return (this._pipe<[unknown, [K, V]]>('sortByKey', [{ op: 'map', f: wrap }]) as RDD<[unknown, [K, V]]>)
-        .sortByKey({ ascending, numPartitions: n })
-        ._pipe<[K, V]>('sortByKey', [{ op: 'values' }]);
+      return (this._pipe<[unknown, unknown]>('sortByKey', [{ op: 'map', f: wrap }]) as RDD<[unknown, unknown]>)
+        .sortByKey(ascending, n)
+        ._pipe('sortByKey', [{ op: 'values' }]);
     }
-    const partitioner = new RangePartitioner(n, ascending);
-    return new ShuffledRDD<K, V, V>(this, 'sortByKey', partitioner, null, false, { ascending });
+    return new ShuffledRDD(this, 'sortByKey', new RangePartitioner(n, ascending), null, false, { ascending });
   }
-  cogroup<K, V, W>(this: RDD<Pair<K, V>>, other: RDD<Pair<K, W>>, opts: { numPartitions?: number } = {}): RDD<[K, [V[], W[]]]> {
-    return new CoGroupedRDD(this.context, [this, other], this.cogroupPartitioner([this, other], opts.numPartitions)) as never;
+  cogroup<K, V, W>(this: RDD<Pair<K, V>>, other: RDD<Pair<K, W>>, numPartitions?: Opt<number>): RDD<[K, [V[], W[]]]>;
+  cogroup<K, V, W>(this: RDD<Pair<K, V>>, other: RDD<Pair<K, W>>, opts: NumPartitionsOption): RDD<[K, [V[], W[]]]>;
+  cogroup(...args: unknown[]): AnyRDD {
+    const { other, numPartitions: n } = SIG.cogroup.parse(args);
+    requireSameContext('rdd.cogroup', this.context, [other]);
+    return new CoGroupedRDD(this.context, [this, other], this.cogroupPartitioner([this, other], n));
   }
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  groupWith<K, V>(this: RDD<Pair<K, V>>, ...others: RDD<Pair<K, any>>[]): RDD<[K, unknown[][]]> {
-    const all = [this, ...others];
-    return new CoGroupedRDD(this.context, all, this.cogroupPartitioner(all, undefined)) as never;
+  groupWith<K, V>(this: RDD<Pair<K, V>>, other: RDD<Pair<K, any>>, ...others: RDD<Pair<K, any>>[]): RDD<[K, unknown[][]]>;
+  groupWith(...args: unknown[]): AnyRDD {
+    const { other } = SIG.groupWith.parse(args.slice(0, 1));
+    const others = args.slice(1);
+    others.forEach((r, i) => {
+      if (!(r instanceof RDD)) {
+        throw new FlintError('INVALID_ARGUMENT', `rdd.groupWith: argument ${i + 2} must be an RDD, got ${r === null ? 'null' : typeof r}`);
+      }
+    });
+    const all = [this, other, ...(others as AnyRDD[])];
+    requireSameContext('rdd.groupWith', this.context, all);
+    return new CoGroupedRDD(this.context, all, this.cogroupPartitioner(all, undefined));
   }
   private cogroupPartitioner(rdds: AnyRDD[], numPartitions: number | undefined): Partitioner {
-    if (numPartitions !== undefined) return new HashPartitioner(checkPartitions(numPartitions, 'cogroup'));
+    if (numPartitions !== undefined) return new HashPartitioner(numPartitions);
     // Spark's defaultPartitioner: reuse an existing partitioner of a parent, else the widest parent.
     const existing = rdds
       .map((r) => r.partitioner)
@@ -434,33 +722,47 @@ export abstract class RDD<T> implements LineageNode {
     if (existing && existing.numPartitions >= widest) return existing;
     return new HashPartitioner(Math.max(1, widest));
   }
-  join<K, V, W>(this: RDD<Pair<K, V>>, other: RDD<Pair<K, W>>, opts: { numPartitions?: number } = {}): RDD<[K, [V, W]]> {
+  /** A cogroup of `this` and `other` whose value groups `f` turns into the output values of each key. */
+  private joinWith(method: 'join' | 'leftOuterJoin' | 'rightOuterJoin' | 'fullOuterJoin' | 'subtractByKey', args: unknown[], f: ClosureSpec): AnyRDD {
+    const { other, numPartitions: n } = SIG[method].parse(args);
+    requireSameContext(`rdd.${method}`, this.context, [other]);
+    return (this as AnyRDD).cogroup(other, n)._pipe(method, [{ op: 'flatMapValues', f }], true);
+  }
+  join<K, V, W>(this: RDD<Pair<K, V>>, other: RDD<Pair<K, W>>, numPartitions?: Opt<number>): RDD<[K, [V, W]]>;
+  join<K, V, W>(this: RDD<Pair<K, V>>, other: RDD<Pair<K, W>>, opts: NumPartitionsOption): RDD<[K, [V, W]]>;
+  join(...args: unknown[]): AnyRDD {
     const f = captureClosure((vw: [unknown[], unknown[]]) => {
       const out: unknown[] = [];
       for (const v of vw[0]) for (const w of vw[1]) out.push([v, w]);
       return out;
     }, { method: 'join' });
-    return this.cogroup(other, opts)._pipe('join', [{ op: 'flatMapValues', f }], true);
+    return this.joinWith('join', args, f);
   }
-  leftOuterJoin<K, V, W>(this: RDD<Pair<K, V>>, other: RDD<Pair<K, W>>, opts: { numPartitions?: number } = {}): RDD<[K, [V, W | null]]> {
+  leftOuterJoin<K, V, W>(this: RDD<Pair<K, V>>, other: RDD<Pair<K, W>>, numPartitions?: Opt<number>): RDD<[K, [V, W | null]]>;
+  leftOuterJoin<K, V, W>(this: RDD<Pair<K, V>>, other: RDD<Pair<K, W>>, opts: NumPartitionsOption): RDD<[K, [V, W | null]]>;
+  leftOuterJoin(...args: unknown[]): AnyRDD {
     const f = captureClosure((vw: [unknown[], unknown[]]) => {
       const out: unknown[] = [];
       const ws = vw[1].length > 0 ? vw[1] : [null];
       for (const v of vw[0]) for (const w of ws) out.push([v, w]);
       return out;
     }, { method: 'leftOuterJoin' });
-    return this.cogroup(other, opts)._pipe('leftOuterJoin', [{ op: 'flatMapValues', f }], true);
+    return this.joinWith('leftOuterJoin', args, f);
   }
-  rightOuterJoin<K, V, W>(this: RDD<Pair<K, V>>, other: RDD<Pair<K, W>>, opts: { numPartitions?: number } = {}): RDD<[K, [V | null, W]]> {
+  rightOuterJoin<K, V, W>(this: RDD<Pair<K, V>>, other: RDD<Pair<K, W>>, numPartitions?: Opt<number>): RDD<[K, [V | null, W]]>;
+  rightOuterJoin<K, V, W>(this: RDD<Pair<K, V>>, other: RDD<Pair<K, W>>, opts: NumPartitionsOption): RDD<[K, [V | null, W]]>;
+  rightOuterJoin(...args: unknown[]): AnyRDD {
     const f = captureClosure((vw: [unknown[], unknown[]]) => {
       const out: unknown[] = [];
       const vs = vw[0].length > 0 ? vw[0] : [null];
       for (const v of vs) for (const w of vw[1]) out.push([v, w]);
       return out;
     }, { method: 'rightOuterJoin' });
-    return this.cogroup(other, opts)._pipe('rightOuterJoin', [{ op: 'flatMapValues', f }], true);
+    return this.joinWith('rightOuterJoin', args, f);
   }
-  fullOuterJoin<K, V, W>(this: RDD<Pair<K, V>>, other: RDD<Pair<K, W>>, opts: { numPartitions?: number } = {}): RDD<[K, [V | null, W | null]]> {
+  fullOuterJoin<K, V, W>(this: RDD<Pair<K, V>>, other: RDD<Pair<K, W>>, numPartitions?: Opt<number>): RDD<[K, [V | null, W | null]]>;
+  fullOuterJoin<K, V, W>(this: RDD<Pair<K, V>>, other: RDD<Pair<K, W>>, opts: NumPartitionsOption): RDD<[K, [V | null, W | null]]>;
+  fullOuterJoin(...args: unknown[]): AnyRDD {
     const f = captureClosure((vw: [unknown[], unknown[]]) => {
       const out: unknown[] = [];
       const vs = vw[0].length > 0 ? vw[0] : [null];
@@ -468,21 +770,21 @@ export abstract class RDD<T> implements LineageNode {
       for (const v of vs) for (const w of ws) out.push([v, w]);
       return out;
     }, { method: 'fullOuterJoin' });
-    return this.cogroup(other, opts)._pipe('fullOuterJoin', [{ op: 'flatMapValues', f }], true);
+    return this.joinWith('fullOuterJoin', args, f);
   }
-  subtractByKey<K, V, W>(this: RDD<Pair<K, V>>, other: RDD<Pair<K, W>>, opts: { numPartitions?: number } = {}): RDD<[K, V]> {
+  subtractByKey<K, V, W>(this: RDD<Pair<K, V>>, other: RDD<Pair<K, W>>, numPartitions?: Opt<number>): RDD<[K, V]>;
+  subtractByKey<K, V, W>(this: RDD<Pair<K, V>>, other: RDD<Pair<K, W>>, opts: NumPartitionsOption): RDD<[K, V]>;
+  subtractByKey(...args: unknown[]): AnyRDD {
     const f = captureClosure((vw: [unknown[], unknown[]]) => (vw[1].length === 0 ? vw[0] : []), { method: 'subtractByKey' });
-    return this.cogroup(other, opts)._pipe('subtractByKey', [{ op: 'flatMapValues', f }], true);
+    return this.joinWith('subtractByKey', args, f);
   }
-  sampleByKey<K, V>(
-    this: RDD<Pair<K, V>>,
-    withReplacement: boolean,
-    fractions: Map<K, number> | Record<string, number>,
-    seed: number = randomSeed(),
-  ): RDD<[K, V]> {
+  sampleByKey<K, V>(this: RDD<Pair<K, V>>, withReplacement: boolean, fractions: Map<K, number> | Record<string, number>, seed?: Opt<number>): RDD<[K, V]>;
+  sampleByKey<K, V>(this: RDD<Pair<K, V>>, withReplacement: boolean, fractions: Map<K, number> | Record<string, number>, opts: SeedOption): RDD<[K, V]>;
+  sampleByKey(...args: unknown[]): AnyRDD {
+    const { withReplacement, fractions, seed = randomSeed() } = SIG.sampleByKey.parse(args);
     const entries: [unknown, number][] = fractions instanceof Map ? [...fractions] : Object.entries(fractions);
     for (const [k, f] of entries) {
-      if (!(f >= 0)) throw new FlintError('INVALID_ARGUMENT', `sampleByKey: negative fraction for key ${String(k)}`);
+      if (!(f >= 0)) throw new FlintError('INVALID_ARGUMENT', `rdd.sampleByKey: negative fraction for key ${String(k)}`);
     }
     return this._pipe('sampleByKey', [{ op: 'sampleByKey', withReplacement, fractions: entries, seed }], true);
   }
@@ -496,19 +798,22 @@ export abstract class RDD<T> implements LineageNode {
   }
 
   async collect(): Promise<T[]> {
+    noArguments('rdd.collect', arguments);
     return (await this._run('collect', [])).flat() as T[];
   }
   async count(): Promise<number> {
+    noArguments('rdd.count', arguments);
     const parts = await this._run('count', [{ op: 'count' }]);
     return parts.reduce((a, p) => a + (p[0] as number), 0);
   }
   async first(): Promise<T> {
+    noArguments('rdd.first', arguments);
     const rs = await this.take(1);
     if (rs.length === 0) throw emptyCollection('first');
     return rs[0]!;
   }
   async take(num: number): Promise<T[]> {
-    checkCount(num, 'take: num');
+    SIG.take.parse(arguments);
     const items: T[] = [];
     const total = this.numPartitions();
     let scanned = 0;
@@ -527,122 +832,143 @@ export abstract class RDD<T> implements LineageNode {
     return items.slice(0, num);
   }
   async isEmpty(): Promise<boolean> {
+    noArguments('rdd.isEmpty', arguments);
     return this.numPartitions() === 0 || (await this.take(1)).length === 0;
   }
-  async takeOrdered(num: number, key?: (x: T) => unknown, opts: EnvOption = {}): Promise<T[]> {
-    checkCount(num, 'takeOrdered: num');
-    if (num === 0) return [];
-    const spec = key ? capture(key, 'takeOrdered', opts.env) : null;
-    const parts = await this._run('takeOrdered', [{ op: 'takeOrdered', n: num, key: spec, descending: false }]);
-    return mergeOrdered(parts.flat() as T[], num, spec ? this.context._driverFunction(spec) : undefined, false);
+  /** The `num` smallest records (by `key`), in ascending order. */
+  takeOrdered(num: number, key?: (x: T) => unknown, opts?: EnvOption): Promise<T[]>;
+  takeOrdered(num: number, opts: KeyOption<T>): Promise<T[]>;
+  takeOrdered(...args: unknown[]): Promise<T[]> {
+    const a = SIG.takeOrdered.parse(args);
+    return this.ordered('takeOrdered', a.num, a.key, a.env, false);
   }
-  async top(num: number, key?: (x: T) => unknown, opts: EnvOption = {}): Promise<T[]> {
-    checkCount(num, 'top: num');
-    if (num === 0) return [];
-    const spec = key ? capture(key, 'top', opts.env) : null;
-    const parts = await this._run('top', [{ op: 'takeOrdered', n: num, key: spec, descending: true }]);
-    return mergeOrdered(parts.flat() as T[], num, spec ? this.context._driverFunction(spec) : undefined, true);
+  /** The `num` largest records (by `key`), in descending order. */
+  top(num: number, key?: (x: T) => unknown, opts?: EnvOption): Promise<T[]>;
+  top(num: number, opts: KeyOption<T>): Promise<T[]>;
+  top(...args: unknown[]): Promise<T[]> {
+    const a = SIG.top.parse(args);
+    return this.ordered('top', a.num, a.key, a.env, true);
   }
-  async max(key?: (x: T) => unknown, opts: EnvOption = {}): Promise<T> {
-    const r = await this.top(1, key, opts);
+  private async ordered(method: string, num: number, key: AnyFunction | undefined, env: Env | undefined, descending: boolean): Promise<T[]> {
+    if (num === 0) return [];
+    const spec = key ? capture(key, method, env) : null;
+    const parts = await this._run(method, [{ op: 'takeOrdered', n: num, key: spec, descending }]);
+    return mergeOrdered(parts.flat() as T[], num, spec ? this.context._driverFunction(spec) : undefined, descending);
+  }
+  max(key?: (x: T) => unknown, opts?: EnvOption): Promise<T>;
+  max(opts: KeyOption<T>): Promise<T>;
+  async max(...args: unknown[]): Promise<T> {
+    const a = SIG.max.parse(args);
+    const r = await this.ordered('max', 1, a.key, a.env, true);
     if (r.length === 0) throw emptyCollection('max');
     return r[0]!;
   }
-  async min(key?: (x: T) => unknown, opts: EnvOption = {}): Promise<T> {
-    const r = await this.takeOrdered(1, key, opts);
+  min(key?: (x: T) => unknown, opts?: EnvOption): Promise<T>;
+  min(opts: KeyOption<T>): Promise<T>;
+  async min(...args: unknown[]): Promise<T> {
+    const a = SIG.min.parse(args);
+    const r = await this.ordered('min', 1, a.key, a.env, false);
     if (r.length === 0) throw emptyCollection('min');
     return r[0]!;
   }
-  async reduce(f: ((a: T, b: T) => T) | BuiltinReducer, opts: EnvOption = {}): Promise<T> {
-    const fn = typeof f === 'string' ? builtinReduceFunction(f) : f;
-    const spec = capture(fn, 'reduce', opts.env);
-    const vals = (await this._run('reduce', [{ op: 'mapPartitions', f: reducePartitionSpec(fn, opts.env), withIndex: false }])).flat() as T[];
+  reduce(f: ((a: T, b: T) => T) | BuiltinReducer, opts?: EnvOption): Promise<T>;
+  async reduce(...args: unknown[]): Promise<T> {
+    const a = SIG.reduce.parse(args);
+    const fn = typeof a.f === 'string' ? builtinReduceFunction(a.f) : a.f;
+    const spec = capture(fn, 'reduce', a.env);
+    const vals = (await this._run('reduce', [{ op: 'mapPartitions', f: reducePartitionSpec(fn, a.env), withIndex: false }])).flat() as T[];
     if (vals.length === 0) throw new FlintError('INVALID_ARGUMENT', 'reduce: cannot reduce an empty RDD');
     const g = this.context._driverFunction<(a: T, b: T) => T>(spec);
-    return vals.reduce((a, b) => g(a, b));
+    return vals.reduce((x, y) => g(x, y));
   }
-  async fold(zeroValue: T, f: (a: T, b: T) => T, opts: EnvOption = {}): Promise<T> {
-    const spec = capture(f, 'fold', opts.env);
-    const vals = (await this._run('fold', [{ op: 'mapPartitions', f: aggregatePartitionSpec(f, zeroValue, opts.env), withIndex: false }])).flat() as T[];
+  fold(zeroValue: T, op: (a: T, b: T) => T, opts?: EnvOption): Promise<T>;
+  async fold(...args: unknown[]): Promise<T> {
+    const a = SIG.fold.parse(args);
+    const zero = a.zeroValue as T;
+    const spec = capture(a.op, 'fold', a.env);
+    const vals = (await this._run('fold', [{ op: 'mapPartitions', f: aggregatePartitionSpec(a.op, zero, a.env), withIndex: false }])).flat() as T[];
     const g = this.context._driverFunction<(a: T, b: T) => T>(spec);
-    return vals.reduce((a, b) => g(a, b), structuredClone(zeroValue));
+    return vals.reduce((x, y) => g(x, y), structuredClone(zero));
   }
-  async aggregate<U>(zeroValue: U, seqOp: (acc: U, x: T) => U, combOp: (a: U, b: U) => U, opts: EnvOption = {}): Promise<U> {
-    capture(seqOp, 'aggregate', opts.env);
-    const comb = capture(combOp, 'aggregate', opts.env);
-    const vals = (await this._run('aggregate', [{ op: 'mapPartitions', f: aggregatePartitionSpec(seqOp, zeroValue, opts.env), withIndex: false }])).flat() as U[];
-    const g = this.context._driverFunction<(a: U, b: U) => U>(comb);
-    return vals.reduce((a, b) => g(a, b), structuredClone(zeroValue));
+  aggregate<U>(zeroValue: U, seqOp: (acc: U, x: T) => U, combOp: (a: U, b: U) => U, opts?: EnvOption): Promise<U>;
+  async aggregate(...args: unknown[]): Promise<unknown> {
+    const a = SIG.aggregate.parse(args);
+    capture(a.seqOp, 'aggregate', a.env);
+    const comb = capture(a.combOp, 'aggregate', a.env);
+    const vals = (await this._run('aggregate', [{ op: 'mapPartitions', f: aggregatePartitionSpec(a.seqOp, a.zeroValue, a.env), withIndex: false }])).flat();
+    const g = this.context._driverFunction<(a: unknown, b: unknown) => unknown>(comb);
+    return vals.reduce((x, y) => g(x, y), structuredClone(a.zeroValue));
   }
-  async treeAggregate<U>(
-    zeroValue: U,
-    seqOp: (acc: U, x: T) => U,
-    combOp: (a: U, b: U) => U,
-    opts: EnvOption & { depth?: number } = {},
-  ): Promise<U> {
-    const depth = opts.depth ?? 2;
-    if (!Number.isInteger(depth) || depth < 1) throw new FlintError('INVALID_ARGUMENT', `treeAggregate: depth must be >= 1, got ${depth}`);
-    capture(seqOp, 'treeAggregate', opts.env);
-    const comb = capture(combOp, 'treeAggregate', opts.env);
-    if (this.numPartitions() === 0) return structuredClone(zeroValue);
-    let partial: AnyRDD = this._pipe('treeAggregate', [{ op: 'mapPartitions', f: aggregatePartitionSpec(seqOp, zeroValue, opts.env), withIndex: false }]);
-    let numPartitions = partial.numPartitions();
-    const scale = Math.max(Math.ceil(Math.pow(numPartitions, 1 / depth)), 2);
-    while (numPartitions > scale + numPartitions / scale) {
-      numPartitions /= scale;
-      partial = treeLevel(partial, Math.floor(numPartitions)).reduceByKey(combOp as never, { numPartitions: Math.floor(numPartitions), env: opts.env }).values();
-    }
-    const vals = (await partial.collect()) as U[];
-    const g = this.context._driverFunction<(a: U, b: U) => U>(comb);
-    return vals.reduce((a, b) => g(a, b), structuredClone(zeroValue));
+  treeAggregate<U>(zeroValue: U, seqOp: (acc: U, x: T) => U, combOp: (a: U, b: U) => U, opts?: DepthOption): Promise<U>;
+  treeAggregate<U>(zeroValue: U, seqOp: (acc: U, x: T) => U, combOp: (a: U, b: U) => U, depth?: number, opts?: EnvOption): Promise<U>;
+  async treeAggregate(...args: unknown[]): Promise<unknown> {
+    const a = SIG.treeAggregate.parse(args);
+    const comb = capture(a.combOp, 'treeAggregate', a.env);
+    capture(a.seqOp, 'treeAggregate', a.env);
+    if (this.numPartitions() === 0) return structuredClone(a.zeroValue);
+    const partial = this._pipe('treeAggregate', [{ op: 'mapPartitions', f: aggregatePartitionSpec(a.seqOp, a.zeroValue, a.env), withIndex: false }]);
+    const vals = await treeLevels(partial, a.combOp, a.depth ?? 2, a.env).collect();
+    const g = this.context._driverFunction<(a: unknown, b: unknown) => unknown>(comb);
+    return vals.reduce((x, y) => g(x, y), structuredClone(a.zeroValue));
   }
-  async treeReduce(f: (a: T, b: T) => T, opts: EnvOption & { depth?: number } = {}): Promise<T> {
-    const depth = opts.depth ?? 2;
-    if (!Number.isInteger(depth) || depth < 1) throw new FlintError('INVALID_ARGUMENT', `treeReduce: depth must be >= 1, got ${depth}`);
-    const spec = capture(f, 'treeReduce', opts.env);
-    let partial: AnyRDD = this._pipe('treeReduce', [{ op: 'mapPartitions', f: reducePartitionSpec(f, opts.env), withIndex: false }]);
-    let numPartitions = partial.numPartitions();
-    const scale = Math.max(Math.ceil(Math.pow(numPartitions, 1 / depth)), 2);
-    while (numPartitions > scale + numPartitions / scale) {
-      numPartitions /= scale;
-      partial = treeLevel(partial, Math.floor(numPartitions)).reduceByKey(f as never, { numPartitions: Math.floor(numPartitions), env: opts.env }).values();
-    }
-    const vals = (await partial.collect()) as T[];
+  treeReduce(f: (a: T, b: T) => T, opts?: DepthOption): Promise<T>;
+  treeReduce(f: (a: T, b: T) => T, depth?: number, opts?: EnvOption): Promise<T>;
+  async treeReduce(...args: unknown[]): Promise<T> {
+    const a = SIG.treeReduce.parse(args);
+    const spec = capture(a.f, 'treeReduce', a.env);
+    const partial = this._pipe('treeReduce', [{ op: 'mapPartitions', f: reducePartitionSpec(a.f, a.env), withIndex: false }]);
+    const vals = (await treeLevels(partial, a.f, a.depth ?? 2, a.env).collect()) as T[];
     if (vals.length === 0) throw new FlintError('INVALID_ARGUMENT', 'treeReduce: cannot reduce an empty RDD');
     const g = this.context._driverFunction<(a: T, b: T) => T>(spec);
-    return vals.reduce((a, b) => g(a, b));
+    return vals.reduce((x, y) => g(x, y));
   }
   async stats(this: RDD<number>): Promise<StatCounter> {
+    noArguments('rdd.stats', arguments);
     const parts = await this._run('stats', [{ op: 'stats' }]);
     let s: Stats = emptyStats();
     for (const p of parts) s = mergeStats(s, p[0] as Stats);
     return toStatCounter(s);
   }
   async sum(this: RDD<number>): Promise<number> {
+    noArguments('rdd.sum', arguments);
     return (await this.stats()).sum;
   }
   async mean(this: RDD<number>): Promise<number> {
+    noArguments('rdd.mean', arguments);
     return (await this.stats()).mean;
   }
   async variance(this: RDD<number>): Promise<number> {
+    noArguments('rdd.variance', arguments);
     return (await this.stats()).variance;
   }
   async stdev(this: RDD<number>): Promise<number> {
+    noArguments('rdd.stdev', arguments);
     return (await this.stats()).stdev;
   }
   async sampleVariance(this: RDD<number>): Promise<number> {
+    noArguments('rdd.sampleVariance', arguments);
     return (await this.stats()).sampleVariance;
   }
   async sampleStdev(this: RDD<number>): Promise<number> {
+    noArguments('rdd.sampleStdev', arguments);
     return (await this.stats()).sampleStdev;
   }
-  async histogram(this: RDD<number>, buckets: number | number[]): Promise<[number[], number[]]> {
-    let bounds: number[];
-    let even: boolean;
+  /**
+   * PySpark's histogram. A number of buckets spreads them evenly between the minimum and the
+   * maximum; given bounds are numbers, or strings (compared in code point order, as Python
+   * compares str). Every bucket is [lo, hi) but the last, [lo, hi]; values outside are not
+   * counted, nor are null, undefined and NaN.
+   */
+  histogram(this: RDD<number>, buckets: number | number[]): Promise<[number[], number[]]>;
+  histogram(this: RDD<string>, buckets: string[]): Promise<[string[], number[]]>;
+  async histogram(...args: unknown[]): Promise<[unknown[], number[]]> {
+    const { buckets } = SIG.histogram.parse(args);
+    let bounds: number[] | string[];
+    let even = false;
     let inc = 0;
     if (typeof buckets === 'number') {
       if (!Number.isInteger(buckets) || buckets < 1) throw new FlintError('INVALID_ARGUMENT', 'histogram: number of buckets must be >= 1');
-      const comparable = this.filter((x) => x !== null && !(typeof x === 'number' && Number.isNaN(x)));
+      const comparable = (this as AnyRDD).filter((x) => x !== null && !(typeof x === 'number' && Number.isNaN(x)));
       const s = await comparable.stats();
       if (s.count === 0) throw new FlintError('INVALID_ARGUMENT', 'histogram: cannot generate buckets from an empty RDD');
       const [minv, maxv] = [s.min, s.max];
@@ -654,16 +980,13 @@ export abstract class RDD<T> implements LineageNode {
       bounds.push(maxv);
       even = true;
     } else {
-      if (!Array.isArray(buckets) || buckets.length < 2) throw new FlintError('INVALID_ARGUMENT', 'histogram: buckets should have more than one value');
-      if (buckets.some((b) => typeof b !== 'number' || Number.isNaN(b))) throw new FlintError('INVALID_ARGUMENT', 'histogram: buckets cannot contain null or NaN');
-      for (let i = 1; i < buckets.length; i++) {
-        if (buckets[i]! < buckets[i - 1]!) throw new FlintError('INVALID_ARGUMENT', 'histogram: buckets should be sorted');
-        if (buckets[i] === buckets[i - 1]) throw new FlintError('INVALID_ARGUMENT', 'histogram: buckets should not contain duplicated values');
+      bounds = checkBuckets(buckets);
+      if (typeof bounds[0] === 'number') {
+        const b = bounds as number[];
+        const steps = b.slice(1).map((x, i) => x - b[i]!);
+        even = Math.max(...steps) - Math.min(...steps) < 1e-10;
+        if (even) inc = (b[b.length - 1]! - b[0]!) / (b.length - 1);
       }
-      bounds = [...buckets];
-      const steps = bounds.slice(1).map((b, i) => b - bounds[i]!);
-      even = Math.max(...steps) - Math.min(...steps) < 1e-10;
-      if (even) inc = (bounds[bounds.length - 1]! - bounds[0]!) / (bounds.length - 1);
     }
     const parts = await this._run('histogram', [{ op: 'histogram', buckets: bounds, evenBuckets: even, inc }]);
     const counts = new Array<number>(bounds.length - 1).fill(0);
@@ -671,6 +994,7 @@ export abstract class RDD<T> implements LineageNode {
     return [bounds, counts];
   }
   async countByValue(): Promise<Map<T, number>> {
+    noArguments('rdd.countByValue', arguments);
     const parts = await this._run('countByValue', [{ op: 'countByValue' }]);
     const merged = new KeyMap<number>();
     const originals = new KeyMap<unknown>();
@@ -684,31 +1008,45 @@ export abstract class RDD<T> implements LineageNode {
     for (const [k, n] of merged.entries()) out.set(originals.get(k) as T, n);
     return out;
   }
-  async foreach(f: (x: T) => void, opts: EnvOption = {}): Promise<void> {
-    capture(f, 'foreach', opts.env);
+  foreach(f: (x: T) => void, opts?: EnvOption): Promise<void>;
+  async foreach(...args: unknown[]): Promise<void> {
+    const a = SIG.foreach.parse(args);
+    capture(a.f, 'foreach', a.env);
     const spec = captureClosure(
       (it: Iterable<unknown>) => {
         for (const x of it) __flintF(x);
         return [];
       },
-      { method: 'foreach', env: { ...opts.env, __flintF: f } },
+      { method: 'foreach', env: { ...a.env, __flintF: a.f } },
     );
     await this._run('foreach', [{ op: 'mapPartitions', f: spec, withIndex: false }]);
   }
-  async foreachPartition(f: (it: Iterator<T>) => void, opts: EnvOption = {}): Promise<void> {
-    capture(f, 'foreachPartition', opts.env);
+  foreachPartition(f: (it: Iterator<T>) => void, opts?: EnvOption): Promise<void>;
+  async foreachPartition(...args: unknown[]): Promise<void> {
+    const a = SIG.foreachPartition.parse(args);
+    capture(a.f, 'foreachPartition', a.env);
     const spec = captureClosure(
       (it: Iterator<unknown>) => {
         __flintF(it);
         return [];
       },
-      { method: 'foreachPartition', env: { ...opts.env, __flintF: f } },
+      { method: 'foreachPartition', env: { ...a.env, __flintF: a.f } },
     );
     await this._run('foreachPartition', [{ op: 'mapPartitions', f: spec, withIndex: false }]);
   }
-  async takeSample(withReplacement: boolean, num: number, seed: number = randomSeed()): Promise<T[]> {
-    checkCount(num, 'takeSample: num');
-    if (num === 0) return [];
+  takeSample(withReplacement: boolean, num: number, seed?: Opt<number>): Promise<T[]>;
+  takeSample(withReplacement: boolean, num: number, opts: SeedOption): Promise<T[]>;
+  async takeSample(...args: unknown[]): Promise<T[]> {
+    const a = SIG.takeSample.parse(args);
+    const { withReplacement, num } = a;
+    let seed = a.seed ?? randomSeed();
+    if (num > MAX_SAMPLE_SIZE) {
+      throw new FlintError(
+        'INVALID_ARGUMENT',
+        `rdd.takeSample: sample size cannot be greater than ${MAX_SAMPLE_SIZE} (the sample is returned as one array, which holds at most 2^32 - 1 records), got ${num}`,
+      );
+    }
+    if (num === 0 || this.numPartitions() === 0) return [];
     const initialCount = await this.count();
     if (initialCount === 0) return [];
     const rand = new SeededRandom(seed);
@@ -728,22 +1066,35 @@ export abstract class RDD<T> implements LineageNode {
     }
     return shuffle(samples).slice(0, num);
   }
+  /** One `part-NNNNN` file per partition, one line per record in the format of docs/API.md ("Text output"). */
   async saveAsTextFile(path: string): Promise<void> {
+    SIG.saveAsTextFile.parse(arguments);
     await this.context._saveAsTextFile(this, path);
   }
-  async *toLocalIterator(): AsyncGenerator<T> {
-    for (let p = 0; p < this.numPartitions(); p++) {
-      const [records] = await this._run('toLocalIterator', [], [p]);
-      for (const r of records ?? []) yield r as T;
+  /** The records, one partition (one job) at a time; `prefetchPartitions` runs the next partition's job while this one is read. */
+  toLocalIterator(prefetchPartitions?: boolean): AsyncGenerator<T>;
+  toLocalIterator(opts: { prefetchPartitions?: boolean }): AsyncGenerator<T>;
+  async *toLocalIterator(...args: unknown[]): AsyncGenerator<T> {
+    const prefetch = SIG.toLocalIterator.parse(args).prefetchPartitions ?? false;
+    const fetch = (p: number) => this._run('toLocalIterator', [], [p]).then(([records]) => records ?? []);
+    const n = this.numPartitions();
+    let next: Promise<unknown[]> | null = n > 0 ? fetch(0) : null;
+    for (let p = 0; p < n; p++) {
+      const records = await next!;
+      next = p + 1 < n && prefetch ? fetch(p + 1) : null;
+      for (const r of records) yield r as T;
+      if (p + 1 < n && !next) next = fetch(p + 1);
     }
   }
 
   // ---- pair actions ----------------------------------------------------------------------------
 
   async countByKey<K, V>(this: RDD<Pair<K, V>>): Promise<Map<K, number>> {
+    noArguments('rdd.countByKey', arguments);
     return this.keys().countByValue();
   }
   async collectAsMap<K, V>(this: RDD<Pair<K, V>>): Promise<Map<K, V>> {
+    noArguments('rdd.collectAsMap', arguments);
     const out = new Map<K, V>();
     const index = new KeyMap<K>();
     for (const rec of await this.collect()) {
@@ -756,6 +1107,7 @@ export abstract class RDD<T> implements LineageNode {
     return out;
   }
   async lookup<K, V>(this: RDD<Pair<K, V>>, key: K): Promise<V[]> {
+    SIG.lookup.parse(arguments);
     const env = { __flintKey: key };
     const spec = captureClosure((kv: [unknown, unknown]) => __flintEq(kv[0], __flintKey), { method: 'lookup', env: { ...env, __flintEq: keyEqualsForLookup } });
     const p = this.partitioner;
@@ -766,8 +1118,10 @@ export abstract class RDD<T> implements LineageNode {
     const res = await this._run('lookup', [{ op: 'filter', f: spec }, { op: 'values' }], parts);
     return res.flat() as V[];
   }
-  async reduceByKeyLocally<K, V>(this: RDD<Pair<K, V>>, f: ((a: V, b: V) => V) | BuiltinReducer, opts: EnvOption = {}): Promise<Map<K, V>> {
-    return this.reduceByKey(f, { env: opts.env, numPartitions: Math.max(1, this.numPartitions()) }).collectAsMap();
+  reduceByKeyLocally<K, V>(this: RDD<Pair<K, V>>, func: ((a: V, b: V) => V) | BuiltinReducer, opts?: EnvOption): Promise<Map<K, V>>;
+  reduceByKeyLocally(...args: unknown[]): Promise<Map<unknown, unknown>> {
+    const a = SIG.reduceByKeyLocally.parse(args);
+    return (this as AnyRDD).reduceByKey(a.func, { env: a.env, numPartitions: Math.max(1, this.numPartitions()) }).collectAsMap();
   }
 }
 
@@ -818,7 +1172,7 @@ function reducePartitionSpec(f: Function, env: Env | undefined): ClosureSpec {
 }
 
 /** One level of a tree aggregation: partition i's partial results are keyed by i mod n. */
-function treeLevel(partial: AnyRDD, n: number): RDD<[any, any]> {
+function treeLevel(partial: AnyRDD, n: number): RDD<[unknown, unknown]> {
   return partial.mapPartitionsWithIndex(
     (i: number, it: Iterator<unknown>) => {
       const out: unknown[] = [];
@@ -826,7 +1180,7 @@ function treeLevel(partial: AnyRDD, n: number): RDD<[any, any]> {
       return out;
     },
     { env: { __flintN: n } },
-  ) as RDD<[any, any]>;
+  ) as RDD<[unknown, unknown]>;
 }
 
 function aggregatePartitionSpec(seqOp: Function, zeroValue: unknown, env: Env | undefined): ClosureSpec {
@@ -840,18 +1194,42 @@ function aggregatePartitionSpec(seqOp: Function, zeroValue: unknown, env: Env | 
   );
 }
 
-function builtinAggregator(name: string, method: string): AggregatorDesc {
-  if (name !== 'sum' && name !== 'min' && name !== 'max') {
-    throw new FlintError('INVALID_ARGUMENT', `${method}: unknown built-in aggregator '${name}'; use 'sum', 'min', 'max' or a function`);
-  }
-  return { kind: 'builtin', name };
-}
-
-function builtinReduceFunction(name: string): (a: never, b: never) => unknown {
-  builtinAggregator(name, 'reduce');
+function builtinReduceFunction(name: BuiltinReducer): (a: never, b: never) => unknown {
   if (name === 'sum') return (a: number, b: number) => a + b;
   if (name === 'min') return (a: number, b: number) => Math.min(a, b);
   return (a: number, b: number) => Math.max(a, b);
+}
+
+/** PySpark's tree levels: partial results merged by key i mod n while that still shortens the last merge. */
+function treeLevels(partial: AnyRDD, combOp: AnyFunction, depth: number, env: Env | undefined): AnyRDD {
+  let numPartitions = partial.numPartitions();
+  const scale = Math.max(Math.ceil(Math.pow(numPartitions, 1 / depth)), 2);
+  while (numPartitions > scale + numPartitions / scale) {
+    numPartitions /= scale;
+    const n = Math.floor(numPartitions);
+    partial = treeLevel(partial, n).reduceByKey(combOp, { numPartitions: n, env }).values();
+  }
+  return partial;
+}
+
+/** PySpark's checks of given histogram bounds; numbers or strings, as JavaScript compares no others. */
+function checkBuckets(buckets: unknown): number[] | string[] {
+  if (!Array.isArray(buckets) || buckets.length < 2) {
+    throw new FlintError('INVALID_ARGUMENT', 'histogram: buckets must be a number of buckets or an array of more than one bound');
+  }
+  if (buckets.some((b) => b === null || b === undefined || (typeof b === 'number' && Number.isNaN(b)))) {
+    throw new FlintError('INVALID_ARGUMENT', 'histogram: buckets cannot contain null, undefined or NaN');
+  }
+  const type = typeof buckets[0];
+  if ((type !== 'number' && type !== 'string') || buckets.some((b) => typeof b !== type)) {
+    throw new FlintError('INVALID_ARGUMENT', 'histogram: buckets must be all numbers or all strings');
+  }
+  for (let i = 1; i < buckets.length; i++) {
+    const c = compareValues(buckets[i - 1], buckets[i]);
+    if (c > 0) throw new FlintError('INVALID_ARGUMENT', 'histogram: buckets should be sorted');
+    if (c === 0) throw new FlintError('INVALID_ARGUMENT', 'histogram: buckets should not contain duplicated values');
+  }
+  return [...buckets] as number[] | string[];
 }
 
 function mergeOrdered<T>(xs: T[], n: number, key: ((x: T) => unknown) | undefined, descending: boolean): T[] {

@@ -1,8 +1,8 @@
 import { parse } from 'acorn';
 import { FlintError } from '../errors.js';
 import { LANGUAGE_GLOBALS, NODE_GLOBALS } from './globals.js';
-import { describeType, encodeValue } from './records.js';
-import { BROADCAST_ID, FLINT_BUILTIN, IDENTIFIER, RESERVED, type BuiltinRef, type ClosureSpec, type EnvFunction, type EnvPayload } from './closure-spec.js';
+import { describeType, encodeEnvValue } from './records.js';
+import { BROADCAST_ID, FLINT_BUILTIN, FLINT_WITH_ENV, IDENTIFIER, RESERVED, type BuiltinRef, type ClosureSpec, type EnvFunction, type EnvPayload, type WithEnvRef } from './closure-spec.js';
 
 /**
  * Driver side of closures. The driver checks at definition time that a function uses only its own
@@ -443,6 +443,21 @@ function quoteList(names: string[]): string {
   return q.length === 1 ? q[0]! : `${q.slice(0, -1).join(', ')} and ${q[q.length - 1]}`;
 }
 
+/**
+ * Names some runtime provides but not every executor: passing them through env cannot work either
+ * (they are not values env can carry), so each gets advice of its own.
+ */
+const HOST_ONLY: Record<string, string> = {
+  require: 'cannot load modules on an executor; pass the functions and values the closure needs through env',
+  module: 'is not available on executors; pass the values the closure needs through env',
+  exports: 'is not available on executors; pass the values the closure needs through env',
+  __dirname: 'is not available on executors; pass the path as a value through env',
+  __filename: 'is not available on executors; pass the path as a value through env',
+  window: "is the browser's name for globalThis, missing in workers and Node; use globalThis",
+  self: 'is missing in Node; use globalThis',
+  document: 'exists only in a browser page, never in a worker',
+};
+
 function freeVariableError(
   method: string,
   label: string,
@@ -451,11 +466,19 @@ function freeVariableError(
   envKeys: string[],
 ): ClosureFreeVariableError {
   const one = missing.length === 1;
-  const envShown = [...envKeys, ...missing].join(', ');
+  const passable = missing.filter((n) => !(n in HOST_ONLY));
+  const hostOnly = missing.filter((n) => n in HOST_ONLY);
   let message =
     `rdd.${method}: ${label} uses ${quoteList(missing)}, which ${one ? 'is not a parameter, a JavaScript global or an env entry' : 'are not parameters, JavaScript globals or env entries'}. ` +
-    'Functions travel to executors as source text, so captured values must be passed explicitly:\n' +
-    `  rdd.${method}(${truncate(mainSrc)}, { env: { ${envShown} } })`;
+    'Functions travel to executors as source text, so captured values must be passed explicitly';
+  const fixShown = hostOnly.length === 0;
+  const env = [...envKeys, ...passable];
+  if (fixShown || passable.length > 0) {
+    message += `:\n  rdd.${method}(${truncate(mainSrc)}, { env: { ${env.join(', ')} } })`;
+  } else {
+    message += '.';
+  }
+  for (const name of hostOnly) message += `\n"${name}" ${HOST_ONLY[name]}.`;
   if (missing.some((n) => n.startsWith('__vite_ssr_') || n === '__name' || n.startsWith('__spread'))) {
     message +=
       '\n(Names such as __vite_ssr_import_0__ or __name are inserted by a bundler or test runner that ' +
@@ -476,6 +499,34 @@ function builtinOf(fn: Function): BuiltinRef | null {
   return { name, args: [...args] };
 }
 
+function withEnvOf(fn: Function): WithEnvRef | null {
+  const ref = (fn as unknown as Record<symbol, unknown>)[FLINT_WITH_ENV];
+  return ref && typeof ref === 'object' ? (ref as WithEnvRef) : null;
+}
+
+/**
+ * The env a closure is compiled with: the method's `env` option plus the env of every withEnv
+ * function among the closure and its env functions (those may bring withEnv functions in turn).
+ */
+function expandWithEnv(method: string, main: Function, env: Record<string, unknown> | undefined | null): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...env };
+  const queue: unknown[] = [main, ...Object.values(merged)];
+  while (queue.length > 0) {
+    const fn = queue.pop();
+    const ref = typeof fn === 'function' ? withEnvOf(fn) : null;
+    if (!ref) continue;
+    for (const [k, v] of Object.entries(ref.env)) {
+      if (!Object.prototype.hasOwnProperty.call(merged, k)) {
+        merged[k] = v;
+        queue.push(v);
+      } else if (merged[k] !== v) {
+        throw new FlintError('INVALID_ARGUMENT', `rdd.${method}: two different values are named "${k}" (in env and in withEnv); rename one of them.`);
+      }
+    }
+  }
+  return merged;
+}
+
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (v === null || typeof v !== 'object') return false;
   const proto = Object.getPrototypeOf(v);
@@ -490,7 +541,7 @@ function broadcastIdOf(v: unknown): number | null {
 
 const ENV_TYPES =
   'env values must be JSON-like values (numbers, strings, booleans, null, arrays, plain objects), ' +
-  'undefined, bigint, typed arrays such as Uint8Array, Map, Set, Date, broadcasts or functions';
+  'undefined, bigint, typed arrays such as Uint8Array, Map, Set, Date, RegExp, broadcasts or functions';
 
 function invalidEnv(method: string, path: string, what: string): FlintError {
   return new FlintError('INVALID_ARGUMENT', `rdd.${method}: ${path} is ${what}; ${ENV_TYPES}.`);
@@ -514,7 +565,7 @@ function validateEnvData(method: string, v: unknown, path: string, stack: Set<ob
       if (stack.has(v)) throw invalidEnv(method, path, 'a cyclic reference');
       if (depth > 256) throw invalidEnv(method, path, 'nested too deeply');
       if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return;
-      if (v instanceof Date) return;
+      if (v instanceof Date || v instanceof RegExp) return;
       stack.add(v);
       try {
         if (Array.isArray(v)) {
@@ -555,6 +606,13 @@ function captureFunction(
 ): { src: string } | { builtin: BuiltinRef } {
   const builtin = builtinOf(fn);
   if (builtin) return { builtin };
+  const withEnv = withEnvOf(fn);
+  if (withEnv) {
+    // The factory runs on the executor with the env entries it destructures: it stays source text.
+    const factory = captureFunction(withEnv.factory, label, method, allowed, mainSrcForMessage, envKeys);
+    if (!('src' in factory)) throw new FlintError('INVALID_ARGUMENT', `rdd.${method}: a withEnv factory must be a function written in the job, not a built-in`);
+    return { src: `(${factory.src})({ ${Object.keys(withEnv.env).join(', ')} })` };
+  }
   let src: string;
   try {
     src = Function.prototype.toString.call(fn);
@@ -581,10 +639,10 @@ export function captureClosure(fn: unknown, opts: CaptureOptions): ClosureSpec {
   const builtin = builtinOf(f);
   if (builtin) return { src: '', env: null, builtin, broadcasts: [], method };
 
-  const env = opts.env;
-  if (env !== undefined && env !== null && !isPlainObject(env)) {
-    throw new FlintError('INVALID_ARGUMENT', `rdd.${method}: env must be a plain object, got ${describeType(env)}`);
+  if (opts.env !== undefined && opts.env !== null && !isPlainObject(opts.env)) {
+    throw new FlintError('INVALID_ARGUMENT', `rdd.${method}: env must be a plain object, got ${describeType(opts.env)}`);
   }
+  const env = expandWithEnv(method, f, opts.env);
   const envKeys = env ? Object.keys(env) : [];
   for (const k of envKeys) {
     if (!IDENTIFIER.test(k) || RESERVED.has(k)) {
@@ -634,7 +692,7 @@ export function captureClosure(fn: unknown, opts: CaptureOptions): ClosureSpec {
   const payload: EnvPayload = { names, values, broadcasts, functions };
   let bytes: Uint8Array;
   try {
-    bytes = encodeValue(payload);
+    bytes = encodeEnvValue(payload);
   } catch (err) {
     throw new FlintError('INVALID_ARGUMENT', `rdd.${method}: env could not be encoded: ${(err as Error).message}`, { cause: err });
   }

@@ -8,6 +8,13 @@
 export const BROADCAST_ID: unique symbol = Symbol.for('flint.broadcast.id');
 /** `fn[FLINT_BUILTIN] = { name, args }` marks a Flint built-in function (captured by name). */
 export const FLINT_BUILTIN: unique symbol = Symbol.for('flint.builtin');
+/** `fn[FLINT_WITH_ENV]` marks a function made by withEnv: its factory travels, called with its env. */
+export const FLINT_WITH_ENV: unique symbol = Symbol.for('flint.withEnv');
+
+export interface WithEnvRef {
+  env: Record<string, unknown>;
+  factory: Function;
+}
 
 export interface BuiltinRef {
   name: string;

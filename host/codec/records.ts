@@ -24,12 +24,16 @@ import { FlintError } from '../errors.js';
  *
  * Anything else (functions, symbols, class instances, WeakMap, DataView, ArrayBuffer, cycles) is
  * rejected with UNSUPPORTED_RECORD naming the type and its path inside the record.
+ *
+ * Closure env values (`encodeEnvValue`) may also hold RegExps, rebuilt with their source, flags and
+ * lastIndex: a user captures them naturally, and unlike records they are never keys or sorted.
  */
 
 /** Private MessagePack extension types; application types are 0..127, msgpackr reserves letters. */
 const EXT_NEG_ZERO = 0x46;
 const EXT_UTF16_STRING = 0x47;
 const EXT_MAP = 0x48;
+const EXT_REGEXP = 0x49;
 
 class NegZero {}
 class Utf16String {
@@ -37,6 +41,9 @@ class Utf16String {
 }
 class MapBox {
   constructor(readonly flat: unknown[]) {}
+}
+class RegExpBox {
+  constructor(readonly parts: [string, string, number]) {}
 }
 
 const NEG_ZERO = new NegZero();
@@ -84,6 +91,17 @@ addExtension({
   },
 });
 
+addExtension({
+  Class: RegExpBox,
+  type: EXT_REGEXP,
+  write: (box: RegExpBox) => box.parts,
+  read([source, flags, lastIndex]: [string, string, number]) {
+    const re = new RegExp(source, flags);
+    re.lastIndex = lastIndex;
+    return re;
+  },
+});
+
 const packr = new Packr({
   useRecords: false,
   mapsAsObjects: true,
@@ -122,7 +140,7 @@ function isSupportedView(v: object): boolean {
  * (-0, a lone surrogate, a Map). Returns true when the fix-up copy is needed. Throws a bare marker
  * on unsupported values; the caller then re-walks to build a message with the path (error path only).
  */
-function scan(v: unknown, depth: number): boolean {
+function scan(v: unknown, depth: number, env: boolean): boolean {
   switch (typeof v) {
     case 'number':
       return v === 0 && 1 / v < 0;
@@ -137,29 +155,30 @@ function scan(v: unknown, depth: number): boolean {
       if (depth > MAX_DEPTH) throw UNSUPPORTED;
       if (Array.isArray(v)) {
         let fix = false;
-        for (let i = 0; i < v.length; i++) if (scan(v[i], depth + 1)) fix = true;
+        for (let i = 0; i < v.length; i++) if (scan(v[i], depth + 1, env)) fix = true;
         return fix;
       }
       const proto = Object.getPrototypeOf(v);
       if (proto === objectProto || proto === null) {
         let fix = false;
-        for (const k in v) if (scan((v as Record<string, unknown>)[k], depth + 1)) fix = true;
+        for (const k in v) if (scan((v as Record<string, unknown>)[k], depth + 1, env)) fix = true;
         return fix;
       }
       if (isSupportedView(v)) return false;
       if (v instanceof Date) return false;
       if (v instanceof Map) {
         for (const [k, x] of v) {
-          scan(k, depth + 1);
-          scan(x, depth + 1);
+          scan(k, depth + 1, env);
+          scan(x, depth + 1, env);
         }
         return true;
       }
       if (v instanceof Set) {
         let fix = false;
-        for (const x of v) if (scan(x, depth + 1)) fix = true;
+        for (const x of v) if (scan(x, depth + 1, env)) fix = true;
         return fix;
       }
+      if (env && v instanceof RegExp) return true;
       throw UNSUPPORTED;
     }
     default:
@@ -202,6 +221,8 @@ function fixup(v: unknown): unknown {
         for (const x of v) s.add(fixup(x));
         return s;
       }
+      // scan lets a RegExp through only for env values.
+      if (v instanceof RegExp) return new RegExpBox([v.source, v.flags, v.lastIndex]);
       return v;
     }
     default:
@@ -225,7 +246,7 @@ export function describeType(v: unknown): string {
 }
 
 /** Finds the first unsupported value and its path; only runs once validation has failed. */
-function findUnsupported(v: unknown, path: string, depth: number, seen: Set<object>): [string, string] | null {
+function findUnsupported(v: unknown, path: string, depth: number, seen: Set<object>, env: boolean): [string, string] | null {
   switch (typeof v) {
     case 'number':
     case 'string':
@@ -241,7 +262,7 @@ function findUnsupported(v: unknown, path: string, depth: number, seen: Set<obje
       try {
         if (Array.isArray(v)) {
           for (let i = 0; i < v.length; i++) {
-            const r = findUnsupported(v[i], `${path}[${i}]`, depth + 1, seen);
+            const r = findUnsupported(v[i], `${path}[${i}]`, depth + 1, seen, env);
             if (r) return r;
           }
           return null;
@@ -250,18 +271,18 @@ function findUnsupported(v: unknown, path: string, depth: number, seen: Set<obje
         if (proto === objectProto || proto === null) {
           for (const k in v) {
             const seg = /^[A-Za-z_$][\w$]*$/.test(k) ? `.${k}` : `[${JSON.stringify(k)}]`;
-            const r = findUnsupported((v as Record<string, unknown>)[k], path + seg, depth + 1, seen);
+            const r = findUnsupported((v as Record<string, unknown>)[k], path + seg, depth + 1, seen, env);
             if (r) return r;
           }
           return null;
         }
-        if (isSupportedView(v) || v instanceof Date) return null;
+        if (isSupportedView(v) || v instanceof Date || (env && v instanceof RegExp)) return null;
         if (v instanceof Map) {
           let i = 0;
           for (const [k, x] of v) {
             const r =
-              findUnsupported(k, `${path}<map key ${i}>`, depth + 1, seen) ??
-              findUnsupported(x, `${path}<map value ${i}>`, depth + 1, seen);
+              findUnsupported(k, `${path}<map key ${i}>`, depth + 1, seen, env) ??
+              findUnsupported(x, `${path}<map value ${i}>`, depth + 1, seen, env);
             if (r) return r;
             i++;
           }
@@ -270,7 +291,7 @@ function findUnsupported(v: unknown, path: string, depth: number, seen: Set<obje
         if (v instanceof Set) {
           let i = 0;
           for (const x of v) {
-            const r = findUnsupported(x, `${path}<set element ${i++}>`, depth + 1, seen);
+            const r = findUnsupported(x, `${path}<set element ${i++}>`, depth + 1, seen, env);
             if (r) return r;
           }
           return null;
@@ -285,8 +306,8 @@ function findUnsupported(v: unknown, path: string, depth: number, seen: Set<obje
   }
 }
 
-function unsupportedError(record: unknown, index: number | null): FlintError {
-  const found = findUnsupported(record, '', 0, new Set()) ?? ['(the record)', describeType(record)];
+function unsupportedError(record: unknown, index: number | null, env: boolean): FlintError {
+  const found = findUnsupported(record, '', 0, new Set(), env) ?? ['(the record)', describeType(record)];
   const where = index === null ? '' : ` record ${index}:`;
   const at = found[0] === '(the record)' ? 'the record' : `the value at ${found[0]}`;
   return new FlintError(
@@ -297,12 +318,12 @@ function unsupportedError(record: unknown, index: number | null): FlintError {
 }
 
 /** Validates one record and returns what to hand to msgpackr (the record itself in the common case). */
-function prepare(record: unknown, index: number | null): unknown {
+function prepare(record: unknown, index: number | null, env = false): unknown {
   let fix: boolean;
   try {
-    fix = scan(record, 0);
+    fix = scan(record, 0, env);
   } catch (err) {
-    if (err === UNSUPPORTED || err instanceof RangeError) throw unsupportedError(record, index);
+    if (err === UNSUPPORTED || err instanceof RangeError) throw unsupportedError(record, index, env);
     throw err;
   }
   return fix ? fixup(record) : record;
@@ -350,6 +371,11 @@ export function decodeRecords(bytes: Uint8Array): unknown[] {
 
 export function encodeValue(v: unknown): Uint8Array {
   return owned(packr.pack(prepare(v, null)));
+}
+
+/** A closure's env: record values, and RegExps (see the top of this file). */
+export function encodeEnvValue(v: unknown): Uint8Array {
+  return owned(packr.pack(prepare(v, null, true)));
 }
 
 export function decodeValue(bytes: Uint8Array): unknown {

@@ -19,6 +19,7 @@ import type { Endpoint } from '../transport/endpoint.js';
 import { BlockStore } from './block-store.js';
 import { collectAll } from './ops.js';
 import { computePartition, scanRegions, type PipelineContext } from './pipeline.js';
+import { formatLine } from './text-format.js';
 import type { ExecutorPlatform } from './platform.js';
 import type { DriverToExecutor, ExecutorToDriver, PeerMessage } from './protocol.js';
 import type { ChaosSpec } from './chaos.js';
@@ -464,12 +465,3 @@ async function* killable<T>(stream: AsyncIterable<T>, checkKilled: () => void): 
   }
 }
 
-const utf8 = new TextDecoder();
-
-/** How `saveAsTextFile` writes a record: strings as they are, bytes as UTF-8, other values as JSON. */
-export function formatLine(x: unknown): string {
-  if (typeof x === 'string') return x;
-  if (x instanceof Uint8Array) return utf8.decode(x);
-  if (x === null || typeof x !== 'object') return String(x);
-  return JSON.stringify(x, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
-}

@@ -4,8 +4,9 @@
  * batch without intermediate arrays; operators that need the whole partition (mapPartitions, glom,
  * the per-partition parts of actions) collect it first.
  */
-import { KeyMap } from '../codec/keys.js';
+import { KeyMap, compareStrings } from '../codec/keys.js';
 import { compareValues } from '../codec/order.js';
+import { describeType } from '../codec/records.js';
 import type { ClosureSpec } from '../codec/closure-spec.js';
 import type { OpDesc } from '../plan/plan.js';
 import type { FlintOps } from '../ops/types.js';
@@ -226,30 +227,7 @@ async function* partitionStage(op: OpDesc, input: Batches, partition: number, in
       return;
     }
     case 'histogram': {
-      const counts = new Array<number>(op.buckets.length - 1).fill(0);
-      const b = op.buckets;
-      const last = b.length - 1;
-      for await (const batch of input) {
-        for (const x of batch) {
-          if (typeof x !== 'number' || Number.isNaN(x) || x < b[0]! || x > b[last]!) continue;
-          let i: number;
-          if (op.evenBuckets) {
-            // PySpark's formula; the value equal to the last bound lands in the last bucket.
-            i = Math.min(Math.floor((x - b[0]!) / op.inc), last - 1);
-          } else {
-            let lo = 0;
-            let hi = last;
-            while (hi - lo > 1) {
-              const mid = (lo + hi) >>> 1;
-              if (x < b[mid]!) hi = mid;
-              else lo = mid;
-            }
-            i = lo;
-          }
-          counts[i]!++;
-        }
-      }
-      yield [counts];
+      yield [await histogramCounts(input, op.buckets, op.evenBuckets, op.inc)];
       return;
     }
     case 'takeOrdered': {
@@ -281,6 +259,42 @@ function trim(rows: Array<{ k: unknown; x: unknown }>, n: number, sign: number):
 }
 
 /** StatCounter of a partition of numbers, updated by the operators' Welford kernel batch by batch. */
+/**
+ * PySpark's histogram of one partition: bucket i counts lo <= x < hi, the last one lo <= x <= hi.
+ * Bounds are numbers or strings (compared by code point, as Python compares str); null, undefined
+ * and NaN are skipped as PySpark skips None and NaN, and a value of another type fails the task as
+ * comparing it fails in Python.
+ */
+async function histogramCounts(input: Batches, b: number[] | string[], even: boolean, inc: number): Promise<number[]> {
+  const counts = new Array<number>(b.length - 1).fill(0);
+  const type = typeof b[0];
+  const compare = (type === 'number' ? (x: number, y: number) => x - y : compareStrings) as (x: unknown, y: unknown) => number;
+  const last = b.length - 1;
+  for await (const batch of input) {
+    for (const x of batch) {
+      if (x === null || x === undefined || (typeof x === 'number' && Number.isNaN(x))) continue;
+      if (typeof x !== type) throw new TypeError(`histogram: cannot place ${describeType(x)} among ${type} buckets`);
+      if (compare(x, b[0]) < 0 || compare(x, b[last]) > 0) continue;
+      let i: number;
+      if (even) {
+        // PySpark's formula; the value equal to the last bound lands in the last bucket.
+        i = Math.min(Math.floor(((x as number) - (b[0] as number)) / inc), last - 1);
+      } else {
+        let lo = 0;
+        let hi = last;
+        while (hi - lo > 1) {
+          const mid = (lo + hi) >>> 1;
+          if (compare(x, b[mid]) < 0) hi = mid;
+          else lo = mid;
+        }
+        i = lo;
+      }
+      counts[i]!++;
+    }
+  }
+  return counts;
+}
+
 async function statsOf(input: Batches, native: NativeOps): Promise<Stats> {
   const state = new Float64Array([0, 0, 0, 0, Infinity, -Infinity]);
   for await (const batch of input) {

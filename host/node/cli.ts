@@ -10,6 +10,7 @@ import { compileJob } from './compile-job.js';
 import { serve } from './commands/serve.js';
 import { worker } from './commands/worker.js';
 import { formatBytes, ProgressReporter } from './progress.js';
+import { typecheckJob } from './typecheck.js';
 
 const CLI_HOOK = Symbol.for('flint.cli');
 // Job bundles carry inline source maps: stacks and stage names then point at the user's own file.
@@ -23,8 +24,15 @@ cli
   .option('--master <master>', "Executors: 'local', 'local[N]', 'local[*]' or 'flint://HOST:PORT' (overrides the job's own setting)")
   .option('--token <token>', "The coordinator's token for --master flint://… (default: FLINT_TOKEN)")
   .option('--no-progress', 'Do not show progress bars')
+  .option('--typecheck', 'Type-check the job (tsc, strict) first; type errors stop it with status 1')
   .example('flint run examples/wordcount.ts --master local[2] -- data/sample.txt')
-  .action(async (job: string, args: string[], options: { master?: string; token?: string; progress: boolean; '--'?: string[] }) => {
+  .action(async (job: string, args: string[], options: { master?: string; token?: string; progress: boolean; typecheck?: boolean; '--'?: string[] }) => {
+    const typeErrors = options.typecheck ? await typecheckJob(job, { color: process.stderr.isTTY }) : null;
+    if (typeErrors !== null) {
+      process.stderr.write(`${typeErrors}\nflint: ${job} does not type-check; it was not run\n`);
+      process.exitCode = 1;
+      return;
+    }
     process.exitCode = await runJob(job, [...args, ...(options['--'] ?? [])], options);
   });
 

@@ -21,7 +21,7 @@ export type OpDesc =
   | { op: 'count' }
   | { op: 'stats' }
   | { op: 'countByValue' }
-  | { op: 'histogram'; buckets: number[]; evenBuckets: boolean; inc: number }
+  | { op: 'histogram'; buckets: number[] | string[]; evenBuckets: boolean; inc: number }
   | { op: 'sortPartition'; ascending: boolean; key: ClosureSpec | null };
 
 /** How a map task assigns a record's key to a reduce partition. */

@@ -237,6 +237,19 @@ describe('numeric actions', () => {
     expect(await fl.parallelize([3, 3, 3], 2).histogram(5)).toEqual([[3, 3], [3]]);
   });
 
+  it('histogram over string buckets, as PySpark compares str', async () => {
+    // rdd = sc.parallelize(["ab", "ac", "b", "bd", "ef"]); rdd.histogram(("a", "b", "c")) == (('a', 'b', 'c'), [2, 2])
+    expect(await fl.parallelize(['ab', 'ac', 'b', 'bd', 'ef']).histogram(['a', 'b', 'c'])).toEqual([['a', 'b', 'c'], [2, 2]]);
+    const words = ['zeta', 'alpha', 'Beta', 'ébène', 'b', 'c', 'cz', 'q', '', 'a\u{1F600}', 'a\uFFFF'];
+    for (const bounds of [['a', 'b', 'c', 'd'], ['', 'b', 'zz'], ['B', 'a', 'é'], ['a\uFFFF', 'a\u{1F600}', 'b']]) {
+      expect(await fl.parallelize(words, 3).histogram(bounds)).toEqual(RefRDD.parallelize(words, 3).histogram(bounds));
+    }
+    expect((await flintErrorOf(() => fl.parallelize(words).histogram(['b', 'a']))).code).toBe('INVALID_ARGUMENT');
+    expect((await flintErrorOf(() => fl.parallelize(words).histogram(['a', 1] as never))).message).toContain('all numbers or all strings');
+    // A value of another type cannot be placed among string bounds (Python raises TypeError).
+    expect((await flintErrorOf(fl.parallelize(['a', 3, 'b'] as never as string[]).histogram(['a', 'c']))).message).toContain('histogram');
+  });
+
   it('histogram rejects unsorted buckets and empty input', async () => {
     expect((await flintErrorOf(() => fl.range(0, 5).histogram([3, 1, 2]))).code).toBe('INVALID_ARGUMENT');
     await flintErrorOf(fl.parallelize([] as number[]).histogram(3));
@@ -272,6 +285,16 @@ describe('takeSample', () => {
     expect(await rdd.takeSample(false, 5, 2)).toEqual(five);
     expect(await fl.parallelize([] as number[]).takeSample(false, 3, 1)).toEqual([]);
     expect(await rdd.takeSample(false, 0, 1)).toEqual([]);
+  });
+
+  it('refuses a sample larger than an array can hold, as PySpark refuses one beyond sys.maxsize', async () => {
+    // sc.range(0, 10).takeSample(False, sys.maxsize) raises ValueError: Sample size cannot be greater than ...
+    for (const withReplacement of [false, true]) {
+      const err = await flintErrorOf(fl.range(0, 10).takeSample(withReplacement, Number.MAX_SAFE_INTEGER));
+      expect(err.code).toBe('INVALID_ARGUMENT');
+      expect(err.message).toContain('sample size cannot be greater than');
+    }
+    expect((await fl.range(0, 10).takeSample(false, 2 ** 31)).length).toBe(10);
   });
 });
 

@@ -90,6 +90,31 @@ describe('text files', () => {
     expect(await fl.textFile(out).collect()).toEqual(['1', '2.5', '3']);
   });
 
+  it('saveAsTextFile writes every record type readably (docs/API.md, "Text output")', async () => {
+    const out = join(dir, 'typed');
+    const records: unknown[] = [
+      new Map<unknown, unknown>([['a', 1], ['b', [2, 3]]]),
+      new Date(Date.UTC(2030, 0, 2, 3, 4, 5, 6)),
+      ['key', new Date(0)],
+      new Set(['x', 1]),
+      2n ** 64n,
+      ['big', 2n ** 64n],
+      -0,
+      { nested: new Map([[1, new Set([true])]]), missing: undefined },
+    ];
+    await fl.parallelize(records, 2).saveAsTextFile(out);
+    expect(await fl.textFile(out).collect()).toEqual([
+      'Map {"a" => 1, "b" => [2,3]}',
+      '2030-01-02T03:04:05.006Z',
+      '["key",1970-01-01T00:00:00.000Z]',
+      'Set {"x", 1}',
+      '18446744073709551616',
+      '["big",18446744073709551616n]',
+      '-0',
+      '{"nested":Map {1 => Set {true}},"missing":undefined}',
+    ]);
+  });
+
   it('saving to an existing path fails with OUTPUT_EXISTS', async () => {
     const out = join(dir, 'exists');
     mkdirSync(out);

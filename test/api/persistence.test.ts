@@ -132,7 +132,9 @@ describe('persistence', () => {
     const rdd = fl.parallelize(data, 3).reduceByKey(add).mapValues((v) => v + 0.5);
     expect(rdd.isCheckpointed).toBe(false);
     rdd.checkpoint();
-    expect(rdd.isCheckpointed).toBe(false);
+    // PySpark: rdd.checkpoint(); rdd.is_checkpointed == True; rdd.getCheckpointFile() == None
+    expect(rdd.isCheckpointed).toBe(true);
+    expect(rdd.getCheckpointFile()).toBe(null);
     const before = await rdd.collect();
     expect(rdd.isCheckpointed).toBe(true);
     expect(rdd.getCheckpointFile()).toBeTruthy();
@@ -162,7 +164,11 @@ describe('persistence', () => {
 
   it('localCheckpoint', async () => {
     const rdd = fl.range(0, 12, 1, 3).map(() => Math.random());
+    // rdd.isLocallyCheckpointed() == False; rdd.localCheckpoint(); rdd.isLocallyCheckpointed() == True
+    expect(rdd.isLocallyCheckpointed()).toBe(false);
     expect(rdd.localCheckpoint()).toBe(rdd);
+    expect(rdd.isLocallyCheckpointed()).toBe(true);
+    // Spark's isCheckpointed() is true once the local checkpoint is materialized.
     expect(rdd.isCheckpointed).toBe(false);
     const first = await rdd.collect();
     expect(rdd.isCheckpointed).toBe(true);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { RecordBlockWriter, decodeRecords, decodeValue, encodeRecords, encodeValue } from '../../host/codec/records.js';
+import { RecordBlockWriter, decodeRecords, decodeValue, encodeEnvValue, encodeRecords, encodeValue } from '../../host/codec/records.js';
 import { FlintError } from '../../host/errors.js';
 
 /** Deep equality that distinguishes -0, NaN, bigint vs number, Uint8Array vs Buffer, and key order. */
@@ -163,5 +163,18 @@ describe('records', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('env values', () => {
+  it('round-trip RegExps with source, flags and lastIndex, which records still refuse', () => {
+    const re = /a.c/gimsuy;
+    re.lastIndex = 7;
+    const back = decodeValue(encodeEnvValue({ list: [re, new Map([['k', /x/]])] })) as { list: [RegExp, Map<string, RegExp>] };
+    expect(back.list[0]).toBeInstanceOf(RegExp);
+    expect([back.list[0].source, back.list[0].flags, back.list[0].lastIndex]).toEqual(['a.c', 'gimsuy', 7]);
+    expect(back.list[1].get('k')).toEqual(/x/);
+    for (const v of samples) expect(same(decodeValue(encodeEnvValue(v)), v)).toBe(true);
+    expect(() => encodeRecords([/x/])).toThrow(/a RegExp instance/);
   });
 });

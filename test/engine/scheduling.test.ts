@@ -89,7 +89,7 @@ describe('checkpoint', () => {
     fl.setCheckpointDir(dir);
     const rdd = fl.parallelize([1, 2, 3, 4, 5, 6], 3).map((x) => x * 10);
     rdd.checkpoint();
-    expect(rdd.isCheckpointed).toBe(false);
+    expect(rdd.getCheckpointFile()).toBe(null);
     expect(await rdd.count()).toBe(6);
     expect(rdd.isCheckpointed).toBe(true);
     expect(rdd.toDebugString()).not.toContain('ParallelCollectionRDD');

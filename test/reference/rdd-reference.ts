@@ -368,10 +368,13 @@ export class RefRDD<T> {
    * (integral bounds kept as integers when they divide evenly); with a list, the sorted bounds.
    * Buckets are [lo, hi) except the last, which is [lo, hi]; values outside are ignored. Evenly
    * spaced bounds use PySpark's arithmetic shortcut int((x - min) / inc), not a search, so values
-   * near a bound land where PySpark puts them.
+   * near a bound land where PySpark puts them. Bounds may also be strings, compared as Python
+   * compares str (bisect_right over the bounds).
    */
-  histogram(this: RefRDD<number>, buckets: number | number[]): [number[], number[]] {
-    const xs = this.collect().filter((x) => !Number.isNaN(x));
+  histogram(this: RefRDD<number>, buckets: number | number[]): [number[], number[]];
+  histogram(this: RefRDD<string>, buckets: string[]): [string[], number[]];
+  histogram(this: RefRDD<number> | RefRDD<string>, buckets: number | number[] | string[]): [unknown[], number[]] {
+    const xs = (this.collect() as unknown[]).filter((x) => x !== null && !(typeof x === 'number' && Number.isNaN(x))) as number[];
     let bounds: number[];
     let even: boolean;
     let inc = 0;
@@ -386,16 +389,19 @@ export class RefRDD<T> {
       bounds.push(maxv);
       even = true;
     } else {
-      bounds = [...buckets];
-      const steps = bounds.slice(1).map((b, i) => b - bounds[i]!);
-      even = Math.max(...steps) - Math.min(...steps) < 1e-10;
-      if (even) inc = (bounds[bounds.length - 1]! - bounds[0]!) / (bounds.length - 1);
+      bounds = [...buckets] as number[];
+      // Subtraction of strings fails in Python, which then takes the bisect path.
+      if (typeof bounds[0] === 'number') {
+        const steps = bounds.slice(1).map((b, i) => b - bounds[i]!);
+        even = Math.max(...steps) - Math.min(...steps) < 1e-10;
+        if (even) inc = (bounds[bounds.length - 1]! - bounds[0]!) / (bounds.length - 1);
+      } else even = false;
     }
     const minv = bounds[0]!;
     const maxv = bounds[bounds.length - 1]!;
     const counters = new Array<number>(bounds.length).fill(0);
     for (const x of xs) {
-      if (x > maxv || x < minv) continue;
+      if (pyCompare(x, maxv) > 0 || pyCompare(x, minv) < 0) continue;
       let t: number;
       // Rounding (subnormal increments) can put x past the last counter; PySpark would fail with
       // IndexError there, Flint clamps to the last bucket, which is where x <= maxv belongs.
@@ -403,7 +409,7 @@ export class RefRDD<T> {
       else {
         // bisect_right(bounds, x) - 1
         t = 0;
-        while (t + 1 < bounds.length && bounds[t + 1]! <= x) t++;
+        while (t + 1 < bounds.length && pyCompare(bounds[t + 1]!, x) <= 0) t++;
       }
       counters[t]!++;
     }
