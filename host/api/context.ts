@@ -84,6 +84,7 @@ const START_OPTIONS = signature('Flint.start', [], [], [
   param('eventLog', kinds.path),
   param('wasm', kinds.boolean),
   param('token', kinds.string),
+  param('maxCores', kinds.positiveInteger),
   param('verify', oneOf('untrusted', 'all', 'none')),
 ]);
 
