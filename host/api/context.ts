@@ -13,6 +13,7 @@ import type { ExecutorPlatform } from '../exec/platform.js';
 import type { LineageNode } from '../plan/lineage.js';
 import { Driver } from '../schedule/driver.js';
 import { Broadcast } from './broadcast.js';
+import { callSite } from './call-site.js';
 import type { DriverPlatform } from './platform.js';
 import {
   EmptyRDD,
@@ -317,7 +318,7 @@ export class Flint {
           output: (p, attempt) => ({ kind: 'text', path: job.attemptPath(p, attempt) }),
           taskSucceeded: (p, attempt) => job.commitTask(p, attempt),
         },
-        `saveAsTextFile at ${rdd.callSite}`,
+        callSite('saveAsTextFile'),
       );
       job.commitJob(n);
     } catch (err) {

@@ -31,12 +31,13 @@ cli.version(version);
 async function runJob(job: string, args: string[], options: { master?: string; progress: boolean }): Promise<number> {
   const started = Date.now();
   const contexts: Flint[] = [];
-  const reporter = new ProgressReporter();
+  // The reporter always counts, for the summary; --no-progress only hides the bars.
+  const reporter = new ProgressReporter(options.progress !== false);
   (globalThis as Record<symbol, unknown>)[CLI_HOOK] = {
     master: options.master,
     onStart: (fl: Flint) => {
       contexts.push(fl);
-      if (options.progress) reporter.attach(fl);
+      reporter.attach(fl);
     },
   };
   let compiled: Awaited<ReturnType<typeof compileJob>> | null = null;

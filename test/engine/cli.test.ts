@@ -54,6 +54,39 @@ await fl.parallelize([1, 2, 3]).map((x) => { if (x === 2) throw new TypeError('t
     expect(r.stderr).toContain('TypeError: two is not allowed');
   });
 
+  it("prints stage lines in the order stages run, named after the user's operations and lines", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flint-cli-'));
+    const job = join(dir, 'stages.ts');
+    writeFileSync(
+      job,
+      `import { Flint } from 'flint';
+const fl = await Flint.start({ master: 'local[2]' });
+const nums = fl.parallelize([5, 3, 1, 4, 2], 3);
+console.log((await nums.sortBy((x) => x).collect()).join(','));
+const byParity = nums.map((x) => [x % 2, x] as [number, number]);
+const sums = byParity.reduceByKey((a, b) => a + b);
+const joined = sums.join(byParity.distinct());
+console.log((await joined.collect()).length);
+await fl.stop();
+`,
+    );
+    for (let i = 0; i < 3; i++) {
+      const r = run(['run', job], dir);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toBe('1,2,3,4,5\n5\n');
+      const lines = r.stderr.split('\n').filter((l) => l.startsWith('flint: stage '));
+      expect(lines.map((l) => /^flint: stage (\d+) \((.*)\) finished in \d+ ms$/.exec(l)!.slice(1).join(' '))).toEqual([
+        '0 sortBy at stages.ts:4',
+        '1 sortBy at stages.ts:4',
+        '2 collect at stages.ts:4',
+        '3 reduceByKey at stages.ts:6',
+        '4 distinct at stages.ts:7',
+        '5 join at stages.ts:7',
+        '6 collect at stages.ts:8',
+      ]);
+    }
+  });
+
   it('exits with status 1 for a missing job file', () => {
     const r = run(['run', 'does-not-exist.ts']);
     expect(r.status).toBe(1);
