@@ -19,16 +19,35 @@ const cli = cac('flint');
 cli
   .command('run <job> [...args]', 'Run a job file (.ts, .mts, .js or .mjs); arguments after -- go to the job')
   .option('--master <master>', "Executors: 'local', 'local[N]' or 'local[*]' (overrides the job's own setting)")
-  .option('--no-progress', 'Do not show progress bars')
+  .option('--no-progress', 'Do not show progress bars (the summary is still printed)')
   .example('flint run examples/wordcount.ts --master local[2] -- data/sample.txt')
-  .action(async (job: string, args: string[], options: { master?: string; progress: boolean; '--'?: string[] }) => {
+  .action(async (job: string, args: string[], options: { master?: string; progress?: boolean; '--'?: string[] }) => {
     process.exitCode = await runJob(job, [...args, ...(options['--'] ?? [])], options);
   });
 
 cli.help();
 cli.version(version);
+// cac gives a negated flag the default `true` and prints "(default: true)" beside "Do not show...".
+for (const command of cli.commands) for (const o of command.options) if (o.negated) o.config.default = undefined;
 
-async function runJob(job: string, args: string[], options: { master?: string; progress: boolean }): Promise<number> {
+/** Flags are Flint's up to `--`; cac would only name an unknown one camel-cased (--bogusFlag). */
+function unknownFlag(argv: string[]): string | null {
+  const known = new Set<string>();
+  for (const command of [cli.globalCommand, ...cli.commands]) {
+    for (const o of command.options) {
+      for (const flag of o.rawName.match(/--?[\w-]+/g) ?? []) known.add(flag.replace(/^--no-/, '--'));
+    }
+  }
+  for (const arg of argv) {
+    if (arg === '--') break;
+    if (!arg.startsWith('-') || arg === '-') continue;
+    const flag = arg.split('=', 1)[0]!;
+    if (!known.has(flag.replace(/^--no-/, '--'))) return flag;
+  }
+  return null;
+}
+
+async function runJob(job: string, args: string[], options: { master?: string; progress?: boolean }): Promise<number> {
   const started = Date.now();
   const contexts: Flint[] = [];
   // The reporter always counts, for the summary; --no-progress only hides the bars.
@@ -81,6 +100,8 @@ function printFailure(err: unknown): void {
 }
 
 try {
+  const unknown = unknownFlag(process.argv.slice(2));
+  if (unknown) throw new Error(`unknown option ${unknown} (see flint --help)`);
   cli.parse(process.argv, { run: false });
   if (!cli.matchedCommand && !cli.options.help && !cli.options.version) {
     if (cli.args.length > 0) {

@@ -87,6 +87,29 @@ await fl.stop();
     }
   });
 
+  it('--no-progress hides progress but keeps the summary, and its help does not claim it is on by default', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flint-cli-'));
+    const job = join(dir, 'quiet.mjs');
+    writeFileSync(job, `import { Flint } from 'flint';\nconst fl = await Flint.start({ master: 'local' });\nconsole.log(await fl.range(10).map((x) => [x % 2, x]).reduceByKey('sum').count());\n`);
+    const r = run(['run', job, '--no-progress'], dir);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('2\n');
+    expect(r.stderr).not.toContain('flint: stage');
+    expect(r.stderr).toMatch(/flint: 1 job, 2 stages, \d+ tasks, shuffle [\d.]+ [KMG]?i?B, [\d.]+ s/);
+    const help = run(['run', '--help']);
+    const line = help.stdout.split('\n').find((l) => l.includes('--no-progress'))!;
+    expect(line).not.toContain('default');
+  });
+
+  it('rejects an unknown flag under its own spelling', () => {
+    const r = run(['run', 'job.ts', '--bogus-flag']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('unknown option --bogus-flag');
+    expect(r.stderr).not.toContain('bogusFlag');
+    const eq = run(['run', 'job.ts', '--mastr=local']);
+    expect(eq.stderr).toContain('unknown option --mastr');
+  });
+
   it('exits with status 1 for a missing job file', () => {
     const r = run(['run', 'does-not-exist.ts']);
     expect(r.status).toBe(1);
