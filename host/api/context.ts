@@ -11,6 +11,7 @@ import type { EventBus } from '../events/bus.js';
 import type { FlintEvent } from '../events/events.js';
 import type { ExecutorPlatform } from '../exec/platform.js';
 import type { LineageNode } from '../plan/lineage.js';
+import type { ResultHandler } from '../schedule/dag-scheduler.js';
 import { Driver } from '../schedule/driver.js';
 import { Broadcast } from './broadcast.js';
 import { callSite } from './call-site.js';
@@ -100,6 +101,9 @@ export class Flint {
   private nextShuffleId = 0;
   private nextBroadcastId = 0;
   private stopped = false;
+  /** Descriptions of the jobs running now ("collect at job.ts:12"). */
+  private readonly running = new Map<number, string>();
+  private nextJob = 0;
   private eventLog: { write(event: FlintEvent): void; close(): void } | null = null;
   /** @internal */
   _checkpointDir: string | null = null;
@@ -138,8 +142,14 @@ export class Flint {
     });
     const backend = env.createBackend(master, options);
     const fl = new Flint(env, masterText, backend, driver, options);
-    await backend.start(driver);
-    await driver.waitForExecutors(1, 60_000);
+    try {
+      await backend.start(driver);
+      await driver.waitForExecutors(1, 60_000);
+    } catch (err) {
+      await fl.stop().catch(() => undefined);
+      throw err;
+    }
+    backend.keepAlive?.(false);
     hook?.onStart?.(fl);
     return fl;
   }
@@ -275,12 +285,30 @@ export class Flint {
     return this.env.driverPlatform.joinPath(this._checkpointDir ?? '', `rdd-${rddId}`);
   }
 
+  /** @internal Descriptions of the jobs running now, e.g. `['collect at job.ts:12']`. */
+  get _runningJobs(): string[] {
+    return [...this.running.values()];
+  }
+
+  /** Every job goes through here: while one runs, the executors keep the process alive. */
+  private async runJob(rdd: LineageNode, partitions: number[], handler: ResultHandler, description: string): Promise<void> {
+    const id = this.nextJob++;
+    if (this.running.size === 0) this.backend.keepAlive?.(true);
+    this.running.set(id, description);
+    try {
+      await this.driver.runJob(rdd, partitions, handler, description);
+    } finally {
+      this.running.delete(id);
+      if (this.running.size === 0 && !this.stopped) this.backend.keepAlive?.(false);
+    }
+  }
+
   /** @internal Runs a job and returns the records of each requested partition, in order. */
   async _collectPartitions(rdd: AnyRDD, partitions: number[], description: string, origin?: AnyRDD): Promise<unknown[][]> {
     this.checkActive();
     const results: unknown[][] = new Array(partitions.length);
     const index = new Map(partitions.map((p, i) => [p, i]));
-    await this.driver.runJob(
+    await this.runJob(
       rdd,
       partitions,
       {
@@ -301,7 +329,7 @@ export class Flint {
     const dir = platform.makeCheckpointDir(this._checkpointPathOf(rdd.id));
     const n = rdd.numPartitions();
     const files = indices(n).map((p) => platform.joinPath(dir, `part-${String(p).padStart(5, '0')}`));
-    await this.driver.runJob(rdd, indices(n), { output: (p) => ({ kind: 'checkpoint', path: files[p]! }), taskSucceeded: () => undefined }, `checkpoint of RDD ${rdd.id}`);
+    await this.runJob(rdd, indices(n), { output: (p) => ({ kind: 'checkpoint', path: files[p]! }), taskSucceeded: () => undefined }, `checkpoint of RDD ${rdd.id}`);
     return files;
   }
 
@@ -311,7 +339,7 @@ export class Flint {
     const n = rdd.numPartitions();
     const job = this.env.driverPlatform.beginTextOutput(path, `job-${Date.now()}-${rdd.id}`);
     try {
-      await this.driver.runJob(
+      await this.runJob(
         rdd,
         indices(n),
         {

@@ -12,6 +12,12 @@ export interface BackendListener {
 
 export interface ExecutorBackend {
   readonly defaultParallelism: number;
+  /** Resolves once executors can take the first job (not necessarily all of them). */
   start(listener: BackendListener): Promise<void>;
   stop(): Promise<void>;
+  /**
+   * Whether the backend's threads or sockets may keep the host process alive: on while jobs run,
+   * off in between, so that a script that never calls `stop()` still ends with its code.
+   */
+  keepAlive?(on: boolean): void;
 }

@@ -8,6 +8,20 @@ import { nodeDriverPlatform, nodeExecutorPlatform } from './node-platform.js';
 import { ThreadBackend } from './thread-backend.js';
 
 const CLI_HOOK = Symbol.for('flint.cli');
+/** Threads per core beyond which `local[N]` is most likely a mistake worth a word. */
+const MANY_THREADS_PER_CORE = 4;
+let warnedManyThreads = false;
+
+function warnManyThreads(threads: number, cores: number, startBatch: number): void {
+  if (warnedManyThreads || threads <= MANY_THREADS_PER_CORE * cores) return;
+  warnedManyThreads = true;
+  process.emitWarning(
+    `local[${threads}] asks for ${threads} worker threads on ${cores} core${cores === 1 ? '' : 's'}. Each thread is an ` +
+      'executor with its own JavaScript heap, so threads beyond the cores add memory and start-up time, not speed. ' +
+      `They start ${startBatch} at a time while jobs run; local[*] starts one per core.`,
+    { type: 'FlintWarning', code: 'FLINT_MANY_THREADS' },
+  );
+}
 
 export const nodeEnvironment: FlintEnvironment = {
   driverPlatform: nodeDriverPlatform,
@@ -18,13 +32,19 @@ export const nodeEnvironment: FlintEnvironment = {
     switch (master.kind) {
       case 'local':
         return new InProcessBackend(nodeExecutorPlatform);
-      case 'threads':
+      case 'threads': {
+        const cores = availableParallelism();
+        // At least a few at once: local[4] on two cores still starts all four before the first job.
+        const startBatch = Math.max(4, cores);
+        warnManyThreads(master.threads, cores, startBatch);
         return new ThreadBackend({
           threads: master.threads,
+          startBatch,
           executorMemoryMb: options.executorMemoryMb,
           cacheMemoryMb: options.cacheMemoryMb,
           useWasm: options.wasm ?? process.env.FLINT_WASM !== '0',
         });
+      }
       case 'remote':
         throw new FlintError(
           'INVALID_ARGUMENT',
