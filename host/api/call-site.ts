@@ -14,9 +14,9 @@ const root = (() => {
 })();
 const ownDirs = [`${root}dist/`, `${root}host/`];
 
-/** A stack frame line of Flint itself, of Node's internals or of an installed package. */
+/** A stack frame line (or a script's name) of Flint itself, of Node's own modules or of an installed package. */
 export function isFrameworkFrame(line: string): boolean {
-  return ownDirs.some((d) => line.includes(d)) || line.includes('node:internal') || line.includes('node_modules');
+  return ownDirs.some((d) => line.includes(d)) || /(?:^|[\s(])node:/.test(line) || line.includes('node_modules');
 }
 
 /** `file:line` of a V8 stack frame line, or null for native frames without a location. */

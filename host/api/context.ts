@@ -15,6 +15,7 @@ import type { ResultHandler } from '../schedule/dag-scheduler.js';
 import { Driver } from '../schedule/driver.js';
 import { Broadcast } from './broadcast.js';
 import { callSite } from './call-site.js';
+import { rethrownAt, showUserFrames } from './user-stack.js';
 import type { DriverPlatform } from './platform.js';
 import {
   EmptyRDD,
@@ -274,7 +275,15 @@ export class Flint {
   }
   /** @internal A closure instantiated on the driver, for the final merge of an action. */
   _driverFunction<F>(spec: ClosureSpec): F {
-    return instantiateClosure(spec as never, (id) => this.driver.broadcastValue(id)) as unknown as F;
+    const f = instantiateClosure(spec as never, (id) => this.driver.broadcastValue(id)) as unknown as (...args: unknown[]) => unknown;
+    // What it throws is the user's error, with the user's frames, as on an executor.
+    return function (this: unknown, ...args: unknown[]) {
+      try {
+        return f.apply(this, args);
+      } catch (err) {
+        throw showUserFrames(err);
+      }
+    } as unknown as F;
   }
   /** @internal */
   _dropCachedBlocks(rddId: number): void {
@@ -290,13 +299,19 @@ export class Flint {
     return [...this.running.values()];
   }
 
-  /** Every job goes through here: while one runs, the executors keep the process alive. */
+  /**
+   * Every job goes through here: while one runs, the executors keep the process alive, and a failure
+   * shows the user's frames (where the action was called, where the closure was written).
+   */
   private async runJob(rdd: LineageNode, partitions: number[], handler: ResultHandler, description: string): Promise<void> {
+    const caller = new Error(); // V8 formats its stack only if the job fails
     const id = this.nextJob++;
     if (this.running.size === 0) this.backend.keepAlive?.(true);
     this.running.set(id, description);
     try {
       await this.driver.runJob(rdd, partitions, handler, description);
+    } catch (err) {
+      throw rethrownAt(err, caller);
     } finally {
       this.running.delete(id);
       if (this.running.size === 0 && !this.stopped) this.backend.keepAlive?.(false);

@@ -3,8 +3,10 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { setEnvironment, type FlintEnvironment, type FlintOptions, type Master } from '../api/context.js';
 import { FlintError } from '../errors.js';
+import { setSourceLocator } from '../codec/closure-frames.js';
 import { InProcessBackend } from '../exec/in-process-backend.js';
 import { nodeDriverPlatform, nodeExecutorPlatform } from './node-platform.js';
+import { nodeSourceLocator } from './source-locator.js';
 import { ThreadBackend } from './thread-backend.js';
 
 const CLI_HOOK = Symbol.for('flint.cli');
@@ -65,3 +67,4 @@ export const nodeEnvironment: FlintEnvironment = {
 };
 
 setEnvironment(nodeEnvironment);
+setSourceLocator(nodeSourceLocator);

@@ -54,6 +54,34 @@ fl.range(0, 100000, 1, 4).map((x) => x % 7).sum().then((s) => console.log('sum',
     expect(r.status).toBe(0);
   });
 
+  it("shows a failing closure's error at the script's own lines, and the failed action where it was awaited", () => {
+    const r = node(
+      [],
+      `import { Flint } from '${flint}';
+const fl = await Flint.start({ master: 'local[2]' });
+const parsed = fl.parallelize(['1', '2', 'x', '4'], 2).map((s) => {
+  const n = Number(s);
+  if (Number.isNaN(n)) throw new TypeError('not a number: ' + s);
+  return n;
+});
+try {
+  await parsed.collect();
+} catch (err) {
+  console.log(err.stack);
+  console.log(err.cause.stack);
+}
+`,
+    );
+    const file = pathToFileURL(join(r.dir, 'job.mjs')).href;
+    expect(r.stdout).toMatch(new RegExp(String.raw`^FlintError: Job aborted: .*not a number: x
+    at ${file}:9:16
+`));
+    expect(r.stdout).toContain(`TypeError: not a number: x
+    at <anonymous> (${file}:5:30)
+`);
+    expect(r.stdout).not.toMatch(/dist\/|flint-closure-|node:/);
+  });
+
   it('starts worker threads under node --input-type=module -e', () => {
     const r = node([
       '--input-type=module',
