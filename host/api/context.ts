@@ -16,7 +16,7 @@ import { Driver } from '../schedule/driver.js';
 import { Broadcast } from './broadcast.js';
 import { callSite } from './call-site.js';
 import { rethrownAt, showUserFrames } from './user-stack.js';
-import type { DriverPlatform } from './platform.js';
+import type { DriverPlatform, TextOutputJob } from './platform.js';
 import {
   EmptyRDD,
   ParallelCollectionRDD,
@@ -102,6 +102,9 @@ export class Flint {
   private nextShuffleId = 0;
   private nextBroadcastId = 0;
   private stopped = false;
+  private stopping: Promise<void> | null = null;
+  /** saveAsTextFile jobs not committed yet: a stop aborts them. */
+  private readonly openOutputs = new Set<TextOutputJob>();
   /** Descriptions of the jobs running now ("collect at job.ts:12"). */
   private readonly running = new Map<number, string>();
   private nextJob = 0;
@@ -243,11 +246,25 @@ export class Flint {
     return kill ? kill.call(this.backend, executorId) : false;
   }
 
+  /** Stops the executors; jobs still running fail with CONTEXT_STOPPED and their output is removed. */
   async stop(): Promise<void> {
-    if (this.stopped) return;
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
     this.stopped = true;
     this.driver.stop();
     await this.backend.stop();
+    // Executors are gone, so nothing writes any more: remove what the cut-short saves wrote.
+    for (const job of this.openOutputs) {
+      try {
+        job.abortJob();
+      } catch {
+        // the directory is left for the user to remove; the stop itself must complete
+      }
+    }
+    this.openOutputs.clear();
     this.eventLog?.close();
   }
 
@@ -353,6 +370,7 @@ export class Flint {
     this.checkActive();
     const n = rdd.numPartitions();
     const job = this.env.driverPlatform.beginTextOutput(path, `job-${Date.now()}-${rdd.id}`);
+    this.openOutputs.add(job);
     try {
       await this.runJob(
         rdd,
@@ -366,10 +384,15 @@ export class Flint {
       job.commitJob(n);
     } catch (err) {
       job.abortJob();
-      // Attempts still running elsewhere may write late; remove their files once they are done.
-      await this.driver.quiesce();
-      job.abortJob();
+      // Attempts still running elsewhere may write late; remove their files once they are done
+      // (after a stop, the stop does that once the executors are gone).
+      if (!this.stopped) {
+        await this.driver.quiesce();
+        job.abortJob();
+      }
       throw err;
+    } finally {
+      if (!this.stopped) this.openOutputs.delete(job);
     }
     await rdd._afterJob();
   }

@@ -1,15 +1,10 @@
 /**
- * The `flint` command. `flint run <job>` compiles and runs a job file with progress bars and a
- * summary; a failing job exits with status 1 and a readable message (the user's own stack).
+ * The `flint` command: its subcommands and flags. `flint run <job>` is run-job.ts.
  */
 import { cac } from 'cac';
 import { createRequire } from 'node:module';
-import type { Flint } from '../api/context.js';
-import { FlintError } from '../errors.js';
-import { compileJob } from './compile-job.js';
-import { formatBytes, ProgressReporter } from './progress.js';
+import { runJob } from './run-job.js';
 
-const CLI_HOOK = Symbol.for('flint.cli');
 // Job bundles carry inline source maps: stacks and stage names then point at the user's own file.
 process.setSourceMapsEnabled(true);
 const version = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
@@ -21,9 +16,9 @@ cli
   .option('--master <master>', "Executors: 'local', 'local[N]' or 'local[*]' (overrides the job's own setting)")
   .option('--no-progress', 'Do not show progress bars (the summary is still printed)')
   .example('flint run examples/wordcount.ts --master local[2] -- data/sample.txt')
-  .action(async (job: string, args: string[], options: { master?: string; progress?: boolean; '--'?: string[] }) => {
-    process.exitCode = await runJob(job, [...args, ...(options['--'] ?? [])], options);
-  });
+  .action((job: string, args: string[], options: { master?: string; progress?: boolean; '--'?: string[] }) =>
+    runJob(job, [...args, ...(options['--'] ?? [])], options),
+  );
 
 cli.help();
 cli.version(version);
@@ -47,58 +42,6 @@ function unknownFlag(argv: string[]): string | null {
   return null;
 }
 
-async function runJob(job: string, args: string[], options: { master?: string; progress?: boolean }): Promise<number> {
-  const started = Date.now();
-  const contexts: Flint[] = [];
-  // The reporter always counts, for the summary; --no-progress only hides the bars.
-  const reporter = new ProgressReporter(options.progress !== false);
-  (globalThis as Record<symbol, unknown>)[CLI_HOOK] = {
-    master: options.master,
-    onStart: (fl: Flint) => {
-      contexts.push(fl);
-      reporter.attach(fl);
-    },
-  };
-  let compiled: Awaited<ReturnType<typeof compileJob>> | null = null;
-  let status = 0;
-  try {
-    compiled = await compileJob(job);
-    process.argv = [process.argv[0]!, job, ...args];
-    await import(compiled.url);
-  } catch (err) {
-    status = 1;
-    reporter.stop();
-    printFailure(err);
-  } finally {
-    compiled?.cleanup();
-    for (const fl of contexts) await fl.stop().catch(() => undefined);
-  }
-  reporter.stop();
-  const s = reporter.summary;
-  if (contexts.length > 0) {
-    process.stderr.write(
-      `flint: ${s.jobs} job${s.jobs === 1 ? '' : 's'}${s.failedJobs ? ` (${s.failedJobs} failed)` : ''}, ` +
-        `${s.stages} stage${s.stages === 1 ? '' : 's'}${s.skippedStages ? ` (+${s.skippedStages} skipped)` : ''}, ` +
-        `${s.tasks} task${s.tasks === 1 ? '' : 's'}${s.failedTasks ? ` (${s.failedTasks} failed)` : ''}, ` +
-        `shuffle ${formatBytes(s.shuffleBytes)}, ${((Date.now() - started) / 1000).toFixed(2)} s\n`,
-    );
-  }
-  return status;
-}
-
-function printFailure(err: unknown): void {
-  const e = err as Error & { code?: string; cause?: unknown };
-  const code = e instanceof FlintError || typeof e?.code === 'string' ? `${e.code}: ` : '';
-  process.stderr.write(`\nflint: job failed: ${code}${e?.message ?? String(err)}\n`);
-  let cause: unknown = e?.cause;
-  if (cause instanceof Error) {
-    while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause;
-    process.stderr.write(`\ncaused by ${(cause as Error).stack ?? String(cause)}\n`);
-  } else if (!(e instanceof FlintError) && e?.stack) {
-    process.stderr.write(`\n${e.stack}\n`);
-  }
-}
-
 try {
   const unknown = unknownFlag(process.argv.slice(2));
   if (unknown) throw new Error(`unknown option ${unknown} (see flint --help)`);
@@ -118,5 +61,4 @@ try {
   process.stderr.write(`flint: ${(err as Error).message}\n`);
   process.exitCode = 1;
 }
-// Worker threads of contexts a job forgot to stop must not keep the process alive.
 process.exit(process.exitCode ?? 0);

@@ -34,6 +34,7 @@ export class ProgressReporter {
   private readonly lines: StageLine[] = [];
   readonly summary: RunSummary = { stages: 0, skippedStages: 0, tasks: 0, failedTasks: 0, shuffleBytes: 0, jobs: 0, failedJobs: 0 };
   private readonly tty: boolean;
+  private stopped = false;
 
   constructor(
     private readonly show: boolean,
@@ -123,9 +124,15 @@ export class ProgressReporter {
     else this.out.write(line + '\n');
   }
 
-  /** Removes the bars and gives the terminal its cursor and line wrapping back. */
+  /** Removes the bars and gives the terminal its cursor and line wrapping back (once). */
   stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
     this.multibar?.stop();
+  }
+
+  /** Prints the lines of stages still waiting for an earlier one, at the end of a run. */
+  flush(): void {
     this.flushLines(true);
   }
 }
