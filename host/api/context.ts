@@ -52,6 +52,12 @@ export interface FlintOptions {
   eventLog?: string;
   /** Built-in aggregations on WebAssembly operators (default: true unless FLINT_WASM=0). */
   wasm?: boolean;
+  /**
+   * Limit on the encoded size of the results one job brings to the driver (collect, take, ...), in MB
+   * (Spark's spark.driver.maxResultSize). A job over it fails with JOB_ABORTED before the driver runs
+   * out of memory. 0 means no limit. Default: an eighth of the driver's heap limit, at most 1024.
+   */
+  maxResultSizeMb?: number;
 }
 
 /** What an environment (Node, later the browser) provides to the context. */
@@ -62,6 +68,8 @@ export interface FlintEnvironment {
   createBackend(master: Master, options: FlintOptions): ExecutorBackend;
   openEventLog?(path: string): { write(event: FlintEvent): void; close(): void };
   env(name: string): string | undefined;
+  /** The default of `maxResultSizeMb`, from the driver's heap limit. */
+  defaultMaxResultSizeMb?(): number;
   /** A hook of the `flint` CLI: overrides the master and watches contexts for progress bars. */
   cliHook?(): { master?: string; onStart?(fl: Flint): void } | undefined;
 }
@@ -102,6 +110,7 @@ export class Flint {
   private nextShuffleId = 0;
   private nextBroadcastId = 0;
   private stopped = false;
+  private readonly maxResultSizeMb: number;
   private stopping: Promise<void> | null = null;
   /** saveAsTextFile jobs not committed yet: a stop aborts them. */
   private readonly openOutputs = new Set<TextOutputJob>();
@@ -116,6 +125,7 @@ export class Flint {
     this.env = env;
     this.master = master;
     this.appName = options.appName ?? 'flint';
+    this.maxResultSizeMb = options.maxResultSizeMb ?? env.defaultMaxResultSizeMb?.() ?? 1024;
     this.applicationId = `app-${Date.now()}-${appCounter++}`;
     this.backend = backend;
     this.driver = driver;
@@ -130,6 +140,10 @@ export class Flint {
   static async start(options: FlintOptions = {}): Promise<Flint> {
     const env = environment;
     if (!env) throw new FlintError('INTERNAL', 'no Flint environment registered; import Flint from the package entry');
+    const limit = options.maxResultSizeMb;
+    if (limit !== undefined && !(typeof limit === 'number' && limit >= 0)) {
+      throw new FlintError('INVALID_ARGUMENT', `maxResultSizeMb must be a number of MB >= 0 (0: no limit), got ${String(limit)}`);
+    }
     const hook = env.cliHook?.();
     const masterText = hook?.master ?? options.master ?? env.env('FLINT_MASTER') ?? 'local[*]';
     const master = parseMaster(masterText, env.cores());
@@ -340,12 +354,18 @@ export class Flint {
     this.checkActive();
     const results: unknown[][] = new Array(partitions.length);
     const index = new Map(partitions.map((p, i) => [p, i]));
+    let bytes = 0;
+    let tasks = 0;
     await this.runJob(
       rdd,
       partitions,
       {
         output: () => ({ kind: 'result' }),
         taskSucceeded: (p, _attempt, r) => {
+          // Counted before decoding: decoded records take several times their encoded size.
+          bytes += r.result?.byteLength ?? 0;
+          tasks++;
+          if (this.maxResultSizeMb > 0 && bytes > this.maxResultSizeMb * 1024 * 1024) throw this.resultTooLarge(description, tasks, bytes);
           results[index.get(p)!] = r.result ? decodeRecords(r.result) : [];
         },
       },
@@ -353,6 +373,17 @@ export class Flint {
     );
     await (origin ?? rdd)._afterJob();
     return results;
+  }
+
+  private resultTooLarge(description: string, tasks: number, bytes: number): FlintError {
+    const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
+    return new FlintError(
+      'JOB_ABORTED',
+      `Job aborted: ${description}: the results of ${tasks} task${tasks === 1 ? '' : 's'} (${mb(bytes)} encoded) exceed ` +
+        `maxResultSizeMb (${this.maxResultSizeMb} MB), the most a job may bring to the driver. Keep the data distributed ` +
+        '(saveAsTextFile, take(n), an aggregation before collect) or raise Flint.start({ maxResultSizeMb }) together with ' +
+        "the driver's heap (node --max-old-space-size); 0 removes the limit.",
+    );
   }
 
   /** @internal */

@@ -1,6 +1,7 @@
 /** Flint on Node: file access through fs, executors as worker threads, an event log on disk. */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { getHeapStatistics } from 'node:v8';
 import { setEnvironment, type FlintEnvironment, type FlintOptions, type Master } from '../api/context.js';
 import { FlintError } from '../errors.js';
 import { setSourceLocator } from '../codec/closure-frames.js';
@@ -30,6 +31,8 @@ export const nodeEnvironment: FlintEnvironment = {
   executorPlatform: nodeExecutorPlatform,
   cores: () => availableParallelism(),
   env: (name) => process.env[name],
+  // Decoded records take several times their encoded size: an eighth of the heap leaves room for that.
+  defaultMaxResultSizeMb: () => Math.min(1024, Math.floor(getHeapStatistics().heap_size_limit / 1024 / 1024 / 8)),
   createBackend(master: Master, options: FlintOptions) {
     switch (master.kind) {
       case 'local':
