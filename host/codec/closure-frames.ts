@@ -48,6 +48,11 @@ interface Segment {
 
 let locator: SourceLocator | null = null;
 const layouts = new Map<number, Segment[]>();
+/**
+ * Ids by layout: the same closure captured again at the same place (a loop, a function called per
+ * job) keeps its id, so executors keep their compiled factory instead of compiling it again.
+ */
+const idsByLayout = new Map<string, number>();
 /** Layouts kept for mapping; old ones go first (their frames then stay unmapped). */
 const LAYOUT_LIMIT = 10_000;
 let nextId = 0;
@@ -87,12 +92,19 @@ export function recordOrigin(functions: readonly CapturedSource[], main: Capture
     functions.map((f) => ({ name: f.name ?? '', src: f.expr })),
     main.expr,
   );
-  const id = nextId++;
-  layouts.set(
-    id,
-    sources.map((s, i) => ({ start: starts[i]!, lines: lineCount(s.expr), origin: origins[i]! })),
-  );
-  if (layouts.size > LAYOUT_LIMIT) layouts.delete(layouts.keys().next().value!);
+  const segments = sources.map((s, i) => ({ start: starts[i]!, lines: lineCount(s.expr), origin: origins[i]! }));
+  const key = JSON.stringify(segments);
+  let id = idsByLayout.get(key);
+  if (id === undefined) {
+    id = nextId++;
+    layouts.set(id, segments);
+    idsByLayout.set(key, id);
+    if (layouts.size > LAYOUT_LIMIT) {
+      const [oldest, old] = layouts.entries().next().value!;
+      layouts.delete(oldest);
+      idsByLayout.delete(JSON.stringify(old));
+    }
+  }
   const mainOrigin = origins[origins.length - 1];
   return mainOrigin ? { id, file: mainOrigin.file, line: mainOrigin.line, column: mainOrigin.column } : { id };
 }

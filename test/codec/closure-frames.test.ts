@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { captureClosure } from '../../host/codec/closure-capture.js';
 import { mapClosureFrames, setSourceLocator, type SourcePosition } from '../../host/codec/closure-frames.js';
-import { instantiateClosure } from '../../host/codec/closure-runtime.js';
+import { closureCompileCount, instantiateClosure } from '../../host/codec/closure-runtime.js';
 
 /**
  * A user script: its functions are evaluated from its text, so their sources are exact slices of it
@@ -66,6 +66,16 @@ describe('closure frames', () => {
       `at check (job.ts:${ts("new RangeError('too big')")})`,
       `at fix (job.ts:${ts('check(x);')})`,
     ]);
+  });
+
+  it('give a closure captured again at the same place the same name, so that executors compile it once', () => {
+    const src = '(x) => x + 1';
+    const s = script(`for (;;) rdd.map(${src});`);
+    const specs = [0, 1].map(() => captureClosure(s.fn(src), { method: 'map' }));
+    expect(specs[0]!.origin).toEqual(specs[1]!.origin);
+    const before = closureCompileCount();
+    for (const spec of specs) instantiateClosure(structuredClone(spec), () => undefined);
+    expect(closureCompileCount() - before).toBe(1);
   });
 
   it('leave frames of sources not found alone, and drop those of Flint wrappers around a user function', () => {
