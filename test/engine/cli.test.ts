@@ -7,11 +7,18 @@ import { describe, expect, it } from 'vitest';
 const bin = resolve(__dirname, '../../bin/flint.js');
 const run = (args: string[], cwd = process.cwd()) => spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', timeout: 60_000 });
 
+/** Writes a job file into a fresh directory. */
+function writeJob(name: string, source: string): { dir: string; job: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'flint-cli-'));
+  const job = join(dir, name);
+  writeFileSync(job, source);
+  return { dir, job };
+}
+
 /** A job that saves `out` from 8 tasks of `ms` busy milliseconds each, on two threads. */
-function slowSaveJob(dir: string): string {
-  const job = join(dir, 'slow.ts');
-  writeFileSync(
-    job,
+function slowSaveJob(): { dir: string; job: string } {
+  return writeJob(
+    'slow.ts',
     `import { Flint } from 'flint';
 const ms = Number(process.argv[2]);
 const fl = await Flint.start({ master: 'local[2]' });
@@ -24,7 +31,6 @@ console.log('saved');
 await fl.stop();
 `,
   );
-  return job;
 }
 
 /**
@@ -62,10 +68,8 @@ describe('flint CLI', () => {
   });
 
   it('runs a TypeScript job from outside the repository with --master and job arguments, then prints a summary', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'flint-cli-'));
-    const job = join(dir, 'job.ts');
-    writeFileSync(
-      job,
+    const { dir, job } = writeJob(
+      'job.ts',
       `import { Flint } from 'flint';
 const n: number = Number(process.argv[2]);
 const fl = await Flint.start({ master: 'local' });
@@ -83,10 +87,8 @@ await fl.stop();
   });
 
   it('exits with status 1 and the user error when the job fails', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'flint-cli-'));
-    const job = join(dir, 'bad.mjs');
-    writeFileSync(
-      job,
+    const { dir, job } = writeJob(
+      'bad.mjs',
       `import { Flint } from 'flint';
 const fl = await Flint.start({ master: 'local[2]' });
 await fl.parallelize([1, 2, 3]).map((x) => { if (x === 2) throw new TypeError('two is not allowed'); return x; }).collect();
@@ -99,10 +101,8 @@ await fl.parallelize([1, 2, 3]).map((x) => { if (x === 2) throw new TypeError('t
   });
 
   it("prints stage lines in the order stages run, named after the user's operations and lines", () => {
-    const dir = mkdtempSync(join(tmpdir(), 'flint-cli-'));
-    const job = join(dir, 'stages.ts');
-    writeFileSync(
-      job,
+    const { dir, job } = writeJob(
+      'stages.ts',
       `import { Flint } from 'flint';
 const fl = await Flint.start({ master: 'local[2]' });
 const nums = fl.parallelize([5, 3, 1, 4, 2], 3);
@@ -132,9 +132,7 @@ await fl.stop();
   });
 
   it('--no-progress hides progress but keeps the summary, and its help does not claim it is on by default', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'flint-cli-'));
-    const job = join(dir, 'quiet.mjs');
-    writeFileSync(job, `import { Flint } from 'flint';\nconst fl = await Flint.start({ master: 'local' });\nconsole.log(await fl.range(10).map((x) => [x % 2, x]).reduceByKey('sum').count());\n`);
+    const { dir, job } = writeJob('quiet.mjs', `import { Flint } from 'flint';\nconst fl = await Flint.start({ master: 'local' });\nconsole.log(await fl.range(10).map((x) => [x % 2, x]).reduceByKey('sum').count());\n`);
     const r = run(['run', job, '--no-progress'], dir);
     expect(r.status).toBe(0);
     expect(r.stdout).toBe('2\n');
@@ -155,10 +153,8 @@ await fl.stop();
   });
 
   it("reports a failing closure once, with the user's file and lines and without Flint's frames", () => {
-    const dir = mkdtempSync(join(tmpdir(), 'flint-cli-'));
-    const job = join(dir, 'frames.ts');
-    writeFileSync(
-      job,
+    const { dir, job } = writeJob(
+      'frames.ts',
       `import { Flint } from 'flint';
 
 interface Row { id: number }
@@ -198,9 +194,7 @@ await fixed.collect();
   });
 
   it('prints a Flint error without a cause once, at the line of the job that caused it', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'flint-cli-'));
-    const job = join(dir, 'missing.ts');
-    writeFileSync(job, `import { Flint } from 'flint';\nconst fl = await Flint.start({ master: 'local' });\nconsole.log(await fl.textFile('no/such/file.txt').count());\n`);
+    const { dir, job } = writeJob('missing.ts', `import { Flint } from 'flint';\nconst fl = await Flint.start({ master: 'local' });\nconsole.log(await fl.textFile('no/such/file.txt').count());\n`);
     const r = run(['run', job], dir);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(`flint: job failed: INPUT_NOT_FOUND: input path does not exist: ${join(dir, 'no/such/file.txt')}\n    at <anonymous> (${job}:3:`);
@@ -209,9 +203,7 @@ await fixed.collect();
   });
 
   it('says so, and suggests await, when the job file ends while a job it started still runs', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'flint-cli-'));
-    const job = join(dir, 'late.mjs');
-    writeFileSync(job, `import { Flint } from 'flint';\nconst fl = await Flint.start({ master: 'local[2]' });\nfl.range(0, 1000).count().then((n) => console.log(n));\n`);
+    const { dir, job } = writeJob('late.mjs', `import { Flint } from 'flint';\nconst fl = await Flint.start({ master: 'local[2]' });\nfl.range(0, 1000).count().then((n) => console.log(n));\n`);
     const r = run(['run', job], dir);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('flint: the job file ended while 1 job still ran (count at late.mjs:3)');
@@ -220,8 +212,7 @@ await fixed.collect();
   });
 
   it('on SIGINT stops the running job, removes its partial output, prints one line and exits 130; a rerun then succeeds', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'flint-cli-'));
-    const job = slowSaveJob(dir);
+    const { dir, job } = slowSaveJob();
     const r = await interruptWhileSaving(process.execPath, [bin, 'run', job, '--', '60000'], dir, (child) => child.kill('SIGINT'));
     expect(r.status).toBe(130);
     expect(r.afterInterrupt).toBeLessThan(10_000); // not after the 4 minutes the tasks would take
@@ -236,16 +227,16 @@ await fixed.collect();
   });
 
   it('on SIGTERM does the same and exits 143', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'flint-cli-'));
-    const r = await interruptWhileSaving(process.execPath, [bin, 'run', slowSaveJob(dir), '--', '60000'], dir, (child) => child.kill('SIGTERM'));
+    const { dir, job } = slowSaveJob();
+    const r = await interruptWhileSaving(process.execPath, [bin, 'run', job, '--', '60000'], dir, (child) => child.kill('SIGTERM'));
     expect(r.status).toBe(143);
     expect(r.output).toContain('flint: interrupted by SIGTERM, stopped 1 running job');
     expect(existsSync(join(dir, 'out'))).toBe(false);
   });
 
   it('on Ctrl-C in a terminal gives the cursor and line wrapping back that the progress bars took', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'flint-cli-'));
-    const command = [process.execPath, bin, 'run', slowSaveJob(dir), '--', '60000'].map((a) => `'${a}'`).join(' ');
+    const { dir, job } = slowSaveJob();
+    const command = [process.execPath, bin, 'run', job, '--', '60000'].map((a) => `'${a}'`).join(' ');
     // script(1) runs the CLI on a pseudo-terminal; ^C typed into it is a real Ctrl-C (SIGINT from the tty).
     const r = await interruptWhileSaving('script', ['-qfec', command, '/dev/null'], dir, (child) => child.stdin!.write('\x03'));
     expect(r.status).toBe(130);
