@@ -16,16 +16,13 @@ function split(stack: string): { head: string[]; frames: string[] } {
 
 /** The user's frames of a stack (closure frames mapped), or [] when it has none. */
 export function userFrames(stack: string): string[] {
-  const frames = split(mapClosureFrames(stack)).frames.filter((l) => FRAME.test(l));
-  return frames.filter((l) => !isFrameworkFrame(l));
+  return split(mapClosureFrames(stack)).frames.filter((l) => FRAME.test(l) && !isFrameworkFrame(l));
 }
 
 /** A stack with closure frames mapped and, if the user has frames in it, only those. */
 export function userStack(stack: string): string {
-  const mapped = mapClosureFrames(stack);
-  const { head, frames } = split(mapped);
-  const user = frames.filter((l) => FRAME.test(l) && !isFrameworkFrame(l));
-  return user.length > 0 ? [...head, ...user].join('\n') : mapped;
+  const frames = userFrames(stack);
+  return frames.length > 0 ? [...split(stack).head, ...frames].join('\n') : mapClosureFrames(stack);
 }
 
 /** Rewrites the stacks of `err` and of its causes in place (see userStack). */

@@ -321,7 +321,7 @@ function strictModeProblem(expr: string): string {
   }
 }
 
-/** Turns a function's source text into an expression; methods lose their key (it may be computed). */
+/** Turns a function's source text into an expression; a method with a computed key is renamed m. */
 function normalize(src: string, label: string, method: string): { expr: string; node: N; at: Analysis['at'] } {
   let node = parseExpression(src);
   if (node) {
@@ -621,7 +621,7 @@ export function captureClosure(fn: unknown, opts: CaptureOptions): ClosureSpec {
       };
       functions.push({ name: k, ...captured } as EnvFunction);
       // Native functions (Math.max) are compiled in too, but have no source to find.
-      if ('src' in captured) located.push(source ? { ...source, name: k } : { name: k, expr: captured.src, text: '', at: { expr: 0, text: 0 } });
+      if ('src' in captured) located.push({ ...(source ?? withoutSource(captured.src)), name: k });
       continue;
     }
     const id = broadcastIdOf(v);
@@ -655,8 +655,13 @@ export function captureClosure(fn: unknown, opts: CaptureOptions): ClosureSpec {
   );
 }
 
+/** A compiled expression with no source text to look for (a native function). */
+function withoutSource(expr: string): CapturedSource {
+  return { expr, text: '', at: { expr: 0, text: 0 } };
+}
+
 /** Adds where the closure's sources are in the user's script, when they can be found there. */
 function withOrigin(spec: ClosureSpec, functions: CapturedSource[], main: CapturedSource | undefined): ClosureSpec {
-  const origin = recordOrigin(functions, main ?? { expr: spec.src, text: '', at: { expr: 0, text: 0 } });
+  const origin = recordOrigin(functions, main ?? withoutSource(spec.src));
   return origin ? { ...spec, origin } : spec;
 }

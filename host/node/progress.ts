@@ -76,7 +76,8 @@ export class ProgressReporter {
         const key = `${e.stageId}.${e.attempt}`;
         const label = `Stage ${e.stageId}${e.attempt > 0 ? ` (retry ${e.attempt})` : ''}: ${e.name}`.slice(0, 60);
         if (this.show && !this.tty) this.lines.push({ key, time: e.time, name: e.name, stageId: e.stageId, attempt: e.attempt, done: null });
-        if (this.multibar) this.bars.set(key, this.multibar.create(e.numTasks, 0, { stage: label }));
+        // A stopped multibar would start again, taking the cursor it gave back.
+        if (this.multibar && !this.stopped) this.bars.set(key, this.multibar.create(e.numTasks, 0, { stage: label }));
         break;
       }
       case 'taskEnd': {
