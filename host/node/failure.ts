@@ -23,12 +23,14 @@ function framesOf(err: Error): string {
   return frames.map((f) => `${f}\n`).join('');
 }
 
-export function formatFailure(err: unknown, headline = 'job failed'): string {
-  if (!(err instanceof Error)) return `flint: ${headline}: ${String(err)}\n`;
-  let text = `flint: ${headline}: ${describe(err)}\n${framesOf(err)}`;
-  for (let cause = err.cause, depth = 0; cause !== undefined && depth < 8; cause = (cause as Error).cause, depth++) {
-    text += cause instanceof Error ? `caused by ${describe(cause)}\n${framesOf(cause)}` : `caused by ${String(cause)}\n`;
-    if (!(cause instanceof Error)) break;
+export function formatFailure(err: unknown): string {
+  if (!(err instanceof Error)) return `flint: job failed: ${String(err)}\n`;
+  let text = `flint: job failed: ${describe(err)}\n${framesOf(err)}`;
+  let cause: unknown = err.cause;
+  for (let depth = 0; cause !== undefined && depth < 8; depth++) {
+    if (!(cause instanceof Error)) return `${text}caused by ${String(cause)}\n`;
+    text += `caused by ${describe(cause)}\n${framesOf(cause)}`;
+    cause = cause.cause;
   }
   return text;
 }

@@ -56,10 +56,10 @@ export async function runJob(job: string, args: string[], options: RunOptions): 
     return ending;
   };
 
-  const fail = (err: unknown, headline?: string): Promise<never> => {
+  const fail = (err: unknown): Promise<never> => {
     if (ending) return ending; // failures caused by the stop itself are not news
     reporter.stop();
-    process.stderr.write(`\n${formatFailure(err, headline)}`);
+    process.stderr.write(`\n${formatFailure(err)}`);
     return end(1);
   };
 
