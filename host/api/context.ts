@@ -11,11 +11,14 @@ import type { EventBus } from '../events/bus.js';
 import type { FlintEvent } from '../events/events.js';
 import type { ExecutorPlatform } from '../exec/platform.js';
 import type { LineageNode } from '../plan/lineage.js';
+import type { ResultHandler } from '../schedule/dag-scheduler.js';
 import { Driver } from '../schedule/driver.js';
 import { kind, kinds, noArguments, param, signature } from './arguments.js';
 import { Broadcast } from './broadcast.js';
 import { ContextCleaner } from './cleaner.js';
-import type { DriverPlatform } from './platform.js';
+import { callSite } from './call-site.js';
+import { rethrownAt, showUserFrames } from './user-stack.js';
+import type { DriverPlatform, TextOutputJob } from './platform.js';
 import {
   EmptyRDD,
   ParallelCollectionRDD,
@@ -59,6 +62,12 @@ export interface FlintOptions {
   maxCores?: number;
   /** Clusters: which executors' results are checked by replication (browser volunteers: coming). */
   verify?: 'untrusted' | 'all' | 'none';
+  /**
+   * Limit on the encoded size of the results one job brings to the driver (collect, take, ...), in MB
+   * (Spark's spark.driver.maxResultSize). A job over it fails with JOB_ABORTED before the driver runs
+   * out of memory. 0 means no limit. Default: an eighth of the driver's heap limit, at most 1024.
+   */
+  maxResultSizeMb?: number;
 }
 
 export interface RangeOptions {
@@ -85,6 +94,7 @@ const START_OPTIONS = signature('Flint.start', [], [], [
   param('wasm', kinds.boolean),
   param('token', kinds.string),
   param('maxCores', kinds.positiveInteger),
+  param('maxResultSizeMb', kind<number>('a number of MB >= 0 (0: no limit)', (v) => typeof v === 'number' && v >= 0 && Number.isFinite(v))),
   param('verify', oneOf('untrusted', 'all', 'none')),
 ]);
 
@@ -109,6 +119,8 @@ export interface FlintEnvironment {
   createBackend(master: Master, options: FlintOptions): ExecutorBackend;
   openEventLog?(path: string): { write(event: FlintEvent): void; close(): void };
   env(name: string): string | undefined;
+  /** The default of `maxResultSizeMb`, from the driver's heap limit. */
+  defaultMaxResultSizeMb?(): number;
   /** A hook of the `flint` CLI: overrides the master and watches contexts for progress bars. */
   cliHook?(): { master?: string; token?: string; onStart?(fl: Flint): void } | undefined;
 }
@@ -151,6 +163,13 @@ export class Flint {
   private nextRddId = 0;
   private nextShuffleId = 0;
   private stopped = false;
+  private readonly maxResultSizeMb: number;
+  private stopping: Promise<void> | null = null;
+  /** saveAsTextFile jobs not committed yet: a stop aborts them. */
+  private readonly openOutputs = new Set<TextOutputJob>();
+  /** Descriptions of the jobs running now ("collect at job.ts:12"). */
+  private readonly running = new Map<number, string>();
+  private nextJob = 0;
   private eventLog: { write(event: FlintEvent): void; close(): void } | null = null;
   /** @internal */
   _checkpointDir: string | null = null;
@@ -161,6 +180,7 @@ export class Flint {
     this.env = env;
     this.master = master;
     this.appName = options.appName ?? 'flint';
+    this.maxResultSizeMb = options.maxResultSizeMb ?? env.defaultMaxResultSizeMb?.() ?? 1024;
     this.applicationId = `app-${Date.now()}-${appCounter++}`;
     this.backend = backend;
     this.driver = driver;
@@ -199,9 +219,15 @@ export class Flint {
     });
     const backend = env.createBackend(master, hook?.token ? { ...options, token: hook.token } : options);
     const fl = new Flint(env, masterText, backend, driver, options);
-    await backend.start(driver);
-    // A cluster may have no executor free yet: jobs wait for the coordinator to lend some.
-    if (master.kind !== 'remote') await driver.waitForExecutors(1, 60_000);
+    try {
+      await backend.start(driver);
+      // A cluster may have no executor free yet: jobs wait for the coordinator to lend some.
+      if (master.kind !== 'remote') await driver.waitForExecutors(1, 60_000);
+    } catch (err) {
+      await fl.stop().catch(() => undefined);
+      throw err;
+    }
+    backend.keepAlive?.(false);
     hook?.onStart?.(fl);
     return fl;
   }
@@ -307,12 +333,26 @@ export class Flint {
     return kill ? kill.call(this.backend, executorId) : false;
   }
 
+  /** Stops the executors; jobs still running fail with CONTEXT_STOPPED and their output is removed. */
   async stop(): Promise<void> {
-    if (this.stopped) return;
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
     this.stopped = true;
     this._cleaner.stop();
     this.driver.stop();
     await this.backend.stop();
+    // Executors are gone, so nothing writes any more: remove what the cut-short saves wrote.
+    for (const job of this.openOutputs) {
+      try {
+        job.abortJob();
+      } catch {
+        // the directory is left for the user to remove; the stop itself must complete
+      }
+    }
+    this.openOutputs.clear();
     this.eventLog?.close();
   }
 
@@ -340,7 +380,15 @@ export class Flint {
   }
   /** @internal A closure instantiated on the driver, for the final merge of an action. */
   _driverFunction<F>(spec: ClosureSpec): F {
-    return instantiateClosure(spec as never, (id) => this.driver.broadcastValue(id)) as unknown as F;
+    const f = instantiateClosure(spec as never, (id) => this.driver.broadcastValue(id)) as unknown as (...args: unknown[]) => unknown;
+    // What it throws is the user's error, with the user's frames, as on an executor.
+    return function (this: unknown, ...args: unknown[]) {
+      try {
+        return f.apply(this, args);
+      } catch (err) {
+        throw showUserFrames(err);
+      }
+    } as unknown as F;
   }
   /** @internal */
   _dropCachedBlocks(rddId: number): void {
@@ -351,17 +399,47 @@ export class Flint {
     return this.env.driverPlatform.joinPath(this._checkpointDir ?? '', `rdd-${rddId}`);
   }
 
+  /** @internal Descriptions of the jobs running now, e.g. `['collect at job.ts:12']`. */
+  get _runningJobs(): string[] {
+    return [...this.running.values()];
+  }
+
+  /**
+   * Every job goes through here: while one runs, the executors keep the process alive, and a failure
+   * shows the user's frames (where the action was called, where the closure was written).
+   */
+  private async runJob(rdd: LineageNode, partitions: number[], handler: ResultHandler, description: string): Promise<void> {
+    const caller = new Error(); // V8 formats its stack only if the job fails
+    const id = this.nextJob++;
+    if (this.running.size === 0) this.backend.keepAlive?.(true);
+    this.running.set(id, description);
+    try {
+      await this.driver.runJob(rdd, partitions, handler, description);
+    } catch (err) {
+      throw rethrownAt(err, caller);
+    } finally {
+      this.running.delete(id);
+      if (this.running.size === 0 && !this.stopped) this.backend.keepAlive?.(false);
+    }
+  }
+
   /** @internal Runs a job and returns the records of each requested partition, in order. */
   async _collectPartitions(rdd: AnyRDD, partitions: number[], description: string, origin?: AnyRDD): Promise<unknown[][]> {
     this.checkActive();
     const results: unknown[][] = new Array(partitions.length);
     const index = new Map(partitions.map((p, i) => [p, i]));
-    await this.driver.runJob(
+    let bytes = 0;
+    let tasks = 0;
+    await this.runJob(
       rdd,
       partitions,
       {
         output: () => ({ kind: 'result' }),
         taskSucceeded: (p, _attempt, r) => {
+          // Counted before decoding: decoded records take several times their encoded size.
+          bytes += r.result?.byteLength ?? 0;
+          tasks++;
+          if (this.maxResultSizeMb > 0 && bytes > this.maxResultSizeMb * 1024 * 1024) throw this.resultTooLarge(description, tasks, bytes);
           results[index.get(p)!] = r.result ? decodeRecords(r.result) : [];
         },
       },
@@ -371,13 +449,24 @@ export class Flint {
     return results;
   }
 
+  private resultTooLarge(description: string, tasks: number, bytes: number): FlintError {
+    const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
+    return new FlintError(
+      'JOB_ABORTED',
+      `Job aborted: ${description}: the results of ${tasks} task${tasks === 1 ? '' : 's'} (${mb(bytes)} encoded) exceed ` +
+        `maxResultSizeMb (${this.maxResultSizeMb} MB), the most a job may bring to the driver. Keep the data distributed ` +
+        '(saveAsTextFile, take(n), an aggregation before collect) or raise Flint.start({ maxResultSizeMb }) together with ' +
+        "the driver's heap (node --max-old-space-size); 0 removes the limit.",
+    );
+  }
+
   /** @internal */
   async _writeCheckpoint(rdd: LineageNode): Promise<string[]> {
     const platform = this.env.driverPlatform;
     const dir = platform.makeCheckpointDir(this._checkpointPathOf(rdd.id));
     const n = rdd.numPartitions();
     const files = indices(n).map((p) => platform.joinPath(dir, `part-${String(p).padStart(5, '0')}`));
-    await this.driver.runJob(rdd, indices(n), { output: (p) => ({ kind: 'checkpoint', path: files[p]! }), taskSucceeded: () => undefined }, `checkpoint of RDD ${rdd.id}`);
+    await this.runJob(rdd, indices(n), { output: (p) => ({ kind: 'checkpoint', path: files[p]! }), taskSucceeded: () => undefined }, `checkpoint of RDD ${rdd.id}`);
     return files;
   }
 
@@ -386,23 +475,29 @@ export class Flint {
     this.checkActive();
     const n = rdd.numPartitions();
     const job = this.env.driverPlatform.beginTextOutput(path, `job-${Date.now()}-${rdd.id}`);
+    this.openOutputs.add(job);
     try {
-      await this.driver.runJob(
+      await this.runJob(
         rdd,
         indices(n),
         {
           output: (p, attempt) => ({ kind: 'text', path: job.attemptPath(p, attempt) }),
           taskSucceeded: (p, attempt) => job.commitTask(p, attempt),
         },
-        `saveAsTextFile at ${rdd.callSite}`,
+        callSite('saveAsTextFile'),
       );
       job.commitJob(n);
     } catch (err) {
       job.abortJob();
-      // Attempts still running elsewhere may write late; remove their files once they are done.
-      await this.driver.quiesce();
-      job.abortJob();
+      // Attempts still running elsewhere may write late; remove their files once they are done
+      // (after a stop, the stop does that once the executors are gone).
+      if (!this.stopped) {
+        await this.driver.quiesce();
+        job.abortJob();
+      }
       throw err;
+    } finally {
+      if (!this.stopped) this.openOutputs.delete(job);
     }
     await rdd._afterJob();
   }

@@ -792,9 +792,9 @@ export abstract class RDD<T> implements LineageNode {
   // ---- actions -----------------------------------------------------------------------------
 
   /** @internal Runs `ops` on the given partitions and returns each partition's records. */
-  _run(method: string, ops: OpDesc[], partitions?: number[]): Promise<unknown[][]> {
+  _run(method: string, ops: OpDesc[], partitions?: number[], description = callSite(method)): Promise<unknown[][]> {
     const target: AnyRDD = ops.length > 0 ? this._pipe(method, ops, true) : this;
-    return this.context._collectPartitions(target, partitions ?? range(this.numPartitions()), callSite(method), this);
+    return this.context._collectPartitions(target, partitions ?? range(this.numPartitions()), description, this);
   }
 
   async collect(): Promise<T[]> {
@@ -1563,6 +1563,7 @@ export class ShuffledRDD<K, V, C> extends RDD<[K, C]> {
       rdd: parent,
       partitioner: () => self.part.describe(),
       combiner: mapSideCombine && aggregator && aggregator.kind !== 'group' ? aggregator : null,
+      callSite: this.callSite,
     };
     this.context._cleaner.registerShuffle(this, this.dep.shuffleId);
   }
@@ -1606,7 +1607,8 @@ export class ShuffledRDD<K, V, C> extends RDD<[K, C]> {
       },
       { method: 'sortByKey', env: { __flintN: perPartition } },
     );
-    const sample = (await this.parent._run('sortByKey', [{ op: 'mapPartitions', f: spec, withIndex: false }])).flat();
+    // Spark names the sampling job after the sort that needs it.
+    const sample = (await this.parent._run('sortByKey', [{ op: 'mapPartitions', f: spec, withIndex: false }], undefined, this.callSite)).flat();
     this.part.bounds = determineBounds(sample, n);
   }
   planNode(): PlanNode {
@@ -1638,7 +1640,7 @@ export class CoGroupedRDD<K> extends RDD<[K, unknown[][]]> {
         ? oneToOne(rdd)
         : {
             kind: 'shuffle' as const,
-            dep: { shuffleId: context._newShuffleId(), rdd, partitioner: () => part.describe(), combiner: null },
+            dep: { shuffleId: context._newShuffleId(), rdd, partitioner: () => part.describe(), combiner: null, callSite: this.callSite },
           },
     );
     for (const d of this.deps) if (d.kind === 'shuffle') context._cleaner.registerShuffle(this, d.dep.shuffleId);

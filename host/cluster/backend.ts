@@ -50,8 +50,14 @@ export interface BackendListener {
 
 export interface ExecutorBackend {
   readonly defaultParallelism: number;
+  /** Resolves once executors can take the first job (not necessarily all of them). */
   start(listener: BackendListener): Promise<void>;
   stop(): Promise<void>;
   /** Spark's DeveloperApi killExecutor; false when the backend cannot. */
   killExecutor?(executorId: string): Promise<boolean>;
+  /**
+   * Whether the backend's threads or sockets may keep the host process alive: on while jobs run,
+   * off in between, so that a script that never calls `stop()` still ends with its code.
+   */
+  keepAlive?(on: boolean): void;
 }

@@ -1,5 +1,6 @@
 import { parse } from 'acorn';
 import { FlintError } from '../errors.js';
+import { recordOrigin, type CapturedSource } from './closure-frames.js';
 import { LANGUAGE_GLOBALS, NODE_GLOBALS } from './globals.js';
 import { describeType, encodeEnvValue } from './records.js';
 import { BROADCAST_ID, FLINT_BUILTIN, FLINT_WITH_ENV, IDENTIFIER, RESERVED, type BuiltinRef, type ClosureSpec, type EnvFunction, type EnvPayload, type WithEnvRef } from './closure-spec.js';
@@ -31,6 +32,8 @@ interface N {
 interface Analysis {
   /** Normalized expression evaluating to the function. */
   expr: string;
+  /** `expr[at.expr]` is the source's `[at.text]`: a method keeps its source from its parameters on. */
+  at: { expr: number; text: number };
   /** Free variable names in order of first use. */
   free: string[];
 }
@@ -318,12 +321,12 @@ function strictModeProblem(expr: string): string {
   }
 }
 
-/** Turns a function's source text into an expression; methods lose their key (it may be computed). */
-function normalize(src: string, label: string, method: string): { expr: string; node: N } {
+/** Turns a function's source text into an expression; a method with a computed key is renamed m. */
+function normalize(src: string, label: string, method: string): { expr: string; node: N; at: Analysis['at'] } {
   let node = parseExpression(src);
   if (node) {
     if (node.type === 'FunctionExpression' || node.type === 'ArrowFunctionExpression' || node.type === 'ClassExpression') {
-      return { expr: src, node };
+      return { expr: src, node, at: { expr: 0, text: 0 } };
     }
     node = null;
   }
@@ -332,14 +335,17 @@ function normalize(src: string, label: string, method: string): { expr: string; 
     const prop = wrapped.properties[0] as N;
     if (prop.type === 'Property' && prop.value.type === 'FunctionExpression') {
       const offset = PREFIX.length + 1; // the "{" we added
-      const rest = src.slice(prop.value.start - offset);
+      const restStart = prop.value.start - offset;
       const star = prop.value.generator ? '*' : '';
       const asyncKw = prop.value.async ? 'async ' : '';
-      const expr = `({ ${asyncKw}${star}m${rest} }).m`;
+      // The method keeps its name where it can (stack frames show it); a computed key becomes m.
+      const key = !prop.computed && prop.key.type === 'Identifier' && prop.key.name !== '__proto__' ? (prop.key.name as string) : 'm';
+      const head = `({ ${asyncKw}${star}${key}`;
+      const expr = `${head}${src.slice(restStart)} }).${key}`;
       const reparsed = parseExpression(expr);
       if (reparsed) {
         const fnNode = reparsed.object.properties[0].value as N;
-        return { expr, node: fnNode };
+        return { expr, node: fnNode, at: { expr: head.length, text: restStart } };
       }
     }
   }
@@ -358,7 +364,7 @@ const ANALYSIS_CACHE_LIMIT = 1000;
 function analyze(src: string, label: string, method: string): Analysis {
   const cached = analysisCache.get(src);
   if (cached) return cached;
-  const { expr, node } = normalize(src, label, method);
+  const { expr, node, at } = normalize(src, label, method);
   if (node.async) {
     throw new FlintError(
       'CLOSURE_INVALID',
@@ -369,7 +375,7 @@ function analyze(src: string, label: string, method: string): Analysis {
   const collector = new FreeVariableCollector();
   if (node.type === 'ClassExpression') collector.cls(node, new Scope(null));
   else collector.fn(node, new Scope(null));
-  const result: Analysis = { expr, free: [...collector.free] };
+  const result: Analysis = { expr, at, free: [...collector.free] };
   if (analysisCache.size >= ANALYSIS_CACHE_LIMIT) analysisCache.clear();
   analysisCache.set(src, result);
   return result;
@@ -603,7 +609,7 @@ function captureFunction(
   allowed: (name: string) => boolean,
   mainSrcForMessage: () => string,
   envKeys: string[],
-): { src: string } | { builtin: BuiltinRef } {
+): { src: string; source?: CapturedSource } | { builtin: BuiltinRef } {
   const builtin = builtinOf(fn);
   if (builtin) return { builtin };
   const withEnv = withEnvOf(fn);
@@ -621,12 +627,12 @@ function captureFunction(
   }
   const native = nativeExpr(fn, src, label, method);
   if (native !== null) return { src: native };
-  const { expr, free } = analyze(src, label, method);
+  const { expr, at, free } = analyze(src, label, method);
   const missing = free.filter((n) => !allowed(n));
   if (missing.length > 0) {
     throw freeVariableError(method, label, missing, mainSrcForMessage() || src, envKeys);
   }
-  return { src: expr };
+  return { src: expr, source: { expr, text: src, at } };
 }
 
 /** Driver side: checks `fn` and its env and turns them into a serializable spec. */
@@ -661,20 +667,26 @@ export function captureClosure(fn: unknown, opts: CaptureOptions): ClosureSpec {
     return true;
   };
 
-  const main = captureFunction(f, 'the function', method, allowed, () => '', envKeys);
-  const mainSrc = (main as { src: string }).src;
+  const main = captureFunction(f, 'the function', method, allowed, () => '', envKeys) as { src: string; source?: CapturedSource };
+  const mainSrc = main.src;
   const requires = (): Pick<ClosureSpec, 'requires'> => (usesNode ? { requires: ['node'] } : {});
-  if (!env || envKeys.length === 0) return { src: mainSrc, env: null, broadcasts: [], method, ...requires() };
+  if (!env || envKeys.length === 0) return withOrigin({ src: mainSrc, env: null, broadcasts: [], method, ...requires() }, [], main.source);
 
   const names: string[] = [];
   const values: unknown[] = [];
   const broadcasts: { name: string; id: number }[] = [];
   const functions: EnvFunction[] = [];
+  const located: CapturedSource[] = [];
   for (const k of envKeys) {
     const v = env[k];
     if (typeof v === 'function') {
-      const captured = captureFunction(v as Function, `env function "${k}"`, method, allowed, () => mainSrc, envKeys);
+      const { source, ...captured } = captureFunction(v as Function, `env function "${k}"`, method, allowed, () => mainSrc, envKeys) as {
+        src: string;
+        source?: CapturedSource;
+      };
       functions.push({ name: k, ...captured } as EnvFunction);
+      // Native functions (Math.max) are compiled in too, but have no source to find.
+      if ('src' in captured) located.push({ ...(source ?? withoutSource(captured.src)), name: k });
       continue;
     }
     const id = broadcastIdOf(v);
@@ -696,11 +708,26 @@ export function captureClosure(fn: unknown, opts: CaptureOptions): ClosureSpec {
   } catch (err) {
     throw new FlintError('INVALID_ARGUMENT', `rdd.${method}: env could not be encoded: ${(err as Error).message}`, { cause: err });
   }
-  return {
-    src: mainSrc,
-    env: bytes,
-    broadcasts: [...new Set(broadcasts.map((b) => b.id))],
-    method,
-    ...requires(),
-  };
+  return withOrigin(
+    {
+      src: mainSrc,
+      env: bytes,
+      broadcasts: [...new Set(broadcasts.map((b) => b.id))],
+      method,
+      ...requires(),
+    },
+    located,
+    main.source,
+  );
+}
+
+/** A compiled expression with no source text to look for (a native function). */
+function withoutSource(expr: string): CapturedSource {
+  return { expr, text: '', at: { expr: 0, text: 0 } };
+}
+
+/** Adds where the closure's sources are in the user's script, when they can be found there. */
+function withOrigin(spec: ClosureSpec, functions: CapturedSource[], main: CapturedSource | undefined): ClosureSpec {
+  const origin = recordOrigin(functions, main ?? withoutSource(spec.src));
+  return origin ? { ...spec, origin } : spec;
 }

@@ -56,6 +56,38 @@ function compileFactory(params: string[], body: string, method: string): Functio
   return factory;
 }
 
+/** Lines V8 counts before a `new Function` body: `function anonymous(params` and `) {`. */
+export const FACTORY_LINE_OFFSET = 2;
+
+/**
+ * The body of a closure's factory: the env functions as constants, then the function. Each source
+ * starts a line of its own, at column 1; `starts` gives those body lines (1-based), env functions
+ * first, so that the driver can tell which source a stack frame points into.
+ */
+export function factoryBody(functions: readonly { name: string; src: string }[], main: string): { body: string; starts: number[] } {
+  let body = '"use strict";\n';
+  let line = 2;
+  const starts: number[] = [];
+  for (const f of functions) {
+    body += `const ${f.name} = (\n${f.src}\n);\n`;
+    starts.push(line + 1);
+    line += lineCount(f.src) + 2;
+  }
+  starts.push(line + 1);
+  return { body: `${body}return (\n${main}\n);`, starts };
+}
+
+export function lineCount(text: string): number {
+  let n = 1;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+/** What a closure's compiled code is called in stack traces. */
+export function closureSourceName(method: string, originId?: number): string {
+  return `flint-closure-${method.replace(/[^\w.]/g, '_')}${originId === undefined ? '' : `-${originId}`}.js`;
+}
+
 /**
  * Executor side: rebuilds the function of a spec. The compiled factory is cached by source and env
  * names, so every task of a stage compiles once. Errors thrown by the function itself are never
@@ -64,9 +96,9 @@ function compileFactory(params: string[], body: string, method: string): Functio
 export function instantiateClosure<F extends Function>(spec: ClosureSpec, resolveBroadcast: (id: number) => unknown): F {
   if (spec.builtin) return instantiateBuiltin(spec.builtin) as F;
   const method = spec.method ?? 'closure';
-  const sourceURL = `\n//# sourceURL=flint-closure-${method.replace(/[^\w.-]/g, '_')}.js`;
+  const sourceURL = `\n//# sourceURL=${closureSourceName(method, spec.origin?.id)}`;
   if (!spec.env) {
-    const factory = compileFactory([], `"use strict";\nreturn (\n${spec.src}\n);${sourceURL}`, method);
+    const factory = compileFactory([], factoryBody([], spec.src).body + sourceURL, method);
     return factory() as F;
   }
   const env = decodeValue(spec.env) as EnvPayload;
@@ -79,15 +111,15 @@ export function instantiateClosure<F extends Function>(spec: ClosureSpec, resolv
     params.push(b.name);
     args.push({ id: b.id, value: resolveBroadcast(b.id) });
   }
-  let decls = '';
+  const decls: { name: string; src: string }[] = [];
   for (const f of env.functions) {
     if ('builtin' in f) {
       params.push(f.name);
       args.push(instantiateBuiltin(f.builtin));
     } else {
-      decls += `const ${f.name} = (\n${f.src}\n);\n`;
+      decls.push(f);
     }
   }
-  const factory = compileFactory(params, `"use strict";\n${decls}return (\n${spec.src}\n);${sourceURL}`, method);
+  const factory = compileFactory(params, factoryBody(decls, spec.src).body + sourceURL, method);
   return factory(...args) as F;
 }

@@ -51,6 +51,21 @@ export interface ClosureSpec {
   method?: string;
   /** What an executor must offer to run it: 'node' when it uses Node's globals (process, Buffer). */
   requires?: 'node'[];
+  /** Where the driver found the function's source, so that executor stack frames map back to it. */
+  origin?: ClosureOrigin;
+}
+
+/**
+ * A closure whose source the driver located in the user's script. Executors name its compiled code
+ * `flint-closure-<method>-<id>.js`; the driver maps frames of that name back to the user's file
+ * (closure-frames.ts keeps, by id, where each source of the closure starts).
+ */
+export interface ClosureOrigin {
+  id: number;
+  /** The function's first character in the driver's script (1-based line and column), if it was found. */
+  file?: string;
+  line?: number;
+  column?: number;
 }
 
 /** A name a closure may bind: an identifier that is not a reserved word. */

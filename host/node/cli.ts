@@ -1,18 +1,13 @@
 /**
- * The `flint` command. `flint run <job>` compiles and runs a job file with progress bars and a
- * summary; a failing job exits with status 1 and a readable message (the user's own stack).
+ * The `flint` command: its subcommands and flags. `flint run <job>` is run-job.ts.
  */
 import { cac } from 'cac';
 import { createRequire } from 'node:module';
-import type { Flint } from '../api/context.js';
-import { FlintError } from '../errors.js';
-import { compileJob } from './compile-job.js';
 import { serve } from './commands/serve.js';
 import { worker } from './commands/worker.js';
-import { formatBytes, ProgressReporter } from './progress.js';
+import { runJob } from './run-job.js';
 import { typecheckJob } from './typecheck.js';
 
-const CLI_HOOK = Symbol.for('flint.cli');
 // Job bundles carry inline source maps: stacks and stage names then point at the user's own file.
 process.setSourceMapsEnabled(true);
 const version = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
@@ -23,17 +18,17 @@ cli
   .command('run <job> [...args]', 'Run a job file (.ts, .mts, .js or .mjs); arguments after -- go to the job')
   .option('--master <master>', "Executors: 'local', 'local[N]', 'local[*]' or 'flint://HOST:PORT' (overrides the job's own setting)")
   .option('--token <token>', "The coordinator's token for --master flint://… (default: FLINT_TOKEN)")
-  .option('--no-progress', 'Do not show progress bars')
+  .option('--no-progress', 'Do not show progress bars (the summary is still printed)')
   .option('--typecheck', 'Type-check the job (tsc, strict) first; type errors stop it with status 1')
   .example('flint run examples/wordcount.ts --master local[2] -- data/sample.txt')
-  .action(async (job: string, args: string[], options: { master?: string; token?: string; progress: boolean; typecheck?: boolean; '--'?: string[] }) => {
+  .action(async (job: string, args: string[], options: { master?: string; token?: string; progress?: boolean; typecheck?: boolean; '--'?: string[] }) => {
     const typeErrors = options.typecheck ? await typecheckJob(job, { color: process.stderr.isTTY }) : null;
     if (typeErrors !== null) {
       process.stderr.write(`${typeErrors}\nflint: ${job} does not type-check; it was not run\n`);
       process.exitCode = 1;
       return;
     }
-    process.exitCode = await runJob(job, [...args, ...(options['--'] ?? [])], options);
+    await runJob(job, [...args, ...(options['--'] ?? [])], options);
   });
 
 cli
@@ -62,60 +57,29 @@ cli
 
 cli.help();
 cli.version(version);
+// cac gives a negated flag the default `true` and prints "(default: true)" beside "Do not show...".
+for (const command of cli.commands) for (const o of command.options) if (o.negated) o.config.default = undefined;
 
-async function runJob(job: string, args: string[], options: { master?: string; token?: string; progress: boolean }): Promise<number> {
-  const started = Date.now();
-  const contexts: Flint[] = [];
-  const reporter = new ProgressReporter();
-  (globalThis as Record<symbol, unknown>)[CLI_HOOK] = {
-    master: options.master,
-    token: options.token,
-    onStart: (fl: Flint) => {
-      contexts.push(fl);
-      if (options.progress) reporter.attach(fl);
-    },
-  };
-  let compiled: Awaited<ReturnType<typeof compileJob>> | null = null;
-  let status = 0;
-  try {
-    compiled = await compileJob(job);
-    process.argv = [process.argv[0]!, job, ...args];
-    await import(compiled.url);
-  } catch (err) {
-    status = 1;
-    reporter.stop();
-    printFailure(err);
-  } finally {
-    compiled?.cleanup();
-    for (const fl of contexts) await fl.stop().catch(() => undefined);
+/** Flags are Flint's up to `--`; cac would only name an unknown one camel-cased (--bogusFlag). */
+function unknownFlag(argv: string[]): string | null {
+  const known = new Set<string>();
+  for (const command of [cli.globalCommand, ...cli.commands]) {
+    for (const o of command.options) {
+      for (const flag of o.rawName.match(/--?[\w-]+/g) ?? []) known.add(flag.replace(/^--no-/, '--'));
+    }
   }
-  reporter.stop();
-  const s = reporter.summary;
-  if (contexts.length > 0) {
-    process.stderr.write(
-      `flint: ${s.jobs} job${s.jobs === 1 ? '' : 's'}${s.failedJobs ? ` (${s.failedJobs} failed)` : ''}, ` +
-        `${s.stages} stage${s.stages === 1 ? '' : 's'}${s.skippedStages ? ` (+${s.skippedStages} skipped)` : ''}, ` +
-        `${s.tasks} task${s.tasks === 1 ? '' : 's'}${s.failedTasks ? ` (${s.failedTasks} failed)` : ''}, ` +
-        `shuffle ${formatBytes(s.shuffleBytes)}, ${((Date.now() - started) / 1000).toFixed(2)} s\n`,
-    );
+  for (const arg of argv) {
+    if (arg === '--') break;
+    if (!arg.startsWith('-') || arg === '-') continue;
+    const flag = arg.split('=', 1)[0]!;
+    if (!known.has(flag.replace(/^--no-/, '--'))) return flag;
   }
-  return status;
-}
-
-function printFailure(err: unknown): void {
-  const e = err as Error & { code?: string; cause?: unknown };
-  const code = e instanceof FlintError || typeof e?.code === 'string' ? `${e.code}: ` : '';
-  process.stderr.write(`\nflint: job failed: ${code}${e?.message ?? String(err)}\n`);
-  let cause: unknown = e?.cause;
-  if (cause instanceof Error) {
-    while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause;
-    process.stderr.write(`\ncaused by ${(cause as Error).stack ?? String(cause)}\n`);
-  } else if (!(e instanceof FlintError) && e?.stack) {
-    process.stderr.write(`\n${e.stack}\n`);
-  }
+  return null;
 }
 
 try {
+  const unknown = unknownFlag(process.argv.slice(2));
+  if (unknown) throw new Error(`unknown option ${unknown} (see flint --help)`);
   cli.parse(process.argv, { run: false });
   if (!cli.matchedCommand && !cli.options.help && !cli.options.version) {
     if (cli.args.length > 0) {
@@ -132,5 +96,4 @@ try {
   process.stderr.write(`flint: ${(err as Error).message}\n`);
   process.exitCode = 1;
 }
-// Worker threads of contexts a job forgot to stop must not keep the process alive.
 process.exit(process.exitCode ?? 0);

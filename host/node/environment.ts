@@ -1,31 +1,56 @@
 /** Flint on Node: file access through fs, executors as worker threads, an event log on disk. */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
+import { getHeapStatistics } from 'node:v8';
 import { setEnvironment, type FlintEnvironment, type FlintOptions, type Master } from '../api/context.js';
 import { FlintError } from '../errors.js';
+import { setSourceLocator } from '../codec/closure-frames.js';
 import { InProcessBackend } from '../exec/in-process-backend.js';
 import { nodeDriverPlatform, nodeExecutorPlatform } from './node-platform.js';
 import { RemoteBackend } from './cluster/remote-backend.js';
+import { nodeSourceLocator } from './source-locator.js';
 import { ThreadBackend } from './thread-backend.js';
 
 const CLI_HOOK = Symbol.for('flint.cli');
+/** Threads per core beyond which `local[N]` is most likely a mistake worth a word. */
+const MANY_THREADS_PER_CORE = 4;
+let warnedManyThreads = false;
+
+function warnManyThreads(threads: number, cores: number, startBatch: number): void {
+  if (warnedManyThreads || threads <= MANY_THREADS_PER_CORE * cores) return;
+  warnedManyThreads = true;
+  process.emitWarning(
+    `local[${threads}] asks for ${threads} worker threads on ${cores} core${cores === 1 ? '' : 's'}. Each thread is an ` +
+      'executor with its own JavaScript heap, so threads beyond the cores add memory and start-up time, not speed. ' +
+      `They start ${startBatch} at a time while jobs run; local[*] starts one per core.`,
+    { type: 'FlintWarning', code: 'FLINT_MANY_THREADS' },
+  );
+}
 
 export const nodeEnvironment: FlintEnvironment = {
   driverPlatform: nodeDriverPlatform,
   executorPlatform: nodeExecutorPlatform,
   cores: () => availableParallelism(),
   env: (name) => process.env[name],
+  // Decoded records take several times their encoded size: an eighth of the heap leaves room for that.
+  defaultMaxResultSizeMb: () => Math.min(1024, Math.floor(getHeapStatistics().heap_size_limit / 1024 / 1024 / 8)),
   createBackend(master: Master, options: FlintOptions) {
     switch (master.kind) {
       case 'local':
         return new InProcessBackend(nodeExecutorPlatform, ['node', 'fs', 'wasm', 'trusted']);
-      case 'threads':
+      case 'threads': {
+        const cores = availableParallelism();
+        // At least a few at once: local[4] on two cores still starts all four before the first job.
+        const startBatch = Math.max(4, cores);
+        warnManyThreads(master.threads, cores, startBatch);
         return new ThreadBackend({
           threads: master.threads,
+          startBatch,
           executorMemoryMb: options.executorMemoryMb,
           cacheMemoryMb: options.cacheMemoryMb,
           useWasm: options.wasm ?? process.env.FLINT_WASM !== '0',
         });
+      }
       case 'remote': {
         const token = options.token ?? process.env.FLINT_TOKEN;
         if (!token) {
@@ -57,3 +82,4 @@ export const nodeEnvironment: FlintEnvironment = {
 };
 
 setEnvironment(nodeEnvironment);
+setSourceLocator(nodeSourceLocator);

@@ -13,6 +13,8 @@ export interface ShuffleDependency {
   partitioner(): PartitionerDesc;
   /** Map-side combine; null when map tasks only partition records. */
   combiner: AggregatorDesc | null;
+  /** The operation that reads the shuffle ("join at job.ts:20"): the map stage is named after it. */
+  callSite?: string;
 }
 
 export type Dependency =

@@ -49,8 +49,9 @@ class ShuffleMapStage extends Stage {
   constructor(id: number, readonly dep: ShuffleDependency, parents: ShuffleMapStage[]) {
     super(id, dep.rdd, parents);
   }
+  /** Named after the operation that needs the shuffle (a reduceByKey, a join), not its map side. */
   get name(): string {
-    return this.rdd.callSite;
+    return this.dep.callSite ?? this.rdd.callSite;
   }
 }
 
@@ -160,7 +161,9 @@ export class DAGScheduler {
   private shuffleStage(dep: ShuffleDependency): ShuffleMapStage {
     let stage = this.shuffleStages.get(dep.shuffleId);
     if (!stage) {
-      stage = new ShuffleMapStage(this.nextStageId++, dep, this.parentStages(dep.rdd));
+      // Parents first, as Spark numbers them: stage ids then follow the order stages run in.
+      const parents = this.parentStages(dep.rdd);
+      stage = new ShuffleMapStage(this.nextStageId++, dep, parents);
       this.shuffleStages.set(dep.shuffleId, stage);
       this.tracker.registerShuffle(dep.shuffleId, dep.rdd.numPartitions());
     }

@@ -62,6 +62,38 @@ describe('stages', () => {
   });
 });
 
+/** The line of the caller, as V8 reports it (the same numbering stage names use). */
+function lineHere(): number {
+  return Number(/:(\d+):\d+\)?$/.exec(new Error().stack!.split('\n')[2]!)![1]);
+}
+
+describe('stage names', () => {
+  it("name each stage after the user's operation and line, numbered in the order they run", async () => {
+    const rec = record();
+    const nums = fl.parallelize([5, 3, 1, 4, 2], 3);
+    const sorted = nums.sortBy((x) => x), sortLine = lineHere(); // prettier-ignore
+    expect(await sorted.collect()).toEqual([1, 2, 3, 4, 5]);
+    const collectLine = lineHere() - 1;
+    const byParity = nums.map((x) => [x % 2, x] as [number, number]);
+    const joined = byParity.reduceByKey((a, b) => a + b).join(byParity.distinct()), joinLine = lineHere(); // prettier-ignore
+    expect((await joined.collect()).length).toBe(5);
+    rec.stop();
+    const stages = rec.events.filter((e): e is Extract<FlintEvent, { type: 'stageSubmitted' }> => e.type === 'stageSubmitted');
+    const file = 'scheduling.test.ts';
+    expect(stages.map((s) => s.name)).toEqual([
+      `sortBy at ${file}:${sortLine}`, // the sampling job of the range partitioner
+      `sortBy at ${file}:${sortLine}`, // the shuffle's map side
+      `collect at ${file}:${collectLine}`,
+      `reduceByKey at ${file}:${joinLine}`,
+      `distinct at ${file}:${joinLine}`,
+      `join at ${file}:${joinLine}`,
+      `collect at ${file}:${joinLine + 1}`,
+    ]);
+    const ids = stages.map((s) => s.stageId);
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+  });
+});
+
 describe('cache', () => {
   it('sends tasks to the executor that holds the cached partition and reads the block instead of recomputing', async () => {
     const cached = fl.parallelize(Array.from({ length: 60 }, (_, i) => i), 6).map((x) => x * x).cache();
