@@ -54,10 +54,11 @@ export interface FlintOptions {
 
 /** What an environment (Node, later the browser) provides to the context. */
 export interface FlintEnvironment {
-  driverPlatform: DriverPlatform;
+  /** One per context: it may keep what the application named (the files its file server may serve). */
+  createDriverPlatform(): DriverPlatform;
   executorPlatform: ExecutorPlatform;
   cores(): number;
-  createBackend(master: Master, options: FlintOptions): ExecutorBackend;
+  createBackend(master: Master, options: FlintOptions, driverPlatform: DriverPlatform): ExecutorBackend;
   openEventLog?(path: string): { write(event: FlintEvent): void; close(): void };
   env(name: string): string | undefined;
   /** A hook of the `flint` CLI: overrides the master and watches contexts for progress bars. */
@@ -96,6 +97,7 @@ export class Flint {
   private readonly driver: Driver;
   private readonly backend: ExecutorBackend;
   private readonly env: FlintEnvironment;
+  private readonly driverPlatform: DriverPlatform;
   private nextRddId = 0;
   private nextShuffleId = 0;
   private nextBroadcastId = 0;
@@ -106,8 +108,16 @@ export class Flint {
   /** @internal Drops shuffle outputs and cached blocks of RDDs the program can no longer reach. */
   readonly _cleaner: ContextCleaner;
 
-  private constructor(env: FlintEnvironment, master: string, backend: ExecutorBackend, driver: Driver, options: FlintOptions) {
+  private constructor(
+    env: FlintEnvironment,
+    driverPlatform: DriverPlatform,
+    master: string,
+    backend: ExecutorBackend,
+    driver: Driver,
+    options: FlintOptions,
+  ) {
     this.env = env;
+    this.driverPlatform = driverPlatform;
     this.master = master;
     this.appName = options.appName ?? 'flint';
     this.applicationId = `app-${Date.now()}-${appCounter++}`;
@@ -142,8 +152,9 @@ export class Flint {
       heartbeatTimeoutMs: 0,
       useWasm: options.wasm ?? wasmEnv !== '0',
     });
-    const backend = env.createBackend(master, options);
-    const fl = new Flint(env, masterText, backend, driver, options);
+    const driverPlatform = env.createDriverPlatform();
+    const backend = env.createBackend(master, options, driverPlatform);
+    const fl = new Flint(env, driverPlatform, masterText, backend, driver, options);
     await backend.start(driver);
     await driver.waitForExecutors(1, 60_000);
     hook?.onStart?.(fl);
@@ -224,7 +235,7 @@ export class Flint {
   }
 
   setCheckpointDir(dir: string): void {
-    this._checkpointDir = this.env.driverPlatform.makeCheckpointDir(this.env.driverPlatform.joinPath(dir, this.applicationId));
+    this._checkpointDir = this.driverPlatform.makeCheckpointDir(this.driverPlatform.joinPath(dir, this.applicationId));
   }
 
   /** Executors currently registered (ids), e.g. to kill one in a fault-injection test. */
@@ -263,7 +274,7 @@ export class Flint {
   }
   /** @internal */
   get _driverPlatform(): DriverPlatform {
-    return this.env.driverPlatform;
+    return this.driverPlatform;
   }
   /** @internal PySpark's _defaultReducePartitions: the parent's partition count. */
   _defaultReducePartitions(rdd: AnyRDD): number {
@@ -279,7 +290,7 @@ export class Flint {
   }
   /** @internal */
   _checkpointPathOf(rddId: number): string {
-    return this.env.driverPlatform.joinPath(this._checkpointDir ?? '', `rdd-${rddId}`);
+    return this.driverPlatform.joinPath(this._checkpointDir ?? '', `rdd-${rddId}`);
   }
 
   /** @internal Runs a job and returns the records of each requested partition, in order. */
@@ -304,7 +315,7 @@ export class Flint {
 
   /** @internal */
   async _writeCheckpoint(rdd: LineageNode): Promise<string[]> {
-    const platform = this.env.driverPlatform;
+    const platform = this.driverPlatform;
     const dir = platform.makeCheckpointDir(this._checkpointPathOf(rdd.id));
     const n = rdd.numPartitions();
     const files = indices(n).map((p) => platform.joinPath(dir, `part-${String(p).padStart(5, '0')}`));
@@ -316,7 +327,7 @@ export class Flint {
   async _saveAsTextFile(rdd: AnyRDD, path: string): Promise<void> {
     this.checkActive();
     const n = rdd.numPartitions();
-    const job = this.env.driverPlatform.beginTextOutput(path, `job-${Date.now()}-${rdd.id}`);
+    const job = this.driverPlatform.beginTextOutput(path, `job-${Date.now()}-${rdd.id}`);
     try {
       await this.driver.runJob(
         rdd,

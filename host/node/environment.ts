@@ -4,13 +4,13 @@ import { availableParallelism } from 'node:os';
 import { setEnvironment, type FlintEnvironment, type FlintOptions, type Master } from '../api/context.js';
 import { FlintError } from '../errors.js';
 import { InProcessBackend } from '../exec/in-process-backend.js';
-import { nodeDriverPlatform, nodeExecutorPlatform } from './node-platform.js';
+import { NodeDriverPlatform, nodeExecutorPlatform } from './node-platform.js';
 import { ThreadBackend } from './thread-backend.js';
 
 const CLI_HOOK = Symbol.for('flint.cli');
 
 export const nodeEnvironment: FlintEnvironment = {
-  driverPlatform: nodeDriverPlatform,
+  createDriverPlatform: () => new NodeDriverPlatform(),
   executorPlatform: nodeExecutorPlatform,
   cores: () => availableParallelism(),
   env: (name) => process.env[name],
