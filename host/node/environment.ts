@@ -4,6 +4,8 @@ import { availableParallelism } from 'node:os';
 import { setEnvironment, type FlintEnvironment, type FlintOptions, type Master } from '../api/context.js';
 import { FlintError } from '../errors.js';
 import { InProcessBackend } from '../exec/in-process-backend.js';
+import { serveDriverFiles } from './file-server.js';
+import { localFilesEnabled } from './machine-id.js';
 import { NodeDriverPlatform, nodeExecutorPlatform } from './node-platform.js';
 import { ThreadBackend } from './thread-backend.js';
 
@@ -14,7 +16,7 @@ export const nodeEnvironment: FlintEnvironment = {
   executorPlatform: nodeExecutorPlatform,
   cores: () => availableParallelism(),
   env: (name) => process.env[name],
-  createBackend(master: Master, options: FlintOptions) {
+  createBackend(master: Master, options: FlintOptions, driverPlatform) {
     switch (master.kind) {
       case 'local':
         return new InProcessBackend(nodeExecutorPlatform, ['node', 'fs', 'wasm', 'trusted']);
@@ -24,6 +26,7 @@ export const nodeEnvironment: FlintEnvironment = {
           executorMemoryMb: options.executorMemoryMb,
           cacheMemoryMb: options.cacheMemoryMb,
           useWasm: options.wasm ?? process.env.FLINT_WASM !== '0',
+          ...(localFilesEnabled() ? {} : { fileServer: () => serveDriverFiles((driverPlatform as NodeDriverPlatform).grants) }),
         });
       case 'remote':
         throw new FlintError(

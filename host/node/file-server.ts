@@ -68,8 +68,9 @@ export async function serveDriverFiles(grants: FileGrants, opts: FileServerOptio
   });
   // A stalled client must not hold a descriptor or a temporary file forever.
   server.setTimeout(120_000);
-  server.on('clientError', (err, socket) => {
-    log(`refused a malformed request: ${describe(err)}`);
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    // A reader that stops early (its split ended inside the read-ahead) resets its connection.
+    if (err.code !== 'ECONNRESET' && err.code !== 'EPIPE') log(`refused a malformed request: ${describe(err)}`);
     socket.destroy();
   });
 
@@ -124,8 +125,9 @@ export async function serveDriverFiles(grants: FileGrants, opts: FileServerOptio
       if (header !== undefined) {
         const ranges = parseRange(size, header, { combine: true });
         if (ranges === -1 || ranges === -2 || ranges.type !== 'bytes') {
+          // Not a refusal: readers learn a size this way (an empty file has no byte 0).
           res.setHeader('content-range', `bytes */${size}`);
-          return refuse(416, `unsatisfiable or malformed range ${JSON.stringify(header.slice(0, 100))} for ${size} bytes`);
+          return send(res, 416, `unsatisfiable or malformed range for ${size} bytes`);
         }
         // Several ranges would need multipart/byteranges; answering with the whole file is allowed.
         if (ranges.length === 1) {

@@ -5,9 +5,11 @@ import { dirname, join, resolve } from 'node:path';
 import { FlintError } from '../errors.js';
 import type { DriverPlatform, TextOutputJob } from '../api/platform.js';
 import type { ExecutorPlatform } from '../exec/platform.js';
+import { remoteExecutorPlatform, type RemoteFiles } from '../exec/remote-platform.js';
 import { isUrl, type FileSplit } from '../plan/sources.js';
 import { FileGrants } from './file-grants.js';
 import { statRegularFile } from './file-source.js';
+import { localFilesEnabled, machineId } from './machine-id.js';
 import { planTextSplits, planWholeTextFiles, readSplitLines, readTextSplit, readWholeTextFile } from './text-input.js';
 import { beginTextOutput, openTextOutput, outputJobDir } from './text-output.js';
 
@@ -116,6 +118,25 @@ export const nodeExecutorPlatform: ExecutorPlatform = {
     }
   },
 };
+
+/** What an executor is told at launch to reach the driver's files (see startFileServer). */
+export interface DriverFiles extends RemoteFiles {
+  driverMachineId: string;
+}
+
+/**
+ * The file access of an executor launched away from the driver's thread (a `flint worker` thread,
+ * or a local[N] thread under FLINT_LOCAL_FILES=0): this machine's files where they are the
+ * driver's, the driver's file server otherwise.
+ */
+export function workerExecutorPlatform(files: DriverFiles, localFiles: boolean = localFilesEnabled()): ExecutorPlatform {
+  return remoteExecutorPlatform({
+    files: { url: files.url, secret: files.secret },
+    local: localFiles ? nodeExecutorPlatform : null,
+    machineId: machineId(),
+    driverMachineId: files.driverMachineId,
+  });
+}
 
 function ioError(message: string, cause: unknown): FlintError {
   return new FlintError('IO_ERROR', message, { cause });

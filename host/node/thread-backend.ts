@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import type { BackendListener, ExecutorBackend } from '../cluster/backend.js';
 import type { Endpoint } from '../transport/endpoint.js';
+import type { FileServer } from './file-server.js';
 import { workerEndpoint } from './worker-endpoint.js';
 
 export interface ThreadBackendOptions {
@@ -16,6 +17,11 @@ export interface ThreadBackendOptions {
   executorMemoryMb?: number;
   cacheMemoryMb?: number;
   useWasm: boolean;
+  /**
+   * Starts the driver's file server for threads that must not touch its files (FLINT_LOCAL_FILES=0):
+   * they then read and write exactly as executors on another machine do.
+   */
+  fileServer?: () => Promise<FileServer>;
 }
 
 interface ThreadExecutor {
@@ -40,6 +46,7 @@ export class ThreadBackend implements ExecutorBackend {
   private listener: BackendListener | null = null;
   private nextId = 0;
   private stopping = false;
+  private fileServer: FileServer | null = null;
 
   constructor(private readonly options: ThreadBackendOptions) {}
 
@@ -49,13 +56,22 @@ export class ThreadBackend implements ExecutorBackend {
 
   async start(listener: BackendListener): Promise<void> {
     this.listener = listener;
+    if (this.options.fileServer) this.fileServer = await this.options.fileServer();
     await Promise.all(Array.from({ length: this.options.threads }, () => this.spawn()));
   }
 
   private spawn(): Promise<void> {
     const id = `thread-${this.nextId++}`;
     const worker = new Worker(workerScript(), {
-      workerData: { executorId: id, cacheMemoryMb: this.options.cacheMemoryMb, useWasm: this.options.useWasm },
+      workerData: {
+        executorId: id,
+        cacheMemoryMb: this.options.cacheMemoryMb,
+        useWasm: this.options.useWasm,
+        // Decided once by the driver, so that replacement threads behave like the first ones.
+        ...(this.fileServer
+          ? { files: { url: this.fileServer.url, secret: this.fileServer.secret, driverMachineId: this.fileServer.driverMachineId }, localFiles: false }
+          : {}),
+      },
       resourceLimits: {
         // Pipelines allocate a short-lived object per record; a larger young generation means
         // fewer scavenges, which is what keeps two busy threads from slowing each other down.
@@ -136,5 +152,6 @@ export class ThreadBackend implements ExecutorBackend {
     this.stopping = true;
     await Promise.all([...this.executors.values()].map((e) => e.worker.terminate()));
     this.executors.clear();
+    await this.fileServer?.close();
   }
 }

@@ -3,10 +3,10 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { Executor } from '../exec/executor.js';
 import { portEndpoint, type PortLike } from '../transport/message-port.js';
 import type { Endpoint } from '../transport/endpoint.js';
-import { nodeExecutorPlatform } from './node-platform.js';
+import { nodeExecutorPlatform, workerExecutorPlatform, type DriverFiles } from './node-platform.js';
 
 const port = parentPort!;
-const data = workerData as { executorId: string; cacheMemoryMb?: number };
+const data = workerData as { executorId: string; cacheMemoryMb?: number; files?: DriverFiles; localFiles?: boolean };
 
 // Peer channels are a transport detail of threads: handled here, everything else goes to the executor.
 let executorHandler: ((m: unknown) => void) | null = null;
@@ -37,7 +37,7 @@ const driver: Endpoint = {
 
 executor = new Executor(driver, {
   executorId: data.executorId,
-  platform: nodeExecutorPlatform,
+  platform: data.files ? workerExecutorPlatform(data.files, data.localFiles) : nodeExecutorPlatform,
   memoryBudgetBytes: (data.cacheMemoryMb ?? 512) * 1024 * 1024,
 });
 for (const p of pendingPeers.splice(0)) executor.addPeer(p.executorId, portEndpoint(p.port as unknown as PortLike));
