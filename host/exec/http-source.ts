@@ -12,7 +12,7 @@ import type { ByteSource } from './line-reader.js';
 /** Bytes asked for beyond a split's end, where its last line most likely ends. */
 const READ_AHEAD = 64 * 1024;
 
-export interface HttpSourceOptions {
+interface HttpSourceOptions {
   /** Extra request headers (the driver's file server wants `Authorization`). */
   headers?: Record<string, string>;
   /** The byte range the reader will read, [start, end): the first request covers it at once. */
@@ -21,10 +21,6 @@ export interface HttpSourceOptions {
   version?: string;
   /** How errors name the resource (the driver's path rather than the file server's URL). */
   label?: string;
-}
-
-export function httpByteSource(url: string, opts: HttpSourceOptions = {}): ByteSource {
-  return new HttpByteSource(url, opts);
 }
 
 /**
@@ -114,7 +110,7 @@ class HttpByteSource implements ByteSource {
       this.leftover = null;
       if (chunk === null) {
         const r = await this.reader.read().catch((err: unknown) => {
-          throw new FlintError('IO_ERROR', `reading ${this.label}: ${describe(err)}`, { cause: err });
+          throw new FlintError('IO_ERROR', `reading ${this.label}: ${describeError(err)}`, { cause: err });
         });
         if (r.done) {
           this.reader = null;
@@ -143,7 +139,7 @@ class HttpByteSource implements ByteSource {
         signal: aborter.signal,
       });
     } catch (err) {
-      throw new FlintError('IO_ERROR', `cannot read ${this.label}: ${describe(err)}`, { cause: err });
+      throw new FlintError('IO_ERROR', `cannot read ${this.label}: ${describeError(err)}`, { cause: err });
     }
     this.aborter = aborter;
     if (res.status === 416) {
@@ -215,7 +211,8 @@ class HttpByteSource implements ByteSource {
   }
 }
 
-function describe(err: unknown): string {
+/** An error's message with its cause's (fetch puts the network reason in the cause). */
+export function describeError(err: unknown): string {
   if (err instanceof Error) {
     const cause = (err as { cause?: unknown }).cause;
     return cause instanceof Error ? `${err.message} (${cause.message})` : err.message;

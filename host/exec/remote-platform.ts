@@ -6,7 +6,7 @@
  */
 import { FlintError } from '../errors.js';
 import { isUrl, type FileSplit } from '../plan/sources.js';
-import { httpError, httpSplitSource } from './http-source.js';
+import { describeError, httpError, httpSplitSource } from './http-source.js';
 import * as lines from './line-reader.js';
 import { lineWriter, type ByteSink } from './line-writer.js';
 import type { ExecutorPlatform, TextOutput } from './platform.js';
@@ -77,7 +77,7 @@ export function remoteExecutorPlatform(opts: RemotePlatformOptions): ExecutorPla
       try {
         res = await fetch(fileUrl(path), { headers: auth });
       } catch (err) {
-        throw new FlintError('IO_ERROR', `cannot read ${path} from the driver: ${describe(err)}`, { cause: err });
+        throw new FlintError('IO_ERROR', `cannot read ${path} from the driver: ${describeError(err)}`, { cause: err });
       }
       if (res.status !== 200) {
         await res.body?.cancel();
@@ -124,7 +124,7 @@ function uploadSink(url: string, headers: Record<string, string>, label: string)
         const text = await res.text().catch(() => '');
         return res.status === 201 ? null : new FlintError('IO_ERROR', `upload of ${label} refused: HTTP ${res.status} ${text.trim()}`);
       },
-      (err: unknown) => new FlintError('IO_ERROR', `upload of ${label} failed: ${describe(err)}`, { cause: err }),
+      (err: unknown) => new FlintError('IO_ERROR', `upload of ${label} failed: ${describeError(err)}`, { cause: err }),
     )
     .then((error) => {
       outcome = { error };
@@ -154,12 +154,4 @@ function uploadSink(url: string, headers: Record<string, string>, label: string)
       await done;
     },
   };
-}
-
-function describe(err: unknown): string {
-  if (err instanceof Error) {
-    const cause = (err as { cause?: unknown }).cause;
-    return cause instanceof Error ? `${err.message} (${cause.message})` : err.message;
-  }
-  return String(err);
 }

@@ -12,7 +12,7 @@ import { partFileName } from './text-output.js';
 
 export type Grant =
   | { ok: true; kind: 'input' | 'checkpoint'; real: string }
-  | { ok: true; kind: 'attempt'; dir: string; jobDir: string }
+  | { ok: true; kind: 'attempt'; dir: string }
   | { ok: false; status: 403 | 404; reason: string };
 
 interface Root {
@@ -26,15 +26,16 @@ export class FileGrants {
   private readonly checkpointRoots: Root[] = [];
   private readonly outputJobs = new Map<string, Root>();
 
+  /** Planning again records the path as it resolves now: the planner follows links too. */
   grantInput(path: string): void {
-    if (this.inputs.has(path)) return;
     const real = realOrNull(path);
     if (real !== null) this.inputs.set(path, real);
   }
 
   grantCheckpointDir(dir: string): void {
     const real = realOrNull(dir);
-    if (real !== null && !this.checkpointRoots.some((r) => r.path === dir)) this.checkpointRoots.push({ path: dir, real });
+    if (real === null || this.checkpointRoots.some((r) => r.path === dir || inside(dir, r.path))) return;
+    this.checkpointRoots.push({ path: dir, real });
   }
 
   /** `jobDir` is `out/_temporary/<tag>` of a job that began; its attempt files may be uploaded. */
@@ -77,7 +78,7 @@ export class FileGrants {
       const m = /^_attempt_(\d+)_(\d+)$/.exec(basename(attemptDir));
       if (!m || basename(path) !== partFileName(Number(m[1]))) return refuse('not an attempt file of the output job');
       if (realOrNull(jobDir) !== job.real) return refuse('the output job directory moved or was removed');
-      return { ok: true, kind: 'attempt', dir: attemptDir, jobDir };
+      return { ok: true, kind: 'attempt', dir: attemptDir };
     }
     const root = this.checkpointRoots.find((r) => inside(path, r.path));
     if (root) {

@@ -60,7 +60,7 @@ export function planTextSplits(
     if (size <= 0 || !file.splittable) {
       // One split per empty file, as Hadoop keeps, so an empty file is still visible in the plan;
       // one for a URL that cannot be read by ranges (to its end, whatever its size).
-      splits.push(fileSplit(file, 0, size < 0 ? Number.MAX_SAFE_INTEGER : size));
+      splits.push(wholeFileSplit(file));
       continue;
     }
     // Hadoop's count of splits (with its 10% slop), but cut into equal ranges: a short last split
@@ -70,6 +70,11 @@ export function planTextSplits(
     for (let i = 0; i < n; i++) splits.push(fileSplit(file, Math.floor((i * size) / n), Math.floor(((i + 1) * size) / n)));
   }
   return splits;
+}
+
+/** A file as one split; an unknown size reads to the end, whatever it turns out to be. */
+function wholeFileSplit(file: InputFile): FileSplit {
+  return fileSplit(file, 0, file.size < 0 ? Number.MAX_SAFE_INTEGER : file.size);
 }
 
 function fileSplit(file: InputFile, start: number, end: number): FileSplit {
@@ -107,7 +112,7 @@ export function planWholeTextFiles(pattern: string, minPartitions: number): File
       // A file goes to the group that holds most of it: stop once it would mostly overshoot.
       if (group.length > 0 && g < k - 1 && done + w / 2 > target) break;
       const file = files[next]!;
-      group.push(fileSplit(file, 0, file.size < 0 ? Number.MAX_SAFE_INTEGER : file.size));
+      group.push(wholeFileSplit(file));
       done += w;
       next++;
     }
