@@ -138,7 +138,13 @@ function uploadSink(url: string, headers: Record<string, string>, label: string)
     async write(bytes) {
       const err = stopped();
       if (err) throw err;
-      controller.enqueue(bytes);
+      try {
+        controller.enqueue(bytes);
+      } catch {
+        // The request already failed and cancelled its body: report why it failed.
+        await done;
+        throw stopped();
+      }
       while ((controller.desiredSize ?? 0) <= 0 && outcome === null) await new Promise<void>((r) => (wake = r));
       const after = stopped();
       if (after) throw after;
