@@ -113,10 +113,11 @@ const SIG = {
 
 /** What an environment (Node, later the browser) provides to the context. */
 export interface FlintEnvironment {
-  driverPlatform: DriverPlatform;
+  /** One per context: it may keep what the application named (the files its file server may serve). */
+  createDriverPlatform(): DriverPlatform;
   executorPlatform: ExecutorPlatform;
   cores(): number;
-  createBackend(master: Master, options: FlintOptions): ExecutorBackend;
+  createBackend(master: Master, options: FlintOptions, driverPlatform: DriverPlatform): ExecutorBackend;
   openEventLog?(path: string): { write(event: FlintEvent): void; close(): void };
   env(name: string): string | undefined;
   /** The default of `maxResultSizeMb`, from the driver's heap limit. */
@@ -160,6 +161,7 @@ export class Flint {
   private readonly driver: Driver;
   private readonly backend: ExecutorBackend;
   private readonly env: FlintEnvironment;
+  private readonly driverPlatform: DriverPlatform;
   private nextRddId = 0;
   private nextShuffleId = 0;
   private stopped = false;
@@ -176,8 +178,16 @@ export class Flint {
   /** @internal Drops shuffle outputs and cached blocks of RDDs the program can no longer reach. */
   readonly _cleaner: ContextCleaner;
 
-  private constructor(env: FlintEnvironment, master: string, backend: ExecutorBackend, driver: Driver, options: FlintOptions) {
+  private constructor(
+    env: FlintEnvironment,
+    driverPlatform: DriverPlatform,
+    master: string,
+    backend: ExecutorBackend,
+    driver: Driver,
+    options: FlintOptions,
+  ) {
     this.env = env;
+    this.driverPlatform = driverPlatform;
     this.master = master;
     this.appName = options.appName ?? 'flint';
     this.maxResultSizeMb = options.maxResultSizeMb ?? env.defaultMaxResultSizeMb?.() ?? 1024;
@@ -217,8 +227,9 @@ export class Flint {
       heartbeatTimeoutMs: 0,
       useWasm: options.wasm ?? wasmEnv !== '0',
     });
-    const backend = env.createBackend(master, hook?.token ? { ...options, token: hook.token } : options);
-    const fl = new Flint(env, masterText, backend, driver, options);
+    const driverPlatform = env.createDriverPlatform();
+    const backend = env.createBackend(master, hook?.token ? { ...options, token: hook.token } : options, driverPlatform);
+    const fl = new Flint(env, driverPlatform, masterText, backend, driver, options);
     try {
       await backend.start(driver);
       // A cluster may have no executor free yet: jobs wait for the coordinator to lend some.
@@ -319,7 +330,7 @@ export class Flint {
 
   setCheckpointDir(dir: string): void {
     SIG.setCheckpointDir.parse(arguments);
-    this._checkpointDir = this.env.driverPlatform.makeCheckpointDir(this.env.driverPlatform.joinPath(dir, this.applicationId));
+    this._checkpointDir = this.driverPlatform.makeCheckpointDir(this.driverPlatform.joinPath(dir, this.applicationId));
   }
 
   /** Executors currently registered (ids), e.g. to kill one in a fault-injection test. */
@@ -372,7 +383,7 @@ export class Flint {
   }
   /** @internal */
   get _driverPlatform(): DriverPlatform {
-    return this.env.driverPlatform;
+    return this.driverPlatform;
   }
   /** @internal PySpark's _defaultReducePartitions: the parent's partition count. */
   _defaultReducePartitions(rdd: AnyRDD): number {
@@ -396,7 +407,7 @@ export class Flint {
   }
   /** @internal */
   _checkpointPathOf(rddId: number): string {
-    return this.env.driverPlatform.joinPath(this._checkpointDir ?? '', `rdd-${rddId}`);
+    return this.driverPlatform.joinPath(this._checkpointDir ?? '', `rdd-${rddId}`);
   }
 
   /** @internal Descriptions of the jobs running now, e.g. `['collect at job.ts:12']`. */
@@ -462,7 +473,7 @@ export class Flint {
 
   /** @internal */
   async _writeCheckpoint(rdd: LineageNode): Promise<string[]> {
-    const platform = this.env.driverPlatform;
+    const platform = this.driverPlatform;
     const dir = platform.makeCheckpointDir(this._checkpointPathOf(rdd.id));
     const n = rdd.numPartitions();
     const files = indices(n).map((p) => platform.joinPath(dir, `part-${String(p).padStart(5, '0')}`));
@@ -474,7 +485,7 @@ export class Flint {
   async _saveAsTextFile(rdd: AnyRDD, path: string): Promise<void> {
     this.checkActive();
     const n = rdd.numPartitions();
-    const job = this.env.driverPlatform.beginTextOutput(path, `job-${Date.now()}-${rdd.id}`);
+    const job = this.driverPlatform.beginTextOutput(path, `job-${Date.now()}-${rdd.id}`);
     this.openOutputs.add(job);
     try {
       await this.runJob(

@@ -8,8 +8,8 @@ import type { FileSplit } from '../plan/sources.js';
 export interface DriverPlatform {
   /** Splits for `textFile`: file, directory (its visible files) or glob. Throws INPUT_NOT_FOUND. */
   planTextSplits(pattern: string, minPartitions: number): FileSplit[];
-  /** Paths for `wholeTextFiles`, grouped into at most max(minPartitions, 1)... partitions. */
-  planWholeTextFiles(pattern: string, minPartitions: number): string[][];
+  /** Files for `wholeTextFiles` (each a split of the whole file), grouped into at most max(minPartitions, 1) partitions. */
+  planWholeTextFiles(pattern: string, minPartitions: number): FileSplit[][];
   /** Starts a `saveAsTextFile` job; throws OUTPUT_EXISTS if `dir` exists. */
   beginTextOutput(dir: string, jobTag: string): TextOutputJob;
   /** Creates the directory a context checkpoints into (and its parents). */

@@ -1335,7 +1335,7 @@ export class TextFileRDD extends RDD<string> {
 }
 
 export class WholeTextFilesRDD extends RDD<[string, string]> {
-  private groups: string[][] | null = null;
+  private groups: FileSplit[][] | null = null;
   constructor(
     context: Flint,
     readonly path: string,
@@ -1343,7 +1343,7 @@ export class WholeTextFilesRDD extends RDD<[string, string]> {
   ) {
     super(context, 'wholeTextFiles');
   }
-  private getGroups(): string[][] {
+  private getGroups(): FileSplit[][] {
     return (this.groups ??= this.context._driverPlatform.planWholeTextFiles(this.path, this.minPartitions));
   }
   numPartitions(): number {

@@ -61,7 +61,14 @@ const AggregatorDesc = Type.Union([
   Type.Object({ kind: Type.Literal('group') }),
 ]);
 
-const FileSplit = Type.Object({ path: Type.String({ maxLength: 65536 }), start: Int(), end: Int(), fileSize: Int() });
+const FileSplit = Type.Object({
+  path: Type.String({ maxLength: 65536 }),
+  start: Int(),
+  end: Int(),
+  fileSize: Type.Integer({ minimum: -1, maximum: Number.MAX_SAFE_INTEGER }),
+  mtimeMs: Type.Optional(Type.Number()),
+  version: Type.Optional(Text(1024)),
+});
 const StorageLevelDesc = Type.Object({ useMemory: Type.Boolean(), useDisk: Type.Boolean(), deserialized: Type.Boolean(), replication: Int() });
 
 const PlanNode = Type.Recursive((Node) =>
@@ -77,7 +84,7 @@ const PlanNode = Type.Recursive((Node) =>
       pair: Type.Optional(Type.Object({ value: Type.Unknown() })),
       count: Type.Optional(Type.Union([Type.Literal('lines'), Type.Literal('words')])),
     }),
-    Type.Object({ kind: Type.Literal('wholeTextFiles'), rddId: Int(), groups: Type.Array(Type.Array(Type.String({ maxLength: 65536 }))) }),
+    Type.Object({ kind: Type.Literal('wholeTextFiles'), rddId: Int(), groups: Type.Array(Type.Array(FileSplit)) }),
     Type.Object({ kind: Type.Literal('pipe'), rddId: Int(), parent: Node, ops: Type.Array(OpDesc) }),
     Type.Object({ kind: Type.Literal('union'), rddId: Int(), parents: Type.Array(Node), offsets: Type.Array(Int()) }),
     Type.Object({ kind: Type.Literal('coalesce'), rddId: Int(), parent: Node, groups: Type.Array(Type.Array(Int())) }),

@@ -153,8 +153,8 @@ async function* countRead(source: AsyncIterable<string[]>, ctx: PipelineContext)
   }
 }
 
-async function* wholeFiles(paths: string[], ctx: PipelineContext): Batches {
-  for (const path of paths) yield [[path, await ctx.platform.readWholeTextFile(path)]];
+async function* wholeFiles(files: FileSplit[], ctx: PipelineContext): Batches {
+  for (const file of files) yield [[file.path, await ctx.platform.readWholeTextFile(file)]];
 }
 
 async function* concatPartitions(parent: PlanNode, partitions: number[], ctx: PipelineContext): Batches {

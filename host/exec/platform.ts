@@ -13,13 +13,19 @@ export interface ExecutorPlatform {
    * region is one empty line), each valid until the next is requested. The WebAssembly scans read these.
    */
   readSplitLines(split: FileSplit): AsyncIterable<Uint8Array>;
-  /** The whole file decoded as UTF-8 (invalid bytes become U+FFFD). */
-  readWholeTextFile(path: string): Promise<string>;
+  /** A whole planned file (a split from 0 to its size) decoded as UTF-8 (invalid bytes become U+FFFD). */
+  readWholeTextFile(file: FileSplit): Promise<string>;
   /** A writer for one attempt file of `saveAsTextFile`; every line is written followed by '\n'. */
   openTextOutput(path: string): Promise<TextOutput>;
   /** Writes bytes to `path` through a temporary file and a rename: readers see all or nothing. */
   writeFileAtomic(path: string, bytes: Uint8Array): Promise<void>;
   readFile(path: string): Promise<Uint8Array>;
+  /**
+   * Size and modification time of a regular file here, null when there is none. A platform that
+   * can also reach the driver's files remotely asks this to decide whether a path here is the very
+   * file the driver planned (a shared or the same file system).
+   */
+  statFile?(path: string): Promise<{ size: number; mtimeMs: number } | null>;
 }
 
 export interface TextOutput {

@@ -1,13 +1,15 @@
 /** Flint on Node: file access through fs, executors as worker threads, an event log on disk. */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { availableParallelism, hostname } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
 import { setEnvironment, type FlintEnvironment, type FlintOptions, type Master } from '../api/context.js';
 import { FlintError } from '../errors.js';
 import { setSourceLocator } from '../codec/closure-frames.js';
 import { InProcessBackend } from '../exec/in-process-backend.js';
-import { nodeDriverPlatform, nodeExecutorPlatform } from './node-platform.js';
 import { RemoteBackend } from './cluster/remote-backend.js';
+import { serveDriverFiles } from './file-server.js';
+import { localFilesEnabled, machineId } from './machine-id.js';
+import { NodeDriverPlatform, nodeExecutorPlatform } from './node-platform.js';
 import { nodeSourceLocator } from './source-locator.js';
 import { ThreadBackend } from './thread-backend.js';
 
@@ -28,13 +30,13 @@ function warnManyThreads(threads: number, cores: number, startBatch: number): vo
 }
 
 export const nodeEnvironment: FlintEnvironment = {
-  driverPlatform: nodeDriverPlatform,
+  createDriverPlatform: () => new NodeDriverPlatform(),
   executorPlatform: nodeExecutorPlatform,
   cores: () => availableParallelism(),
   env: (name) => process.env[name],
   // Decoded records take several times their encoded size: an eighth of the heap leaves room for that.
   defaultMaxResultSizeMb: () => Math.min(1024, Math.floor(getHeapStatistics().heap_size_limit / 1024 / 1024 / 8)),
-  createBackend(master: Master, options: FlintOptions) {
+  createBackend(master: Master, options: FlintOptions, driverPlatform) {
     switch (master.kind) {
       case 'local':
         return new InProcessBackend(nodeExecutorPlatform, ['node', 'fs', 'wasm', 'trusted']);
@@ -49,6 +51,7 @@ export const nodeEnvironment: FlintEnvironment = {
           executorMemoryMb: options.executorMemoryMb,
           cacheMemoryMb: options.cacheMemoryMb,
           useWasm: options.wasm ?? process.env.FLINT_WASM !== '0',
+          ...(localFilesEnabled() ? {} : { fileServer: () => serveDriverFiles((driverPlatform as NodeDriverPlatform).grants) }),
         });
       }
       case 'remote': {
@@ -62,8 +65,9 @@ export const nodeEnvironment: FlintEnvironment = {
           appName: options.appName ?? 'flint',
           maxCores: options.maxCores ?? null,
           useWasm: options.wasm ?? process.env.FLINT_WASM !== '0',
-          files: null,
-          machineId: hostname(),
+          // Bound where the coordinator connection leaves from: the address workers can reach.
+          fileServer: (host) => serveDriverFiles((driverPlatform as NodeDriverPlatform).grants, { host, log: (m) => process.stderr.write(`flint: file server: ${m}\n`) }),
+          machineId: machineId(),
           log: (m) => process.stderr.write(`flint: ${m}\n`),
         });
       }

@@ -6,12 +6,40 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker, type MessagePort } from 'node:worker_threads';
 import type { ExecutorThreadData, ThreadControl } from './worker-main.js';
+import { withoutRefusedFlags, workerExecArgv } from './worker-exec-argv.js';
 
 /** The bundled worker entry sits beside the bundled library; tests running from source use dist/. */
 export function workerScript(): URL {
   const beside = new URL('./worker.js', import.meta.url);
   if (existsSync(fileURLToPath(beside))) return beside;
   return new URL('../../dist/worker.js', import.meta.url);
+}
+
+/** Options of this process that worker threads can run with (see worker-exec-argv.ts). */
+let execArgv = workerExecArgv(process.execArgv);
+
+/** A worker thread running one executor. */
+export function startExecutorWorker(data: ExecutorThreadData, executorMemoryMb?: number): Worker {
+  const options = {
+    workerData: data,
+    resourceLimits: {
+      // Pipelines allocate a short-lived object per record; a larger young generation means
+      // fewer scavenges, which is what keeps two busy threads from slowing each other down.
+      maxYoungGenerationSizeMb: 64,
+      ...(executorMemoryMb ? { maxOldGenerationSizeMb: executorMemoryMb } : {}),
+    },
+    stdout: false,
+    stderr: false,
+  };
+  for (;;) {
+    try {
+      return new Worker(workerScript(), { ...options, ...(execArgv ? { execArgv } : {}) });
+    } catch (err) {
+      const fewer = execArgv && withoutRefusedFlags(execArgv, err);
+      if (!fewer || fewer.length === execArgv!.length) throw err;
+      execArgv = fewer;
+    }
+  }
 }
 
 export interface ThreadExit {
@@ -38,17 +66,7 @@ export class ExecutorThread {
     data: Omit<ExecutorThreadData, 'executorId'>,
     executorMemoryMb?: number,
   ) {
-    this.worker = new Worker(workerScript(), {
-      workerData: { ...data, executorId: id } satisfies ExecutorThreadData,
-      resourceLimits: {
-        // Pipelines allocate a short-lived object per record; a larger young generation means
-        // fewer scavenges, which is what keeps two busy threads from slowing each other down.
-        maxYoungGenerationSizeMb: 64,
-        ...(executorMemoryMb ? { maxOldGenerationSizeMb: executorMemoryMb } : {}),
-      },
-      stdout: false,
-      stderr: false,
-    });
+    this.worker = startExecutorWorker({ ...data, executorId: id }, executorMemoryMb);
     this.worker.on('error', (err) => (this.error = err));
     this.ready = new Promise<void>((resolve, reject) => {
       this.worker.on('message', (m: { t?: string; executorId?: string }) => {

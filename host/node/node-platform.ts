@@ -3,15 +3,53 @@ import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { FlintError } from '../errors.js';
-import type { DriverPlatform } from '../api/platform.js';
+import type { DriverPlatform, TextOutputJob } from '../api/platform.js';
 import type { ExecutorPlatform } from '../exec/platform.js';
+import { remoteExecutorPlatform, type RemoteFiles } from '../exec/remote-platform.js';
+import { isUrl, type FileSplit } from '../plan/sources.js';
+import { FileGrants } from './file-grants.js';
+import { statRegularFile } from './file-source.js';
+import { localFilesEnabled, machineId } from './machine-id.js';
 import { planTextSplits, planWholeTextFiles, readSplitLines, readTextSplit, readWholeTextFile } from './text-input.js';
-import { beginTextOutput, openTextOutput } from './text-output.js';
+import { beginTextOutput, openTextOutput, outputJobDir } from './text-output.js';
 
-export const nodeDriverPlatform: DriverPlatform = {
-  planTextSplits: (pattern, minPartitions) => planTextSplits(pattern, minPartitions),
-  planWholeTextFiles,
-  beginTextOutput,
+/**
+ * The driver's file access on Node, one per application: besides planning and committing, it
+ * records which files the application named, which is all its file server will hand out or accept.
+ */
+export class NodeDriverPlatform implements DriverPlatform {
+  readonly grants = new FileGrants();
+
+  planTextSplits(pattern: string, minPartitions: number): FileSplit[] {
+    const splits = planTextSplits(pattern, minPartitions);
+    for (const s of splits) if (!isUrl(s.path)) this.grants.grantInput(s.path);
+    return splits;
+  }
+
+  planWholeTextFiles(pattern: string, minPartitions: number): FileSplit[][] {
+    const groups = planWholeTextFiles(pattern, minPartitions);
+    for (const group of groups) for (const f of group) if (!isUrl(f.path)) this.grants.grantInput(f.path);
+    return groups;
+  }
+
+  beginTextOutput(dir: string, jobTag: string): TextOutputJob {
+    const job = beginTextOutput(dir, jobTag);
+    const jobDir = outputJobDir(dir, jobTag);
+    this.grants.beginOutput(jobDir);
+    // Uploads end with the job: a late attempt of a committed or aborted job finds nothing to write into.
+    return {
+      attemptPath: (partition, attempt) => job.attemptPath(partition, attempt),
+      commitTask: (partition, attempt) => job.commitTask(partition, attempt),
+      commitJob: (numPartitions) => {
+        this.grants.endOutput(jobDir);
+        job.commitJob(numPartitions);
+      },
+      abortJob: () => {
+        this.grants.endOutput(jobDir);
+        job.abortJob();
+      },
+    };
+  }
 
   makeCheckpointDir(dir: string): string {
     const abs = resolve(dir);
@@ -20,8 +58,9 @@ export const nodeDriverPlatform: DriverPlatform = {
     } catch (err) {
       throw ioError(`cannot create checkpoint directory ${abs}: ${describe(err)}`, err);
     }
+    this.grants.grantCheckpointDir(abs);
     return abs;
-  },
+  }
 
   /** Every entry name (files and subdirectories), sorted by UTF-16 code units; [] if `dir` is missing. */
   listDir(dir: string): string[] {
@@ -31,7 +70,7 @@ export const nodeDriverPlatform: DriverPlatform = {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw ioError(`cannot list directory ${dir}: ${describe(err)}`, err);
     }
-  },
+  }
 
   removeDir(dir: string): void {
     try {
@@ -39,16 +78,19 @@ export const nodeDriverPlatform: DriverPlatform = {
     } catch (err) {
       throw ioError(`cannot remove directory ${dir}: ${describe(err)}`, err);
     }
-  },
+  }
 
-  joinPath: (...parts: string[]) => join(...parts),
-};
+  joinPath(...parts: string[]): string {
+    return join(...parts);
+  }
+}
 
 export const nodeExecutorPlatform: ExecutorPlatform = {
   readTextSplit: (split) => readTextSplit(split),
   readSplitLines: (split) => readSplitLines(split),
   readWholeTextFile,
   openTextOutput,
+  statFile: statRegularFile,
 
   async writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
     // The temporary file sits beside the target so that the rename stays on one file system.
@@ -76,6 +118,25 @@ export const nodeExecutorPlatform: ExecutorPlatform = {
     }
   },
 };
+
+/** What an executor is told at launch to reach the driver's files (see startFileServer). */
+export interface DriverFiles extends RemoteFiles {
+  driverMachineId: string;
+}
+
+/**
+ * The file access of an executor launched away from the driver's thread (a `flint worker` thread,
+ * or a local[N] thread under FLINT_LOCAL_FILES=0): this machine's files where they are the
+ * driver's, the driver's file server otherwise.
+ */
+export function workerExecutorPlatform(files: DriverFiles, localFiles: boolean = localFilesEnabled()): ExecutorPlatform {
+  return remoteExecutorPlatform({
+    files: { url: files.url, secret: files.secret },
+    local: localFiles ? nodeExecutorPlatform : null,
+    machineId: machineId(),
+    driverMachineId: files.driverMachineId,
+  });
+}
 
 function ioError(message: string, cause: unknown): FlintError {
   return new FlintError('IO_ERROR', message, { cause });

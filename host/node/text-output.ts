@@ -3,11 +3,11 @@ import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { FlintError } from '../errors.js';
 import type { TextOutputJob } from '../api/platform.js';
+import { lineWriter } from '../exec/line-writer.js';
 import type { TextOutput } from '../exec/platform.js';
 
 const TEMPORARY = '_temporary';
 const SUCCESS = '_SUCCESS';
-const FLUSH_CHARS = 1024 * 1024;
 
 export function partFileName(partition: number): string {
   return `part-${String(partition).padStart(5, '0')}`;
@@ -33,7 +33,7 @@ export function beginTextOutput(dir: string, jobTag: string): TextOutputJob {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw outputExists(outDir);
     throw ioError(`cannot create output directory ${outDir}: ${describe(err)}`, err);
   }
-  const jobDir = join(outDir, TEMPORARY, jobTag);
+  const jobDir = outputJobDir(outDir, jobTag);
   try {
     mkdirSync(jobDir, { recursive: true });
   } catch (err) {
@@ -41,6 +41,11 @@ export function beginTextOutput(dir: string, jobTag: string): TextOutputJob {
     throw ioError(`cannot create output directory ${jobDir}: ${describe(err)}`, err);
   }
   return new NodeTextOutputJob(outDir, jobDir);
+}
+
+/** Where the attempts of job `jobTag` writing into `dir` live. */
+export function outputJobDir(dir: string, jobTag: string): string {
+  return join(resolve(dir), TEMPORARY, jobTag);
 }
 
 class NodeTextOutputJob implements TextOutputJob {
@@ -128,10 +133,7 @@ class NodeTextOutputJob implements TextOutputJob {
   }
 }
 
-/**
- * A buffered UTF-8 writer for one attempt file. Lines are gathered until about 1 MiB of text and
- * written in one call, because one write per line would dominate the cost of small records.
- */
+/** An attempt file on this machine, written through the shared line writer. */
 export async function openTextOutput(path: string): Promise<TextOutput> {
   let handle: FileHandle;
   try {
@@ -140,63 +142,30 @@ export async function openTextOutput(path: string): Promise<TextOutput> {
   } catch (err) {
     throw ioError(`cannot open output file ${path}: ${describe(err)}`, err);
   }
-  return new NodeTextOutput(path, handle);
-}
-
-class NodeTextOutput implements TextOutput {
-  private pending: string[] = [];
-  private pendingChars = 0;
-  private closed = false;
-
-  constructor(
-    private readonly path: string,
-    private readonly handle: FileHandle,
-  ) {}
-
-  async write(lines: readonly string[]): Promise<void> {
-    if (this.closed) throw new FlintError('IO_ERROR', `cannot write to ${this.path}: the output is closed`);
-    for (const line of lines) {
-      this.pending.push(line);
-      this.pendingChars += line.length + 1;
-    }
-    if (this.pendingChars >= FLUSH_CHARS) await this.flush();
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    try {
-      await this.flush();
-    } finally {
-      this.closed = true;
-      await this.handle.close();
-    }
-  }
-
-  async abort(): Promise<void> {
-    if (!this.closed) {
-      this.closed = true;
-      this.pending = [];
-      await this.handle.close().catch(() => undefined);
-    }
-    await rm(this.path, { force: true });
-  }
-
-  private async flush(): Promise<void> {
-    if (this.pending.length === 0) return;
-    // Lone surrogates become U+FFFD here, the same as any UTF-8 encoder would do.
-    const bytes = Buffer.from(this.pending.join('\n') + '\n', 'utf8');
-    this.pending = [];
-    this.pendingChars = 0;
-    let offset = 0;
-    try {
-      while (offset < bytes.length) {
-        const { bytesWritten } = await this.handle.write(bytes, offset, bytes.length - offset);
-        offset += bytesWritten;
+  let isOpen = true;
+  const closeHandle = async (): Promise<void> => {
+    if (!isOpen) return;
+    isOpen = false;
+    await handle.close();
+  };
+  return lineWriter(path, {
+    async write(bytes) {
+      let offset = 0;
+      try {
+        while (offset < bytes.length) {
+          const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset);
+          offset += bytesWritten;
+        }
+      } catch (err) {
+        throw ioError(`cannot write output file ${path}: ${describe(err)}`, err);
       }
-    } catch (err) {
-      throw ioError(`cannot write output file ${this.path}: ${describe(err)}`, err);
-    }
-  }
+    },
+    close: closeHandle,
+    async abort() {
+      await closeHandle().catch(() => undefined);
+      await rm(path, { force: true });
+    },
+  });
 }
 
 function pathExists(path: string): boolean {

@@ -12,13 +12,13 @@
  * Threads keep the process alive only while a job runs (`keepAlive`): a script that forgets
  * `fl.stop()` still ends when its code does, as a Spark script does.
  */
-import { MessageChannel, Worker } from 'node:worker_threads';
+import { MessageChannel, type Worker } from 'node:worker_threads';
 import type { BackendListener, ExecutorBackend } from '../cluster/backend.js';
 import { FlintError } from '../errors.js';
 import type { Endpoint } from '../transport/endpoint.js';
-import { workerScript } from './executor-thread.js';
+import { startExecutorWorker } from './executor-thread.js';
+import type { FileServer } from './file-server.js';
 import { workerEndpoint } from './worker-endpoint.js';
-import { withoutRefusedFlags, workerExecArgv } from './worker-exec-argv.js';
 
 export interface ThreadBackendOptions {
   threads: number;
@@ -27,6 +27,11 @@ export interface ThreadBackendOptions {
   executorMemoryMb?: number;
   cacheMemoryMb?: number;
   useWasm: boolean;
+  /**
+   * Starts the driver's file server for threads that must not touch its files (FLINT_LOCAL_FILES=0):
+   * they then read and write exactly as executors on another machine do.
+   */
+  fileServer?: () => Promise<FileServer>;
 }
 
 /** Threads that die before they are ready, in a row, before the backend stops respawning them. */
@@ -47,7 +52,6 @@ export class ThreadBackend implements ExecutorBackend {
   private listener: BackendListener | null = null;
   private nextId = 0;
   private stopping = false;
-  private execArgv = workerExecArgv(process.execArgv);
   private starting = 0;
   private ready = 0;
   private startFailures = 0;
@@ -55,6 +59,7 @@ export class ThreadBackend implements ExecutorBackend {
   /** Threads are ref'd (hold the event loop) while starting up and while jobs run. */
   private held = true;
   private started: { resolve(): void; reject(err: Error): void } | null = null;
+  private fileServer: FileServer | null = null;
 
   constructor(private readonly options: ThreadBackendOptions) {}
 
@@ -62,8 +67,9 @@ export class ThreadBackend implements ExecutorBackend {
     return this.options.threads;
   }
 
-  start(listener: BackendListener): Promise<void> {
+  async start(listener: BackendListener): Promise<void> {
     this.listener = listener;
+    if (this.options.fileServer) this.fileServer = await this.options.fileServer();
     return new Promise<void>((resolve, reject) => {
       this.started = { resolve, reject };
       this.fill();
@@ -87,26 +93,17 @@ export class ThreadBackend implements ExecutorBackend {
   }
 
   private newWorker(executorId: string): Worker {
-    const options = {
-      workerData: { executorId, cacheMemoryMb: this.options.cacheMemoryMb, useWasm: this.options.useWasm },
-      resourceLimits: {
-        // Pipelines allocate a short-lived object per record; a larger young generation means
-        // fewer scavenges, which is what keeps two busy threads from slowing each other down.
-        maxYoungGenerationSizeMb: 64,
-        ...(this.options.executorMemoryMb ? { maxOldGenerationSizeMb: this.options.executorMemoryMb } : {}),
+    return startExecutorWorker(
+      {
+        executorId,
+        cacheMemoryMb: this.options.cacheMemoryMb,
+        // Decided once by the driver, so that replacement threads behave like the first ones.
+        ...(this.fileServer
+          ? { files: { url: this.fileServer.url, secret: this.fileServer.secret, driverMachineId: this.fileServer.driverMachineId }, localFiles: false }
+          : {}),
       },
-      stdout: false,
-      stderr: false,
-    };
-    for (;;) {
-      try {
-        return new Worker(workerScript(), { ...options, ...(this.execArgv ? { execArgv: this.execArgv } : {}) });
-      } catch (err) {
-        const fewer = this.execArgv && withoutRefusedFlags(this.execArgv, err);
-        if (!fewer || fewer.length === this.execArgv!.length) throw err;
-        this.execArgv = fewer;
-      }
-    }
+      this.options.executorMemoryMb,
+    );
   }
 
   private spawn(): void {
@@ -233,5 +230,6 @@ export class ThreadBackend implements ExecutorBackend {
     this.settleStart(new FlintError('CONTEXT_STOPPED', 'the Flint context was stopped while its executors started'));
     await Promise.all([...this.executors.values()].map((e) => e.worker.terminate()));
     this.executors.clear();
+    await this.fileServer?.close();
   }
 }

@@ -4,7 +4,7 @@ import type { ChaosSpec } from '../exec/chaos.js';
 import { Executor } from '../exec/executor.js';
 import { portEndpoint, type PortLike } from '../transport/message-port.js';
 import type { Endpoint } from '../transport/endpoint.js';
-import { nodeExecutorPlatform } from './node-platform.js';
+import { nodeExecutorPlatform, workerExecutorPlatform, type DriverFiles } from './node-platform.js';
 
 /** What the thread's parent (a local backend or a `flint worker`) tells it at start. */
 export interface ExecutorThreadData {
@@ -12,6 +12,10 @@ export interface ExecutorThreadData {
   cacheMemoryMb?: number;
   chaos?: ChaosSpec | null;
   fetchTimeoutMs?: number;
+  /** The driver's file server, for executors that must not (or cannot) read its files directly. */
+  files?: DriverFiles;
+  /** Whether files that are the same here as on the driver may be read and written directly. */
+  localFiles?: boolean;
 }
 
 /**
@@ -62,7 +66,7 @@ const driver: Endpoint = {
 
 executor = new Executor(driver, {
   executorId: data.executorId,
-  platform: nodeExecutorPlatform,
+  platform: data.files ? workerExecutorPlatform(data.files, data.localFiles) : nodeExecutorPlatform,
   memoryBudgetBytes: (data.cacheMemoryMb ?? 512) * 1024 * 1024,
   chaos: data.chaos ?? null,
   ...(data.fetchTimeoutMs ? { fetchTimeoutMs: data.fetchTimeoutMs } : {}),

@@ -54,7 +54,7 @@ export type PlanNode =
    * shuffle writers of built-in aggregations fold `pair` with value 1 into the scan themselves.
    */
   | { kind: 'textScan'; rddId: number; splits: FileSplit[]; words: boolean; pair?: { value: unknown }; count?: 'lines' | 'words' }
-  | { kind: 'wholeTextFiles'; rddId: number; groups: string[][] }
+  | { kind: 'wholeTextFiles'; rddId: number; groups: FileSplit[][] }
   | { kind: 'pipe'; rddId: number; parent: PlanNode; ops: OpDesc[] }
   | { kind: 'union'; rddId: number; parents: PlanNode[]; offsets: number[] }
   | { kind: 'coalesce'; rddId: number; parent: PlanNode; groups: number[][] }

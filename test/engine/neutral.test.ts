@@ -8,11 +8,13 @@ import { expect, test } from 'vitest';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-test('the executor and its operators bundle for the browser without Node built-ins, and the bundle loads the WebAssembly module', async () => {
+test('the executor, its operators and its remote file access bundle for the browser without Node built-ins, and the bundle loads the WebAssembly module', async () => {
   const result = await build({
     absWorkingDir: root,
     stdin: {
-      contents: "export { Executor } from './host/exec/executor.ts';\nexport { executorOps } from './host/ops/executor-ops.ts';\n",
+      contents:
+        "export { Executor } from './host/exec/executor.ts';\nexport { executorOps } from './host/ops/executor-ops.ts';\n" +
+        "export { remoteExecutorPlatform } from './host/exec/remote-platform.ts';\n",
       resolveDir: root,
       loader: 'ts',
     },

@@ -1,9 +1,13 @@
-import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync, openSync, writeSync, closeSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FlintError } from '../../host/errors.js';
+import { httpSplitSource } from '../../host/exec/http-source.js';
+import * as lineReader from '../../host/exec/line-reader.js';
+import { serveDriverFiles, type FileServer } from '../../host/node/file-server.js';
+import { FileGrants } from '../../host/node/file-grants.js';
 import {
   planTextSplits,
   planWholeTextFiles,
@@ -11,12 +15,20 @@ import {
   readWholeTextFile,
 } from '../../host/node/text-input.js';
 import type { FileSplit } from '../../host/plan/sources.js';
+import { startStaticServer, type StaticServer } from '../helpers/static-server.js';
 
 let root: string;
-beforeAll(() => {
+let fileServer: FileServer;
+let staticServer: StaticServer;
+const grants = new FileGrants();
+beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'flint-text-input-'));
+  fileServer = await serveDriverFiles(grants, { log: () => undefined });
+  staticServer = await startStaticServer(root);
 });
-afterAll(() => {
+afterAll(async () => {
+  await fileServer.close();
+  await staticServer.close();
   rmSync(root, { recursive: true, force: true });
 });
 
@@ -27,10 +39,33 @@ function writeTemp(bytes: Uint8Array | string, name = `f${fileCounter++}.txt`): 
   return path;
 }
 
-async function readAll(split: FileSplit, chunkBytes?: number): Promise<string[]> {
-  const lines: string[] = [];
-  for await (const batch of readTextSplit(split, chunkBytes === undefined ? {} : { chunkBytes })) lines.push(...batch);
-  return lines;
+/**
+ * The same split read three ways: from the local file, through the driver's file server (what a
+ * remote executor does), and from another HTTP server honouring `Range` (a textFile URL).
+ */
+interface Reader {
+  name: string;
+  read(split: FileSplit, opts: lineReader.ReadTextSplitOptions): AsyncIterable<string[]>;
+}
+const readers: Reader[] = [
+  { name: 'local file', read: (split, opts) => readTextSplit(split, opts) },
+  {
+    name: "driver's file server",
+    read(split, opts) {
+      grants.grantInput(split.path);
+      const via = { url: `${fileServer.url}/file?path=${encodeURIComponent(split.path)}`, headers: { authorization: `Bearer ${fileServer.secret}` } };
+      return lineReader.readTextSplit(httpSplitSource(split, via), split, opts);
+    },
+  },
+  { name: 'HTTP server with Range', read: (split, opts) => readUrl('r', split, opts) },
+  // Every split is read from byte 0 of the response, skipping to its start.
+  { name: 'HTTP server ignoring Range', read: (split, opts) => readUrl('n', split, opts) },
+];
+
+function readUrl(mode: 'r' | 'n', split: FileSplit, opts: lineReader.ReadTextSplitOptions): AsyncIterable<string[]> {
+  const url = `${staticServer.base}/${mode}/${encodeURIComponent(basename(split.path))}`;
+  // Errors name the URL, as they do for textFile('http://…').
+  return lineReader.readTextSplit(httpSplitSource({ ...split, path: url }), { ...split, path: url }, opts);
 }
 
 /** What the file means as lines, computed the obvious (whole-file) way. */
@@ -40,6 +75,8 @@ function referenceLines(bytes: Uint8Array): string[] {
   if (lines[lines.length - 1] === '') lines.pop();
   return lines.map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
 }
+
+const paths = (groups: FileSplit[][]): string[][] => groups.map((g) => g.map((f) => f.path));
 
 function expectFlintError(fn: () => unknown, code: string, messagePart?: string): void {
   let thrown: unknown;
@@ -80,7 +117,13 @@ const fileBytes = fc
     return Buffer.concat(parts);
   });
 
-describe('readTextSplit', () => {
+describe.each(readers)('readTextSplit ($name)', (reader) => {
+  async function readAll(split: FileSplit, chunkBytes?: number): Promise<string[]> {
+    const out: string[] = [];
+    for await (const batch of reader.read(split, chunkBytes === undefined ? {} : { chunkBytes })) out.push(...batch);
+    return out;
+  }
+
   it('splits planned by any size read every line exactly once, in order', async () => {
     await fc.assert(
       fc.asyncProperty(
@@ -144,11 +187,19 @@ describe('readTextSplit', () => {
     expect(await readAll(split!, 7)).toEqual([long, 'short', long]);
   });
 
+  it('finishes a last line that runs far past the split end (beyond any read-ahead)', async () => {
+    const long = 'x'.repeat(300_000);
+    const path = writeTemp(`a\n${long}\nb\n`);
+    const fileSize = statSync(path).size;
+    expect(await readAll({ path, start: 0, end: 3, fileSize }, 4096)).toEqual(['a', long]);
+    expect(await readAll({ path, start: 3, end: fileSize, fileSize }, 4096)).toEqual(['b']);
+  });
+
   it('yields batches of bounded size', async () => {
     const path = writeTemp(Array.from({ length: 10_000 }, (_, i) => `line ${i}`).join('\n'));
     const [split] = planTextSplits(path, 1);
     const sizes: number[] = [];
-    for await (const batch of readTextSplit(split!)) sizes.push(batch.length);
+    for await (const batch of reader.read(split!, {})) sizes.push(batch.length);
     expect(sizes.length).toBeGreaterThan(1);
     expect(Math.max(...sizes)).toBeLessThanOrEqual(4096);
     expect(sizes.reduce((a, b) => a + b, 0)).toBe(10_000);
@@ -165,10 +216,13 @@ describe('readTextSplit', () => {
     const path = join(root, 'gone.txt');
     await expect(readAll({ path, start: 0, end: 1, fileSize: 1 })).rejects.toMatchObject({
       code: 'IO_ERROR',
-      message: expect.stringContaining(path),
+      message: expect.stringContaining(reader.name.startsWith('HTTP server') ? basename(path) : path),
     });
   });
 
+});
+
+describe('readTextSplit (local file only)', () => {
   it('reads a ~50 MB file with small chunks in bounded memory', async () => {
     const path = join(root, 'big.txt');
     const block = Buffer.from(Array.from({ length: 10_000 }, (_, i) => `row ${i} ünïcödé payload ${'x'.repeat(i % 60)}`).join('\n') + '\n');
@@ -177,7 +231,7 @@ describe('readTextSplit', () => {
     while (size < 50 * 1024 * 1024) size += writeSync(fd, block);
     closeSync(fd);
     const [split] = planTextSplits(path, 1, { maxSplitBytes: size });
-    expect(split).toEqual({ path, start: 0, end: size, fileSize: size });
+    expect(split).toEqual({ path, start: 0, end: size, fileSize: size, mtimeMs: statSync(path).mtimeMs });
 
     const before = process.memoryUsage();
     let peakArrayBuffers = 0;
@@ -212,7 +266,7 @@ describe('planTextSplits', () => {
 
   it('gives an empty file one empty split', () => {
     const path = writeTemp('');
-    expect(planTextSplits(path, 4)).toEqual([{ path, start: 0, end: 0, fileSize: 0 }]);
+    expect(planTextSplits(path, 4)).toEqual([{ path, start: 0, end: 0, fileSize: 0, mtimeMs: statSync(path).mtimeMs }]);
   });
 
   it('cuts a sparse 1 GiB file into >= 32 contiguous splits covering it', () => {
@@ -240,14 +294,14 @@ describe('planTextSplits', () => {
     writeFileSync(join(dir, '_SUCCESS'), '');
     writeFileSync(join(dir, 'sub', 'c.txt'), 'c\n');
     expect(planTextSplits(dir, 1).map((s) => s.path)).toEqual([join(dir, 'a.txt'), join(dir, 'b.txt')]);
-    expect(planWholeTextFiles(dir, 1)).toEqual([[join(dir, 'a.txt'), join(dir, 'b.txt')]]);
+    expect(paths(planWholeTextFiles(dir, 1))).toEqual([[join(dir, 'a.txt'), join(dir, 'b.txt')]]);
   });
 
   it('gives an existing empty directory no splits (an empty RDD, as in Spark)', () => {
     const dir = join(root, 'empty-dir');
     mkdirSync(dir);
     expect(planTextSplits(dir, 2)).toEqual([]);
-    expect(planWholeTextFiles(dir, 2)).toEqual([]);
+    expect(paths(planWholeTextFiles(dir, 2))).toEqual([]);
   });
 
   it('expands absolute and relative globs, sorted, skipping hidden names', () => {
@@ -296,9 +350,9 @@ describe('wholeTextFiles', () => {
     sizes.forEach((n, i) => writeFileSync(join(dir, `f${i}`), 'x'.repeat(n)));
     const p = (i: number) => join(dir, `f${i}`);
     // Byte totals 101, 102, 100.
-    expect(planWholeTextFiles(dir, 3)).toEqual([[p(0), p(1)], [p(2), p(3), p(4)], [p(5), p(6)]]);
-    expect(planWholeTextFiles(dir, 0)).toEqual([sizes.map((_, i) => p(i))]);
-    const many = planWholeTextFiles(dir, 100);
+    expect(paths(planWholeTextFiles(dir, 3))).toEqual([[p(0), p(1)], [p(2), p(3), p(4)], [p(5), p(6)]]);
+    expect(paths(planWholeTextFiles(dir, 0))).toEqual([sizes.map((_, i) => p(i))]);
+    const many = paths(planWholeTextFiles(dir, 100));
     expect(many).toEqual(sizes.map((_, i) => [p(i)]));
   });
 
@@ -317,7 +371,7 @@ describe('wholeTextFiles', () => {
         mkdirSync(dir);
         const names = sizes.map((_, i) => `w${String(i).padStart(2, '0')}`);
         sizes.forEach((n, i) => writeFileSync(join(dir, names[i]!), 'x'.repeat(n)));
-        const groups = planWholeTextFiles(dir, minP);
+        const groups = paths(planWholeTextFiles(dir, minP));
         expect(groups).toHaveLength(Math.min(sizes.length, Math.max(minP, 1)));
         for (const g of groups) expect(g.length).toBeGreaterThan(0);
         expect(groups.flat()).toEqual(names.map((n) => join(dir, n)));
@@ -328,7 +382,10 @@ describe('wholeTextFiles', () => {
 
   it('reads a whole file as UTF-8 with replacement characters', async () => {
     const path = writeTemp(Buffer.concat([Buffer.from('héllo\r\nwörld\n'), Buffer.from([0xff, 0x41])]));
-    expect(await readWholeTextFile(path)).toBe('héllo\r\nwörld\n\uFFFDA');
-    await expect(readWholeTextFile(join(root, 'nope'))).rejects.toMatchObject({ code: 'IO_ERROR' });
+    const [[file]] = planWholeTextFiles(path, 1);
+    expect(await readWholeTextFile(file!)).toBe('héllo\r\nwörld\n\uFFFDA');
+    await expect(readWholeTextFile({ path: join(root, 'nope'), start: 0, end: 1, fileSize: 1 })).rejects.toMatchObject({ code: 'IO_ERROR' });
+    writeFileSync(path, 'longer now');
+    await expect(readWholeTextFile(file!)).rejects.toMatchObject({ code: 'IO_ERROR', message: expect.stringContaining('changed since planning') });
   });
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FlintError } from '../../host/errors.js';
 import { beginTextOutput, openTextOutput } from '../../host/node/text-output.js';
-import { nodeDriverPlatform, nodeExecutorPlatform } from '../../host/node/node-platform.js';
+import { NodeDriverPlatform, nodeExecutorPlatform } from '../../host/node/node-platform.js';
 import { planTextSplits, readTextSplit } from '../../host/node/text-input.js';
 import type { TextOutputJob } from '../../host/api/platform.js';
 
@@ -167,6 +167,7 @@ describe('saveAsTextFile commit protocol', () => {
 });
 
 describe('node platform', () => {
+  const nodeDriverPlatform = new NodeDriverPlatform();
   it('makeCheckpointDir, listDir, removeDir, joinPath', () => {
     const dir = nodeDriverPlatform.makeCheckpointDir(join(freshDir(), 'a', 'b'));
     expect(existsSync(dir)).toBe(true);
@@ -205,7 +206,8 @@ describe('node platform', () => {
     const lines: string[] = [];
     for (const s of splits) for await (const b of nodeExecutorPlatform.readTextSplit(s)) lines.push(...b);
     expect(lines).toEqual(['one', 'two']);
-    expect(nodeDriverPlatform.planWholeTextFiles(dir, 2)).toEqual([[join(dir, 'a.txt')]]);
-    expect(await nodeExecutorPlatform.readWholeTextFile(join(dir, 'a.txt'))).toBe('one\ntwo\n');
+    const groups = nodeDriverPlatform.planWholeTextFiles(dir, 2);
+    expect(groups.map((g) => g.map((f) => f.path))).toEqual([[join(dir, 'a.txt')]]);
+    expect(await nodeExecutorPlatform.readWholeTextFile(groups[0]![0]!)).toBe('one\ntwo\n');
   });
 });

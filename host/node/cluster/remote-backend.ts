@@ -15,6 +15,7 @@ import { checkCoordinatorToDriver, checkExecutorToDriver, type CoordinatorToDriv
 import { decodeValue, encodeValue } from '../../codec/records.js';
 import { FlintError } from '../../errors.js';
 import type { Endpoint } from '../../transport/endpoint.js';
+import type { FileServer } from '../file-server.js';
 import { backoffDelay, connect, coordinatorWebSocketUrl } from './connect.js';
 
 export interface RemoteBackendOptions {
@@ -23,7 +24,8 @@ export interface RemoteBackendOptions {
   appName: string;
   maxCores: number | null;
   useWasm: boolean;
-  files: { url: string; secret: string } | null;
+  /** Starts the driver's file server on `host`, for executors that cannot read its files. */
+  fileServer?: (host: string) => Promise<FileServer>;
   machineId: string;
   /** How long start() waits for the executors the coordinator promised. */
   startTimeoutMs?: number;
@@ -47,6 +49,7 @@ export class RemoteBackend implements ExecutorBackend {
   private appId: string | null = null;
   private unavailableTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly executorWaiters: Array<() => void> = [];
+  private files: FileServer | null = null;
 
   constructor(private readonly options: RemoteBackendOptions) {}
 
@@ -68,6 +71,7 @@ export class RemoteBackend implements ExecutorBackend {
       label: `the coordinator at ${this.options.master}`,
       timeoutMs: 10_000,
     });
+    if (this.options.fileServer) this.files = await this.options.fileServer(conn.localAddress);
     const expected = await this.session(conn.endpoint);
     // Jobs can start once the executors the coordinator promised have arrived (or soon after).
     const deadline = Date.now() + (this.options.startTimeoutMs ?? 30_000);
@@ -88,7 +92,7 @@ export class RemoteBackend implements ExecutorBackend {
       protocol: 1,
       appName: this.options.appName,
       maxCores: this.options.maxCores,
-      files: this.options.files,
+      files: this.files ? { url: this.files.url, secret: this.files.secret } : null,
       machineId: this.options.machineId,
       useWasm: this.options.useWasm,
       host: hostname(),
@@ -255,5 +259,6 @@ export class RemoteBackend implements ExecutorBackend {
     const endpoint = this.coordinator;
     this.coordinator = null;
     endpoint?.close();
+    await this.files?.close();
   }
 }

@@ -20,6 +20,7 @@ import { FlintError } from '../../errors.js';
 import type { Endpoint } from '../../transport/endpoint.js';
 import { webSocketEndpoint, type WebSocketLike } from '../../transport/websocket.js';
 import { ExecutorThread } from '../executor-thread.js';
+import { localFilesEnabled } from '../machine-id.js';
 import { backoffDelay, connect, coordinatorWebSocketUrl } from './connect.js';
 import { PeerRouter, type PeerLocation } from './peer-router.js';
 import { presentedToken, tokensMatch } from './token.js';
@@ -224,7 +225,12 @@ export class WorkerAgent {
     if (this.hosted.has(executorId) || this.decommissioning) return;
     const thread = new ExecutorThread(
       executorId,
-      { cacheMemoryMb: Math.max(64, Math.floor(this.options.memoryMb / this.options.cores / 2)), chaos: this.options.chaos, fetchTimeoutMs: this.options.fetchTimeoutMs },
+      {
+        cacheMemoryMb: Math.max(64, Math.floor(this.options.memoryMb / this.options.cores / 2)),
+        chaos: this.options.chaos,
+        fetchTimeoutMs: this.options.fetchTimeoutMs,
+        ...(app.files ? { files: { ...app.files, driverMachineId: app.driverMachineId }, localFiles: localFilesEnabled() } : {}),
+      },
       Math.max(128, Math.floor(this.options.memoryMb / this.options.cores)),
     );
     const hosted: Hosted = { thread, app, running: 0, completed: 0, failed: 0, released: false };
