@@ -3,7 +3,7 @@
  * sockets on loopback.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -220,5 +220,36 @@ await fl.parallelize([1, 2], 2).map((x) => { const until = Date.now() + 60000; w
     expect(fl.executorIds()).toHaveLength(2);
     expect(await fl.parallelize([5, 6], 2).collect()).toEqual([5, 6]);
     await fl.stop();
+  });
+});
+
+describe('data of the driver on workers that cannot see its files', () => {
+  it('reads textFile and wholeTextFiles inputs over HTTP and commits saveAsTextFile output on the driver', async () => {
+    const cluster = await startCluster({ workers: 2, cores: 1, workerEnv: { FLINT_LOCAL_FILES: '0' } });
+    const dir = mkdtempSync(join(tmpdir(), 'flint-remote-files-'));
+    const lines = Array.from({ length: 5000 }, (_, i) => `line ${i} ${'x'.repeat(i % 50)}`);
+    writeFileSync(join(dir, 'a.txt'), lines.slice(0, 2500).join('\n') + '\n');
+    writeFileSync(join(dir, 'b.txt'), lines.slice(2500).join('\n'));
+    const fl = await Flint.start({ master: cluster.url, token: cluster.token });
+    try {
+      const text = fl.textFile(join(dir, '*.txt'), 4);
+      expect(await text.count()).toBe(5000);
+      expect((await text.collect()).sort()).toEqual([...lines].sort());
+      const whole = await fl.wholeTextFiles(dir).mapValues((c) => c.length).collect();
+      expect(whole.map(([p, n]) => [p.split('/').pop(), n]).sort()).toEqual([
+        ['a.txt', lines.slice(0, 2500).join('\n').length + 1],
+        ['b.txt', lines.slice(2500).join('\n').length],
+      ]);
+      const out = join(dir, 'out');
+      await text.filter((l) => l.endsWith('x')).saveAsTextFile(out);
+      const parts = readdirSync(out).sort();
+      expect(parts).toContain('_SUCCESS');
+      expect(existsSync(join(out, '_temporary'))).toBe(false);
+      const written = parts.filter((p) => p.startsWith('part-')).flatMap((p) => readFileSync(join(out, p), 'utf8').split('\n').filter(Boolean));
+      expect(written.sort()).toEqual(lines.filter((l) => l.endsWith('x')).sort());
+    } finally {
+      await fl.stop();
+      await cluster.stop();
+    }
   });
 });
