@@ -44,7 +44,7 @@ const OpDesc = Type.Union([
   Type.Object({ op: Type.Literal('zipWithUniqueId'), numPartitions: Int() }),
   Type.Object({ op: Type.Literal('takeOrdered'), n: Int(), key: Type.Union([ClosureSpec, Type.Null()]), descending: Type.Boolean() }),
   Type.Object({ op: Type.Literal('take'), n: Int() }),
-  Type.Object({ op: Type.Literal('histogram'), buckets: Type.Array(Type.Number()), evenBuckets: Type.Boolean(), inc: Type.Number() }),
+  Type.Object({ op: Type.Literal('histogram'), buckets: Type.Union([Type.Array(Type.Number()), Type.Array(Type.String())]), evenBuckets: Type.Boolean(), inc: Type.Number() }),
   Type.Object({ op: Type.Literal('sortPartition'), ascending: Type.Boolean(), key: Type.Union([ClosureSpec, Type.Null()]) }),
 ]);
 

@@ -6,7 +6,7 @@
 import { decodeValue, encodeValue } from '../codec/records.js';
 import { ExecutorRegistry, type ExecutorInfo } from '../cluster/executor-registry.js';
 import type { BackendListener, ExecutorDescription, ExecutorLoss } from '../cluster/backend.js';
-import { FlintError } from '../errors.js';
+import { FlintError, toWireError } from '../errors.js';
 import { EventBus } from '../events/bus.js';
 import type { DriverToExecutor, ExecutorToDriver } from '../exec/protocol.js';
 import type { LineageNode } from '../plan/lineage.js';
@@ -196,7 +196,18 @@ export class Driver implements BackendListener {
     executor.endpoint.send(message);
   }
 
-  private ship(executor: ExecutorInfo, { stage, task }: TaskLaunch): void {
+  private ship(executor: ExecutorInfo, launch: TaskLaunch): void {
+    try {
+      this.sendLaunch(executor, launch);
+    } catch (err) {
+      // A task that cannot be sent (a value the wire cannot carry) fails like one that threw, so the
+      // job ends with the reason instead of waiting for an answer that will never come.
+      const metrics = { durationMs: 0, recordsRead: 0, recordsWritten: 0, shuffleReadBytes: 0, shuffleWriteBytes: 0, resultBytes: 0, operators: [] };
+      queueMicrotask(() => this.tasks.handleResult(executor.id, { taskId: launch.task.taskId, ok: false, error: toWireError(err), fetchFailed: null, metrics }));
+    }
+  }
+
+  private sendLaunch(executor: ExecutorInfo, { stage, task }: TaskLaunch): void {
     for (const id of stage.broadcasts) {
       if (executor.broadcasts.has(id)) continue;
       const bytes = this.broadcastBytes.get(id);
