@@ -348,7 +348,11 @@ export const checkDriverToExecutor = checker<DriverToExecutor>(DriverToExecutorS
 export const checkExecutorToDriver = checker<ExecutorToDriver>(ExecutorToDriverSchema, 'executor-to-driver message');
 export const checkPeerMessage = checker<PeerMessage>(PeerMessageSchema, 'peer message');
 
-// Whatever a check accepts must be a value of the type the executor and driver code expect.
-type Accepts<Schema extends TSchema, T> = Static<Schema> extends T ? true : never;
+// Whatever a check accepts must be a value of the type the executor and driver code expect, and
+// every value of that type must pass the check (tuples keep unions from being split).
+type Accepts<Schema extends TSchema, T> = [Static<Schema>] extends [T] ? true : never;
 const typesAgree: [Accepts<typeof DriverToExecutorSchema, DriverToExecutor>, Accepts<typeof ExecutorToDriverSchema, ExecutorToDriver>, Accepts<typeof PeerMessageSchema, PeerMessage>] = [true, true, true];
 void typesAgree;
+type Admits<Schema extends TSchema, T> = [T] extends [Static<Schema>] ? true : never;
+const schemasAdmitTypes: [Admits<typeof DriverToExecutorSchema, DriverToExecutor>, Admits<typeof ExecutorToDriverSchema, ExecutorToDriver>, Admits<typeof PeerMessageSchema, PeerMessage>] = [true, true, true];
+void schemasAdmitTypes;
