@@ -150,6 +150,8 @@ export const DriverToExecutorSchema = Type.Union([
   Type.Object({ t: Type.Literal('task'), task: TaskDescriptor }),
   Type.Object({ t: Type.Literal('killTask'), taskId: Int(), reason: Text() }),
   Type.Object({ t: Type.Literal('dropStage'), stageKey: Id }),
+  Type.Object({ t: Type.Literal('fetchResult'), taskId: Int(), offset: Int(), length: Int({ minimum: 1, maximum: 64 * 1024 * 1024 }) }),
+  Type.Object({ t: Type.Literal('dropResult'), taskId: Int() }),
   Type.Object({ t: Type.Literal('broadcast'), id: Int(), bytes: Type.Uint8Array() }),
   Type.Object({ t: Type.Literal('dropBroadcast'), id: Int() }),
   Type.Object({ t: Type.Literal('dropBlocks'), prefix: Text(512) }),
@@ -176,6 +178,7 @@ const TaskResult = Type.Union([
     taskId: Int(),
     ok: Type.Literal(true),
     result: Type.Union([Type.Uint8Array(), Type.Null()]),
+    resultBlock: Type.Optional(Type.Object({ bytes: Int() })),
     mapSizes: Type.Union([Type.Array(Int()), Type.Null()]),
     blocksAdded: Type.Array(Type.Object({ blockId: Text(512), bytes: Int() })),
     metrics: TaskMetrics,
@@ -193,6 +196,7 @@ const TaskResult = Type.Union([
 export const ExecutorToDriverSchema = Type.Union([
   Type.Object({ t: Type.Literal('ready'), executorId: Id }),
   Type.Object({ t: Type.Literal('taskEnd'), result: TaskResult }),
+  Type.Object({ t: Type.Literal('resultPart'), taskId: Int(), offset: Int(), total: Int(), bytes: Type.Union([Type.Uint8Array(), Type.Null()]) }),
   Type.Object({ t: Type.Literal('blockRemoved'), executorId: Id, blockId: Text(512) }),
   Type.Object({ t: Type.Literal('heartbeat'), executorId: Id, runningTasks: Type.Array(Int()), memoryBytes: Type.Number({ minimum: 0 }) }),
 ]);

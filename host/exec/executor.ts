@@ -41,6 +41,11 @@ export interface ExecutorOptions {
   fetchTimeoutMs?: number;
   /** Deliberate misbehaviour for tests and demonstrations (`--chaos`, `&chaos=`). */
   chaos?: ChaosSpec | null;
+  /**
+   * A result larger than this stays here as a block that the driver pulls in parts, instead of one
+   * message that would hold up a relay (remote executors); in-process transports move any size.
+   */
+  maxDirectResultBytes?: number;
 }
 
 export class FetchFailedError extends Error {
@@ -94,6 +99,9 @@ export class Executor {
   private readonly gonePeers = new Set<string>();
   private readonly fetchTimeoutMs: number;
   private readonly chaos: ChaosSpec | null;
+  private readonly maxDirectResultBytes: number;
+  /** Results kept for the driver to pull, by task id. */
+  private readonly results = new Map<number, Uint8Array>();
 
   constructor(
     private readonly driver: Endpoint,
@@ -105,6 +113,7 @@ export class Executor {
     this.connectPeer = options.connectPeer ?? null;
     this.fetchTimeoutMs = options.fetchTimeoutMs ?? 120_000;
     this.chaos = options.chaos ?? null;
+    this.maxDirectResultBytes = options.maxDirectResultBytes ?? Infinity;
     this.store = new BlockStore(options.memoryBudgetBytes ?? 512 * 1024 * 1024, (blockId) =>
       this.send({ t: 'blockRemoved', executorId: this.executorId, blockId }),
     );
@@ -180,6 +189,15 @@ export class Executor {
       case 'dropStage':
         this.stagesToDrop.add(m.stageKey);
         this.dropUnusedStages();
+        break;
+      case 'fetchResult': {
+        const held = this.results.get(m.taskId);
+        const bytes = held ? held.slice(m.offset, m.offset + m.length) : null;
+        this.send({ t: 'resultPart', taskId: m.taskId, offset: m.offset, total: held?.byteLength ?? 0, bytes }, bytes ? [bytes.buffer as ArrayBuffer] : []);
+        break;
+      }
+      case 'dropResult':
+        this.results.delete(m.taskId);
         break;
       case 'broadcast':
         this.broadcasts.set(m.id, decodeValue(m.bytes));
@@ -425,6 +443,13 @@ export class Executor {
           break;
         }
       }
+      let resultBlock: { bytes: number } | undefined;
+      if (resultBytes && resultBytes.byteLength > this.maxDirectResultBytes) {
+        metrics.resultBytes = resultBytes.byteLength;
+        this.results.set(task.taskId, resultBytes);
+        resultBlock = { bytes: resultBytes.byteLength };
+        resultBytes = null;
+      }
       if (resultBytes) {
         metrics.resultBytes = resultBytes.byteLength;
         if (resultBytes.byteOffset === 0 && resultBytes.byteLength === resultBytes.buffer.byteLength) {
@@ -436,7 +461,7 @@ export class Executor {
       }
       metrics.durationMs = Date.now() - started;
       metrics.operators = [...operators].sort();
-      result = { taskId: task.taskId, ok: true, result: resultBytes, mapSizes, blocksAdded, metrics };
+      result = { taskId: task.taskId, ok: true, result: resultBytes, mapSizes, blocksAdded, metrics, ...(resultBlock ? { resultBlock } : {}) };
     } catch (err) {
       metrics.durationMs = Date.now() - started;
       const fetchFailed =

@@ -149,6 +149,11 @@ export interface TaskSuccess {
   ok: true;
   /** Encoded result records for result tasks. */
   result: Uint8Array | null;
+  /**
+   * A result too large to push in one message stays on the executor as a block of this many bytes;
+   * the driver pulls it in parts (Spark's maxDirectResultSize), then `result` is filled in.
+   */
+  resultBlock?: { bytes: number };
   /** Bytes written per reduce partition, for shuffle map tasks. */
   mapSizes: number[] | null;
   /** Cached blocks this task added (`rdd_<id>_<partition>`), with their sizes. */

@@ -10,6 +10,7 @@ import { FlintError, toWireError } from '../errors.js';
 import { EventBus } from '../events/bus.js';
 import type { DriverToExecutor, ExecutorToDriver } from '../exec/protocol.js';
 import type { LineageNode } from '../plan/lineage.js';
+import type { TaskSuccess } from '../plan/plan.js';
 import { MapOutputTracker } from '../shuffle/map-output-tracker.js';
 import type { Endpoint } from '../transport/endpoint.js';
 import { every, systemClock, type Clock } from './clock.js';
@@ -28,6 +29,20 @@ export interface DriverConfig {
   useWasm: boolean;
 }
 
+/** Results are pulled in parts of this size, this many at a time (see Driver.pullResult). */
+const RESULT_PART_BYTES = 1024 * 1024;
+const RESULT_PARTS_IN_FLIGHT = 4;
+/** One task's result is at most one typed array. */
+const MAX_PULLED_RESULT_BYTES = 2 ** 31 - 1;
+
+interface ResultPull {
+  executorId: string;
+  result: TaskSuccess;
+  buffer: Uint8Array;
+  received: number;
+  next: number;
+}
+
 export class Driver implements BackendListener {
   readonly bus = new EventBus();
   readonly registry = new ExecutorRegistry();
@@ -37,6 +52,8 @@ export class Driver implements BackendListener {
   private readonly broadcastBytes = new Map<number, Uint8Array>();
   private readonly broadcastValues = new Map<number, unknown>();
   private readonly executorWaiters: Array<() => void> = [];
+  /** Results being pulled from executors, by task id. */
+  private readonly pulls = new Map<number, ResultPull>();
   /** Draining executors and what to do once they run nothing. */
   private readonly drainWaiters = new Map<string, () => void>();
   private stopHeartbeats: (() => void) | null = null;
@@ -111,6 +128,7 @@ export class Driver implements BackendListener {
 
   executorLost(executorId: string, loss: ExecutorLoss): void {
     this.drainWaiters.delete(executorId);
+    for (const [taskId, pull] of [...this.pulls]) if (pull.executorId === executorId) this.pulls.delete(taskId);
     if (!this.registry.remove(executorId)) return;
     this.bus.emit({ type: 'executorRemoved', time: this.clock.now(), executorId, reason: loss.reason, causedByApp: loss.causedByApp });
     if (this.stopped) return;
@@ -154,6 +172,10 @@ export class Driver implements BackendListener {
   private onMessage(executorId: string, m: ExecutorToDriver): void {
     switch (m.t) {
       case 'taskEnd': {
+        if (m.result.ok && m.result.resultBlock) {
+          this.pullResult(executorId, m.result);
+          break;
+        }
         const rejected = this.tasks.handleResult(executorId, m.result);
         if (rejected) this.refuse(executorId, `task result for task ${m.result.taskId} refused: ${rejected}`);
         else this.checkDrained(executorId);
@@ -168,9 +190,65 @@ export class Driver implements BackendListener {
         if (e) e.lastHeartbeat = this.clock.now();
         break;
       }
+      case 'resultPart':
+        this.onResultPart(executorId, m);
+        break;
       case 'ready':
         break;
     }
+  }
+
+  /**
+   * A result kept on its executor (TaskSuccess.resultBlock) is pulled in parts, a few in flight, so
+   * that no single message carries it and relays hold at most a few parts at a time. The task counts
+   * as running until the whole result is here.
+   */
+  private pullResult(executorId: string, result: TaskSuccess): void {
+    const executor = this.registry.get(executorId);
+    const total = result.resultBlock!.bytes;
+    if (executor && this.tasks.isBeingKilled(result.taskId, executorId)) {
+      // Nobody waits for this result any more: let it go and free the slot.
+      this.send(executor, { t: 'dropResult', taskId: result.taskId });
+      this.tasks.handleResult(executorId, { taskId: result.taskId, ok: false, killed: true, error: { name: 'TaskKilled', message: 'the result was no longer needed' }, fetchFailed: null, metrics: result.metrics });
+      return;
+    }
+    if (!executor || !this.tasks.isRunningOn(result.taskId, executorId) || total > MAX_PULLED_RESULT_BYTES) {
+      this.refuse(executorId, `result block of ${total} bytes for task ${result.taskId}, which it does not run or is too large`);
+      return;
+    }
+    const pull: ResultPull = { executorId, result, buffer: new Uint8Array(total), received: 0, next: 0 };
+    this.pulls.set(result.taskId, pull);
+    for (let i = 0; i < RESULT_PARTS_IN_FLIGHT; i++) this.requestPart(executor, pull);
+  }
+
+  private requestPart(executor: ExecutorInfo, pull: ResultPull): void {
+    const total = pull.buffer.byteLength;
+    if (pull.next >= total) return;
+    const length = Math.min(RESULT_PART_BYTES, total - pull.next);
+    this.send(executor, { t: 'fetchResult', taskId: pull.result.taskId, offset: pull.next, length });
+    pull.next += length;
+  }
+
+  private onResultPart(executorId: string, m: Extract<ExecutorToDriver, { t: 'resultPart' }>): void {
+    const pull = this.pulls.get(m.taskId);
+    const executor = this.registry.get(executorId);
+    if (!pull || pull.executorId !== executorId || !executor) return;
+    if (!m.bytes || m.offset + m.bytes.byteLength > pull.buffer.byteLength) {
+      this.pulls.delete(m.taskId);
+      this.refuse(executorId, `result part of task ${m.taskId} at ${m.offset} is missing or out of range`);
+      return;
+    }
+    pull.buffer.set(m.bytes, m.offset);
+    pull.received += m.bytes.byteLength;
+    if (pull.received < pull.buffer.byteLength) {
+      this.requestPart(executor, pull);
+      return;
+    }
+    this.pulls.delete(m.taskId);
+    this.send(executor, { t: 'dropResult', taskId: m.taskId });
+    const rejected = this.tasks.handleResult(executorId, { ...pull.result, result: pull.buffer, resultBlock: undefined });
+    if (rejected) this.refuse(executorId, `task result for task ${m.taskId} refused: ${rejected}`);
+    else this.checkDrained(executorId);
   }
 
   /** A message no honest executor sends: drop that executor, keep everyone else running. */

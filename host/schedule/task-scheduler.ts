@@ -367,6 +367,16 @@ export class TaskScheduler {
     });
   }
 
+  /** Whether `taskId` is an attempt this scheduler runs on `executorId` now. */
+  isRunningOn(taskId: number, executorId: string): boolean {
+    return this.byTaskId.get(taskId)?.run.executorId === executorId;
+  }
+
+  /** Whether `taskId` ran on `executorId` and was asked to stop. */
+  isBeingKilled(taskId: number, executorId: string): boolean {
+    return this.killing.get(taskId)?.run.executorId === executorId;
+  }
+
   /** Attempts running (or being killed) on an executor. */
   runningOn(executorId: string): number {
     return this.registry.get(executorId)?.running.size ?? 0;

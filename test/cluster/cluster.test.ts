@@ -163,6 +163,20 @@ describe('jobs on a cluster of two workers', () => {
     }
   });
 
+  it('brings results larger than one message to the driver (pulled in parts), equal to local[2]', async () => {
+    const remote = await Flint.start({ master: cluster.url, token: cluster.token });
+    const local = await Flint.start({ master: 'local[2]' });
+    try {
+      const job = (fl: Flint) => fl.range(0, 40_000, 1, 2).map((i) => `${i}:${'x'.repeat(i % 400)}`).collect();
+      const [r, l] = [await job(remote), await job(local)];
+      expect(r.length).toBe(40_000);
+      expect(r).toEqual(l);
+    } finally {
+      await remote.stop();
+      await local.stop();
+    }
+  });
+
   it('runs closures that use Node globals on Node workers', async () => {
     const fl = await Flint.start({ master: cluster.url, token: cluster.token });
     try {

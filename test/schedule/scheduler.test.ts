@@ -337,3 +337,45 @@ describe('stage plans and hostile executors', () => {
     expect(c.driver.registry.get('a')).toBeUndefined();
   });
 });
+
+describe('large results', () => {
+  it('pulls a result kept on the executor in parts, a few at a time, and hands the whole to the job', async () => {
+    const c = fakeCluster([executor('a')]);
+    const job = runJob(c, new FakeSource(1));
+    await c.settle();
+    const a = c.get('a');
+    const t = a.take();
+    const whole = new Uint8Array(5 * 1024 * 1024 + 17);
+    for (let i = 0; i < whole.length; i++) whole[i] = (i * 7) & 255;
+    a.reply({ taskId: t.task.taskId, ok: true, result: null, resultBlock: { bytes: whole.length }, mapSizes: null, blocksAdded: [], metrics: { durationMs: 1, recordsRead: 0, recordsWritten: 0, shuffleReadBytes: 0, shuffleWriteBytes: 0, resultBytes: whole.length, operators: [] } });
+    let answered = 0;
+    for (let round = 0; round < 20; round++) {
+      const asks = a.messages.filter((m): m is Extract<typeof m, { t: 'fetchResult' }> => m.t === 'fetchResult').slice(answered);
+      // Never more than a few parts in flight.
+      expect(asks.length).toBeLessThanOrEqual(4);
+      if (asks.length === 0) break;
+      for (const ask of asks) a.sendRaw({ t: 'resultPart', taskId: ask.taskId, offset: ask.offset, total: whole.length, bytes: whole.slice(ask.offset, ask.offset + ask.length) });
+      answered += asks.length;
+    }
+    expect(a.messages.some((m) => m.t === 'dropResult' && m.taskId === t.task.taskId)).toBe(true);
+    const results = await job.done;
+    expect(answered).toBe(6);
+    // The job's handler got the whole result, byte for byte.
+    expect(Buffer.compare(Buffer.from(results[0] as number[]), whole)).toBe(0);
+  });
+
+  it('drops the sender of a part it did not ask for and keeps the job going elsewhere', async () => {
+    const c = fakeCluster([executor('a'), executor('b')]);
+    const job = runJob(c, new FakeSource(1));
+    await c.settle();
+    const holder = [...c.executors.values()].find((e) => e.pending.length > 0)!;
+    const t = holder.take();
+    holder.reply({ taskId: t.task.taskId, ok: true, result: null, resultBlock: { bytes: 10 }, mapSizes: null, blocksAdded: [], metrics: { durationMs: 1, recordsRead: 0, recordsWritten: 0, shuffleReadBytes: 0, shuffleWriteBytes: 0, resultBytes: 10, operators: [] } });
+    holder.sendRaw({ t: 'resultPart', taskId: t.task.taskId, offset: 8, total: 10, bytes: new Uint8Array(5) });
+    expect(holder.closed).toBe(true);
+    await c.settle();
+    const other = [...c.executors.values()].find((e) => e !== holder)!;
+    other.succeed(other.take());
+    await job.done;
+  });
+});

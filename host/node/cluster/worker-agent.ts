@@ -229,6 +229,8 @@ export class WorkerAgent {
         cacheMemoryMb: Math.max(64, Math.floor(this.options.memoryMb / this.options.cores / 2)),
         chaos: this.options.chaos,
         fetchTimeoutMs: this.options.fetchTimeoutMs,
+        // Bigger results are pulled by the driver in parts rather than pushed through the relay at once.
+        maxDirectResultBytes: 1024 * 1024,
         ...(app.files ? { files: { ...app.files, driverMachineId: app.driverMachineId }, localFiles: localFilesEnabled() } : {}),
       },
       Math.max(128, Math.floor(this.options.memoryMb / this.options.cores)),
