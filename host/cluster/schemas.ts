@@ -29,6 +29,7 @@ const ClosureSpec = Type.Object({
   env: Type.Union([Type.Uint8Array(), Type.Null()]),
   builtin: Type.Optional(Type.Object({ name: Text(128), args: Type.Array(Type.Unknown()) })),
   broadcasts: Type.Array(Int()),
+  modules: Type.Optional(Type.Array(Id)),
   method: Type.Optional(Text(128)),
   requires: Type.Optional(Type.Array(Type.Literal('node'))),
 });
@@ -122,6 +123,7 @@ const StagePlan = Type.Object({
   plan: PlanNode,
   shuffle: Type.Union([Type.Object({ shuffleId: Int(), partitioner: PartitionerDesc, combiner: Type.Union([AggregatorDesc, Type.Null()]) }), Type.Null()]),
   broadcasts: Type.Array(Int()),
+  modules: Type.Array(Id),
   useWasm: Type.Boolean(),
   requirements: Type.Array(Type.Literal('node')),
 });
@@ -154,6 +156,7 @@ export const DriverToExecutorSchema = Type.Union([
   Type.Object({ t: Type.Literal('dropResult'), taskId: Int() }),
   Type.Object({ t: Type.Literal('broadcast'), id: Int(), bytes: Type.Uint8Array() }),
   Type.Object({ t: Type.Literal('dropBroadcast'), id: Int() }),
+  Type.Object({ t: Type.Literal('module'), id: Id, code: Type.String({ maxLength: 256 * 1024 * 1024 }) }),
   Type.Object({ t: Type.Literal('dropBlocks'), prefix: Text(512) }),
   Type.Object({ t: Type.Literal('peerGone'), executorId: Id }),
   Type.Object({ t: Type.Literal('shutdown') }),

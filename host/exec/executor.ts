@@ -24,6 +24,7 @@ import type { ExecutorPlatform } from './platform.js';
 import type { DriverToExecutor, ExecutorToDriver, PeerMessage } from './protocol.js';
 import type { ChaosSpec } from './chaos.js';
 import { lieAboutBuckets, lieAboutRecords } from './chaos.js';
+import { evaluateModule } from './modules.js';
 
 export interface ExecutorOptions {
   executorId: string;
@@ -83,6 +84,8 @@ export class Executor {
   private readonly platform: ExecutorPlatform;
   private readonly store: BlockStore;
   private readonly broadcasts = new Map<number, unknown>();
+  /** fl.module code by id, and the exports once evaluated. */
+  private readonly modules = new Map<string, { code: string; exports?: unknown }>();
   private readonly peers = new Map<string, Peer>();
   /** Running attempts and the reason they were asked to stop, once they are. */
   private readonly running = new Map<number, { stageKey: string; killed: string | null }>();
@@ -205,6 +208,9 @@ export class Executor {
       case 'dropBroadcast':
         this.broadcasts.delete(m.id);
         break;
+      case 'module':
+        if (!this.modules.has(m.id)) this.modules.set(m.id, { code: m.code });
+        break;
       case 'dropBlocks':
         // The driver hears what went, so its block map and listeners stay true.
         for (const blockId of this.store.drop(m.prefix)) this.send({ t: 'blockRemoved', executorId: this.executorId, blockId });
@@ -303,6 +309,16 @@ export class Executor {
     return [...locations].sort((a, b) => a.mapId - b.mapId).map((loc) => results.get(loc)!);
   }
 
+  private moduleExports(id: string): unknown {
+    const mod = this.modules.get(id);
+    if (!mod) throw new FlintError('INTERNAL', `module ${id.slice(0, 12)} was not sent to executor ${this.executorId}`);
+    if (!('exports' in mod)) {
+      const platform = this.platform;
+      mod.exports = evaluateModule(id, mod.code, platform.requireBuiltin ? (name) => platform.requireBuiltin!(name) : null);
+    }
+    return mod.exports;
+  }
+
   private broadcastValue(id: number): unknown {
     if (!this.broadcasts.has(id)) {
       throw new FlintError('BROADCAST_DESTROYED', `broadcast ${id} is not available on executor ${this.executorId} (destroyed or unpersisted)`);
@@ -357,7 +373,7 @@ export class Executor {
       if (!stage) throw new FlintError('INTERNAL', `task ${task.taskId} arrived without the plan of stage ${task.stageKey}`);
       // Compiled factories are cached by source in the codec, so a stage's closures compile once
       // per executor; instantiating binds this task's env.
-      const inst = (spec: ClosureSpec) => instantiateClosure(spec, (id) => this.broadcastValue(id));
+      const inst = (spec: ClosureSpec) => instantiateClosure(spec, (id) => this.broadcastValue(id), (id) => this.moduleExports(id));
       const ops = executorOps(stage.useWasm);
       const operators = new Set<string>();
       const used = (name: string) => operators.add(`${ops.impl}:${name}`);

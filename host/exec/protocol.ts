@@ -14,6 +14,8 @@ export type DriverToExecutor =
   | { t: 'dropResult'; taskId: number }
   | { t: 'broadcast'; id: number; bytes: Uint8Array }
   | { t: 'dropBroadcast'; id: number }
+  /** A module's code for this executor's platform (fl.module), sent before the first task using it. */
+  | { t: 'module'; id: string; code: string }
   | { t: 'dropBlocks'; prefix: string }
   | { t: 'peerGone'; executorId: string }
   | { t: 'shutdown' };

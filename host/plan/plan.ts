@@ -123,6 +123,8 @@ export interface StagePlan {
   /** Shuffle map stages: how buckets are cut; null for result stages. */
   shuffle: ShuffleOutput | null;
   broadcasts: number[];
+  /** Modules (fl.module) the stage's closures use: shipped to an executor before its first task. */
+  modules: string[];
   /** Built-in aggregations and sorts on the WebAssembly operators (else their TypeScript twins). */
   useWasm: boolean;
   /** Capabilities an executor needs to run these tasks, e.g. 'node' for closures using process. */

@@ -51,6 +51,8 @@ export class Driver implements BackendListener {
   readonly dag: DAGScheduler;
   private readonly broadcastBytes = new Map<number, Uint8Array>();
   private readonly broadcastValues = new Map<number, unknown>();
+  /** fl.module code by id: for Node executors, and for browsers unless the module needs Node. */
+  private readonly modules = new Map<string, { node: string; browser: string | null }>();
   private readonly executorWaiters: Array<() => void> = [];
   /** Results being pulled from executors, by task id. */
   private readonly pulls = new Map<number, ResultPull>();
@@ -294,6 +296,14 @@ export class Driver implements BackendListener {
       this.send(executor, { t: 'broadcast', id, bytes });
       this.bus.emit({ type: 'broadcastSent', time: this.clock.now(), broadcastId: id, executorId: executor.id, bytes: bytes.byteLength });
     }
+    for (const id of stage.modules) {
+      if (executor.modules.has(id)) continue;
+      const bundles = this.modules.get(id);
+      const code = executor.kind === 'browser' ? bundles?.browser : bundles?.node;
+      if (!code) continue; // the task fails on the executor, naming the module
+      executor.modules.add(id);
+      this.send(executor, { t: 'module', id, code });
+    }
     if (!executor.stages.has(stage.stageKey)) {
       executor.stages.add(stage.stageKey);
       this.send(executor, { t: 'stage', stage });
@@ -339,6 +349,10 @@ export class Driver implements BackendListener {
   broadcastValue(id: number): unknown {
     if (!this.broadcastValues.has(id)) throw new FlintError('BROADCAST_DESTROYED', `broadcast ${id} was destroyed`);
     return this.broadcastValues.get(id);
+  }
+
+  addModule(id: string, bundles: { node: string; browser: string | null }): void {
+    this.modules.set(id, bundles);
   }
 
   dropBroadcast(id: number, destroy: boolean): void {

@@ -13,6 +13,9 @@ import { flintBin, killAll, root, startCluster, startProcess, type TestCluster }
 
 afterAll(() => killAll());
 
+// A name the closures receive through env.
+declare const acorn: typeof import('acorn');
+
 describe('flint serve', () => {
   it('prints its URLs once it accepts connections, binds 127.0.0.1, generates a 256-bit token, and refuses a port in use', async () => {
     const serve = startProcess([flintBin, 'serve', '--port', '0'], { env: { FLINT_TOKEN: '' } });
@@ -174,6 +177,17 @@ describe('jobs on a cluster of two workers', () => {
     } finally {
       await remote.stop();
       await local.stop();
+    }
+  });
+
+  it('ships modules (fl.module) to remote workers', async () => {
+    const fl = await Flint.start({ master: cluster.url, token: cluster.token });
+    try {
+      const acornModule = fl.module<typeof import('acorn')>('acorn', { from: root });
+      const counts = await fl.parallelize(['a; b;', 'c;'], 2).map((src) => acorn.parse(src, { ecmaVersion: 2022 }).body.length, { env: { acorn: acornModule } }).collect();
+      expect(counts).toEqual([2, 1]);
+    } finally {
+      await fl.stop();
     }
   });
 

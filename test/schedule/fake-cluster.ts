@@ -213,6 +213,8 @@ export class FakeSource implements LineageNode {
     private readonly partitions: number,
     private readonly requires: Array<'node'> = [],
     private readonly cached = false,
+    /** fl.module ids its map closure uses. */
+    private readonly modules: string[] = [],
   ) {}
   numPartitions(): number {
     return this.partitions;
@@ -221,13 +223,13 @@ export class FakeSource implements LineageNode {
     return [];
   }
   planNode(): PlanNode {
-    if (this.requires.length === 0) return { kind: 'range', rddId: this.id, start: 0, step: 1, count: this.partitions, slices: this.partitions };
-    // A map whose closure needs Node: the plan carries the closure spec with its requirement.
+    if (this.requires.length === 0 && this.modules.length === 0) return { kind: 'range', rddId: this.id, start: 0, step: 1, count: this.partitions, slices: this.partitions };
+    // A map whose closure needs Node or modules: the plan carries the closure spec saying so.
     return {
       kind: 'pipe',
       rddId: this.id,
       parent: { kind: 'range', rddId: this.id, start: 0, step: 1, count: this.partitions, slices: this.partitions },
-      ops: [{ op: 'map', f: { src: '(x) => process.pid + x', env: null, broadcasts: [], method: 'map', requires: ['node'] } }],
+      ops: [{ op: 'map', f: { src: '(x) => x', env: null, broadcasts: [], method: 'map', ...(this.requires.length ? { requires: this.requires } : {}), ...(this.modules.length ? { modules: this.modules } : {}) } }],
     };
   }
   storageDesc() {

@@ -379,3 +379,22 @@ describe('large results', () => {
     await job.done;
   });
 });
+
+describe('modules (fl.module)', () => {
+  it("ship once per executor, before its first task that uses them, in the executor's platform's build", async () => {
+    const c = fakeCluster([executor('node', { cores: 2 }), executor('tab', { cores: 2, kind: 'browser', capabilities: ['wasm'] })]);
+    c.driver.addModule('m1', { node: 'NODE BUILD', browser: 'BROWSER BUILD' });
+    const job = runJob(c, new FakeSource(8, [], false, ['m1']));
+    for (let round = 0; round < 8 && !job.state.settled; round++) {
+      await c.settle();
+      for (const e of c.executors.values()) while (e.pending.length) e.succeed(e.take());
+    }
+    await job.done;
+    for (const [id, code] of [['node', 'NODE BUILD'], ['tab', 'BROWSER BUILD']] as const) {
+      const e = c.get(id);
+      const sent = e.messages.filter((m) => m.t === 'module');
+      expect(sent).toEqual([{ t: 'module', id: 'm1', code }]);
+      expect(e.messages.findIndex((m) => m.t === 'module')).toBeLessThan(e.messages.findIndex((m) => m.t === 'task'));
+    }
+  });
+});
