@@ -233,6 +233,7 @@ export class Flint {
       schedulingMode: options.schedulingMode ?? 'FIFO',
       prefetchPerCore: 1,
       heartbeatTimeoutMs: 0,
+      verify: options.verify ?? 'untrusted',
       useWasm: options.wasm ?? wasmEnv !== '0',
     });
     const driverPlatform = env.createDriverPlatform();

@@ -145,6 +145,7 @@ const TaskDescriptor = Type.Object({
   ]),
   slices: Type.Record(Type.String(), Type.Uint8Array()),
   blocks: Type.Array(BlockLocation),
+  digest: Type.Optional(Type.Boolean()),
 });
 
 export const DriverToExecutorSchema = Type.Union([
@@ -182,6 +183,7 @@ const TaskResult = Type.Union([
     ok: Type.Literal(true),
     result: Type.Union([Type.Uint8Array(), Type.Null()]),
     resultBlock: Type.Optional(Type.Object({ bytes: Int() })),
+    digest: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$' })),
     mapSizes: Type.Union([Type.Array(Int()), Type.Null()]),
     blocksAdded: Type.Array(Type.Object({ blockId: Text(512), bytes: Int() })),
     metrics: TaskMetrics,

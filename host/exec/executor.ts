@@ -23,7 +23,8 @@ import { formatLine } from './text-format.js';
 import type { ExecutorPlatform } from './platform.js';
 import type { DriverToExecutor, ExecutorToDriver, PeerMessage } from './protocol.js';
 import type { ChaosSpec } from './chaos.js';
-import { lieAboutBuckets, lieAboutRecords } from './chaos.js';
+import { lieAboutBuckets, lieInStream } from './chaos.js';
+import { OutputDigest } from './digest.js';
 import { evaluateModule } from './modules.js';
 
 export interface ExecutorOptions {
@@ -356,6 +357,7 @@ export class Executor {
       if (run.killed !== null) throw new TaskKilledError(run.killed);
     };
     const lying = this.chaos !== null && this.chaos.lie > 0 && Math.random() < this.chaos.lie;
+    const digest = task.digest ? new OutputDigest() : null;
     const metrics: TaskMetrics = {
       durationMs: 0,
       recordsRead: 0,
@@ -394,16 +396,17 @@ export class Executor {
         metrics,
         checkKilled,
       };
-      const stream = killable(computePartition(stage.plan, task.partition, ctx), checkKilled);
+      const computed = killable(computePartition(stage.plan, task.partition, ctx), checkKilled);
+      const stream = lying ? lieInStream(computed) : computed;
       const output = task.output;
       let resultBytes: Uint8Array | null = null;
       let mapSizes: number[] | null = null;
       switch (output.kind) {
         case 'result': {
-          let records = await collectAll(stream);
-          if (lying) records = lieAboutRecords(records);
+          const records = await collectAll(stream);
           metrics.recordsWritten = records.length;
           resultBytes = encodeRecords(records);
+          digest?.bytes(resultBytes);
           break;
         }
         case 'shuffle': {
@@ -419,11 +422,13 @@ export class Executor {
             native,
           );
           let buckets: Uint8Array[];
+          let scanned = false;
           try {
             const plan = stage.plan;
             if (plan.kind === 'textScan' && plan.pair && !plan.count && writer instanceof AggBatchWriter && writer.acceptsWords(plan.pair.value)) {
               // The planner's fused scan meets a count of its words: one pass over the raw bytes.
               await scanRegions(plan.splits[task.partition]!, ctx, (region) => writer.writeWords(region));
+              scanned = true;
             } else {
               for await (const batch of stream) writer.write(batch);
             }
@@ -431,7 +436,9 @@ export class Executor {
           } finally {
             writer.release();
           }
-          if (lying) buckets = lieAboutBuckets(buckets);
+          // The fused scan never sees records, so a lie there is told about the buckets.
+          if (lying && scanned) buckets = lieAboutBuckets(buckets);
+          if (digest) for (const b of buckets) digest.part(b);
           this.store.putShuffleOutput(shuffle.shuffleId, task.partition, buckets);
           mapSizes = buckets.map((b) => b.byteLength);
           metrics.recordsWritten = writer.recordsWritten;
@@ -442,8 +449,10 @@ export class Executor {
           const out = await this.platform.openTextOutput(output.path);
           try {
             for await (const batch of stream) {
-              await out.write(batch.map(formatLine));
-              metrics.recordsWritten += batch.length;
+              const lines = batch.map(formatLine);
+              if (digest) for (const l of lines) digest.line(l);
+              await out.write(lines);
+              metrics.recordsWritten += lines.length;
             }
             await out.close();
           } catch (err) {
@@ -454,7 +463,9 @@ export class Executor {
         }
         case 'checkpoint': {
           const records = await collectAll(stream);
-          await this.platform.writeFileAtomic(output.path, encodeRecords(records));
+          const bytes = encodeRecords(records);
+          digest?.bytes(bytes);
+          await this.platform.writeFileAtomic(output.path, bytes);
           metrics.recordsWritten = records.length;
           break;
         }
@@ -477,7 +488,16 @@ export class Executor {
       }
       metrics.durationMs = Date.now() - started;
       metrics.operators = [...operators].sort();
-      result = { taskId: task.taskId, ok: true, result: resultBytes, mapSizes, blocksAdded, metrics, ...(resultBlock ? { resultBlock } : {}) };
+      result = {
+        taskId: task.taskId,
+        ok: true,
+        result: resultBytes,
+        mapSizes,
+        blocksAdded,
+        metrics,
+        ...(resultBlock ? { resultBlock } : {}),
+        ...(digest ? { digest: digest.hex() } : {}),
+      };
     } catch (err) {
       metrics.durationMs = Date.now() - started;
       const fetchFailed =

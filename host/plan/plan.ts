@@ -144,6 +144,8 @@ export interface TaskDescriptor {
   slices: Record<string, Uint8Array>;
   /** Shuffle blocks the partition reads through its narrow lineage (only non-empty ones). */
   blocks: BlockLocation[];
+  /** Report the output's digest (its result is to be compared with another executor's). */
+  digest?: boolean;
 }
 
 export interface TaskSuccess {
@@ -158,6 +160,8 @@ export interface TaskSuccess {
   resultBlock?: { bytes: number };
   /** Bytes written per reduce partition, for shuffle map tasks. */
   mapSizes: number[] | null;
+  /** SHA-256 of the output's canonical bytes (exec/digest.ts), when the task asked for it. */
+  digest?: string;
   /** Cached blocks this task added (`rdd_<id>_<partition>`), with their sizes. */
   blocksAdded: Array<{ blockId: string; bytes: number }>;
   metrics: import('../events/events.js').TaskMetrics;

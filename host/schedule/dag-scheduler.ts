@@ -235,6 +235,7 @@ export class DAGScheduler {
       this.config.taskSet,
       stage.plan.requirements,
       this.clock.now(),
+      stage instanceof ResultStage,
     );
     stage.taskSet = set;
     this.bySet.set(set, stage);

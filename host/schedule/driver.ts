@@ -16,6 +16,7 @@ import type { Endpoint } from '../transport/endpoint.js';
 import { every, systemClock, type Clock } from './clock.js';
 import { DAGScheduler, type ResultHandler } from './dag-scheduler.js';
 import { TaskScheduler, type TaskLaunch } from './task-scheduler.js';
+import { Verifier, type VerifyMode } from './verifier.js';
 
 export interface DriverConfig {
   maxTaskFailures: number;
@@ -27,6 +28,8 @@ export interface DriverConfig {
   /** 0 disables: executors whose loss their transport reports (threads) need no heartbeat. */
   heartbeatTimeoutMs: number;
   useWasm: boolean;
+  /** Which executors' results count only when another executor agrees (verifier.ts). */
+  verify: VerifyMode;
 }
 
 /** Results are pulled in parts of this size, this many at a time (see Driver.pullResult). */
@@ -81,6 +84,9 @@ export class Driver implements BackendListener {
         kill: (executor, taskId, reason) => this.send(executor, { t: 'killTask', taskId, reason }),
       },
       clock,
+      new Verifier(config.verify),
+      // What a liar holds may be wrong: it is recomputed, as if the executor were lost.
+      (executorId) => this.dag.executorLost(executorId),
     );
     this.dag = new DAGScheduler(
       this.tasks,

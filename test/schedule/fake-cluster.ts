@@ -112,7 +112,7 @@ export class FakeExecutor {
   }
 
   /** Answers a pending task with success: map sizes for map tasks, `records` for result tasks. */
-  succeed(t: ReceivedTask, durationMs = 10, records: unknown[] = [t.task.partition]): void {
+  succeed(t: ReceivedTask, durationMs = 10, records: unknown[] = [t.task.partition], digest?: string): void {
     const isMap = t.task.output.kind === 'shuffle';
     const reducers = t.stage.shuffle?.partitioner.numPartitions ?? 0;
     this.reply({
@@ -122,6 +122,8 @@ export class FakeExecutor {
       mapSizes: isMap ? Array.from({ length: reducers }, () => 10) : null,
       blocksAdded: [],
       metrics: metrics(durationMs),
+      // An honest executor's digest depends only on the task; pass another to lie.
+      ...(t.task.digest ? { digest: digest ?? honestDigest(t) } : {}),
     });
   }
 
@@ -132,6 +134,11 @@ export class FakeExecutor {
   heartbeat(): void {
     this.toDriver?.({ t: 'heartbeat', executorId: this.id, runningTasks: [], memoryBytes: 0 });
   }
+}
+
+/** What every honest executor reports for a task's output: a function of stage and partition only. */
+export function honestDigest(t: ReceivedTask): string {
+  return `${t.task.stageId.toString(16).padStart(8, '0')}${t.task.partition.toString(16).padStart(8, '0')}`.padEnd(64, 'a');
 }
 
 function metrics(durationMs: number) {
@@ -171,6 +178,7 @@ export function fakeCluster(executors: ExecutorDescription[], config: Partial<Dr
       prefetchPerCore: 0,
       heartbeatTimeoutMs: 0,
       useWasm: false,
+      verify: 'untrusted',
       ...config,
     },
     clock,

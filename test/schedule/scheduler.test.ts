@@ -398,3 +398,80 @@ describe('modules (fl.module)', () => {
     }
   });
 });
+
+describe('verification of untrusted executors', () => {
+  const untrusted = (id: string) => executor(id, { capabilities: ['node', 'wasm'] });
+  const ends = (c: FakeCluster) => taskEnds(c).filter((e) => e.status === 'success');
+
+  it("counts an untrusted executor's result only once another executor produced the same digest", async () => {
+    const c = fakeCluster([untrusted('a'), untrusted('b')]);
+    const job = runJob(c, new FakeSource(1));
+    await c.settle();
+    const first = [...c.executors.values()].find((e) => e.pending.length > 0)!;
+    const t = first.take();
+    expect(t.task.digest).toBe(true);
+    first.succeed(t);
+    await c.settle();
+    expect(job.state.settled).toBe(false);
+    // The copy goes to the other executor, never back to the first.
+    const other = [...c.executors.values()].find((e) => e !== first)!;
+    expect(first.pending).toHaveLength(0);
+    const replica = other.take();
+    expect(replica.task.partition).toBe(t.task.partition);
+    expect(replica.task.digest).toBe(true);
+    other.succeed(replica);
+    await job.done;
+    expect(ends(c)).toHaveLength(2);
+  });
+
+  it("a trusted executor's result counts alone, and asks no digest", async () => {
+    const c = fakeCluster([executor('trusted')]);
+    const job = runJob(c, new FakeSource(2));
+    await c.settle();
+    const e = c.get('trusted');
+    for (let i = 0; i < 2; i++) {
+      const t = e.take();
+      expect(t.task.digest).toBeUndefined();
+      e.succeed(t);
+      await c.settle();
+    }
+    await job.done;
+  });
+
+  it('settles a disagreement by a majority, convicts the liar, recomputes what it held and gives it nothing more', async () => {
+    const c = fakeCluster([untrusted('a'), untrusted('b'), untrusted('liar')]);
+    const liar = c.get('liar');
+    const job = runJob(c, new FakeSource(6));
+    let rounds = 0;
+    while (!job.state.settled && rounds++ < 30) {
+      await c.settle();
+      for (const e of c.executors.values()) {
+        while (e.pending.length) {
+          const t = e.take();
+          e.succeed(t, 10, [t.task.partition], e === liar ? 'f'.repeat(64) : undefined);
+        }
+      }
+    }
+    await job.done;
+    await c.settle();
+    const excluded = c.events.filter((e) => e.type === 'executorExcluded');
+    expect(excluded.map((e) => (e as { executorId: string }).executorId)).toEqual(['liar']);
+    expect((excluded[0] as { until: number | null }).until).toBeNull();
+    // The liar got nothing after its conviction.
+    const convictedAt = excluded[0]!.time;
+    expect(taskStarts(c).filter((s) => s.executorId === 'liar' && s.time > convictedAt)).toEqual([]);
+  });
+
+  it('gives up with a clear error when no two copies agree (a function that is not deterministic)', async () => {
+    const c = fakeCluster(['a', 'b', 'c', 'd', 'e', 'f'].map(untrusted));
+    const job = runJob(c, new FakeSource(1));
+    let n = 0;
+    while (!job.state.settled && n < 20) {
+      await c.settle();
+      for (const e of c.executors.values()) while (e.pending.length) e.succeed(e.take(), 10, [0], (n++).toString(16).padStart(64, '0'));
+    }
+    const err = await job.done.catch((e: unknown) => e as FlintError);
+    expect((err as FlintError).code).toBe('JOB_ABORTED');
+    expect((err as FlintError).message).toMatch(/no two of 5 executors agreed .* not deterministic/);
+  });
+});
