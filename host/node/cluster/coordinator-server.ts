@@ -11,6 +11,7 @@ import { Coordinator } from '../../cluster/coordinator.js';
 import { FlintError } from '../../errors.js';
 import { systemClock } from '../../schedule/clock.js';
 import { webSocketEndpoint, type WebSocketLike } from '../../transport/websocket.js';
+import { COORDINATOR_KEEPALIVE, keepAlive } from './keep-alive.js';
 import { TOKEN_COOKIE, presentedToken, tokensMatch } from './token.js';
 
 export interface CoordinatorServerOptions {
@@ -55,7 +56,8 @@ export async function startCoordinator(options: CoordinatorServerOptions): Promi
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-      keepAlive(ws);
+      // Half-open connections (a peer whose machine vanished) are found by WebSocket pings.
+      keepAlive(ws, COORDINATOR_KEEPALIVE);
       coordinator.accept(webSocketEndpoint(ws as unknown as WebSocketLike, { label: peer, maxMessageBytes: MAX_MESSAGE_BYTES }), peer);
     });
   });
@@ -89,22 +91,6 @@ export async function startCoordinator(options: CoordinatorServerOptions): Promi
       return closing;
     },
   };
-}
-
-/** Half-open connections (a peer whose machine vanished) are found by WebSocket pings. */
-function keepAlive(ws: WebSocket): void {
-  let alive = true;
-  ws.on('pong', () => (alive = true));
-  const timer = setInterval(() => {
-    if (!alive) {
-      ws.terminate();
-      return;
-    }
-    alive = false;
-    ws.ping();
-  }, 15_000);
-  timer.unref();
-  ws.on('close', () => clearInterval(timer));
 }
 
 function refuseUpgrade(socket: Socket, status: number, message: string): void {

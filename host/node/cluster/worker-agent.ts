@@ -22,6 +22,7 @@ import { webSocketEndpoint, type WebSocketLike } from '../../transport/websocket
 import { ExecutorThread } from '../executor-thread.js';
 import { localFilesEnabled } from '../machine-id.js';
 import { backoffDelay, connect, coordinatorWebSocketUrl } from './connect.js';
+import { DATA_LINK_KEEPALIVE, keepAlive } from './keep-alive.js';
 import { PeerRouter, type PeerLocation } from './peer-router.js';
 import { presentedToken, tokensMatch } from './token.js';
 
@@ -320,6 +321,7 @@ export class WorkerAgent {
         return;
       }
       wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+        keepAlive(ws, DATA_LINK_KEEPALIVE);
         this.router.acceptDirect(webSocketEndpoint(ws as unknown as WebSocketLike, { label: `data link from ${peer}` }), peer);
       });
     });
