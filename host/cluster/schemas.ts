@@ -305,7 +305,8 @@ export const CoordinatorToWorkerSchema = Type.Union([
 
 /** Between workers (and a driver) over direct data links or the relay: peer traffic of executors. */
 export const DataMessageSchema = Type.Union([
-  Type.Object({ t: Type.Literal('hello'), from: Id, protocol: Type.Literal(1) }),
+  /** `nonce`: the opener of a direct link sends it on the link and through the relay (peer-router.ts). */
+  Type.Object({ t: Type.Literal('hello'), from: Id, protocol: Type.Literal(1), nonce: Type.Optional(Text(64)) }),
   Type.Object({ t: Type.Literal('peer'), from: Id, to: Id, message: PeerMessageSchema }),
   Type.Object({ t: Type.Literal('peerGone'), from: Id, to: Id }),
 ]);
