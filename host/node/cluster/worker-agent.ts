@@ -18,6 +18,7 @@ import { decodeValue, encodeValue } from '../../codec/records.js';
 import type { ChaosSpec } from '../../exec/chaos.js';
 import { FlintError } from '../../errors.js';
 import type { Endpoint } from '../../transport/endpoint.js';
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../../transport/framing.js';
 import { webSocketEndpoint, type WebSocketLike } from '../../transport/websocket.js';
 import { ExecutorThread } from '../executor-thread.js';
 import { localFilesEnabled } from '../machine-id.js';
@@ -41,6 +42,8 @@ export interface WorkerAgentOptions {
   /** How long decommissioning waits for applications to release their executors. */
   drainTimeoutMs?: number;
   fetchTimeoutMs?: number;
+  /** Largest message a data link accepts; a larger one closes it (default 1 GiB). */
+  maxMessageBytes?: number;
   log(message: string): void;
 }
 
@@ -66,6 +69,7 @@ export class WorkerAgent {
   private nextLocate = 0;
   private dataServer: { server: Server; url: string; host: string; close(): Promise<void> } | null = null;
   private stopped = false;
+  private welcomed = false;
   private decommissioning = false;
   private finish!: (code: number) => void;
   /** Resolves with the process exit code once the worker is done (decommissioned or stopped). */
@@ -123,7 +127,10 @@ export class WorkerAgent {
 
   private async run(connection: { endpoint: Endpoint; localAddress: string }): Promise<void> {
     let conn: { endpoint: Endpoint; localAddress: string } | null = connection;
+    // Sessions refused at once (our old connection is not yet declared gone) back off like failed connects.
+    let refusals = 0;
     while (conn && !this.stopped) {
+      this.welcomed = false;
       await this.session(conn.endpoint, conn.localAddress);
       if (this.stopped) return;
       if (this.decommissioning) {
@@ -131,8 +138,9 @@ export class WorkerAgent {
         this.exit(0);
         return;
       }
+      refusals = this.welcomed ? 0 : refusals + 1;
       this.options.log('lost the coordinator; reconnecting');
-      await new Promise((r) => setTimeout(r, backoffDelay(0)));
+      await new Promise((r) => setTimeout(r, backoffDelay(refusals)));
       conn = await this.connectUntilAnswered(false);
     }
   }
@@ -194,6 +202,7 @@ export class WorkerAgent {
     }
     switch (m.t) {
       case 'welcome':
+        this.welcomed = true;
         this.options.log(`registered with ${this.options.master} as ${m.workerId} (${this.options.cores} cores)`);
         return;
       case 'launch':
@@ -305,7 +314,8 @@ export class WorkerAgent {
 
   private async startDataServer(host: string): Promise<{ server: Server; url: string; host: string; close(): Promise<void> }> {
     const sockets = new Set<Socket>();
-    const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 * 1024 + 1024 });
+    const maxMessageBytes = this.options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    const wss = new WebSocketServer({ noServer: true, maxPayload: maxMessageBytes + 1024 });
     const server = createServer((_req, res) => {
       res.writeHead(404).end();
     });
@@ -322,7 +332,7 @@ export class WorkerAgent {
       }
       wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
         keepAlive(ws, DATA_LINK_KEEPALIVE);
-        this.router.acceptDirect(webSocketEndpoint(ws as unknown as WebSocketLike, { label: `data link from ${peer}` }), peer);
+        this.router.acceptDirect(webSocketEndpoint(ws as unknown as WebSocketLike, { label: `data link from ${peer}`, maxMessageBytes }), peer);
       });
     });
     await new Promise<void>((resolve, reject) => {
