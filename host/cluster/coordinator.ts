@@ -230,7 +230,7 @@ export class Coordinator {
       attempts: [{ startTime: app.startTime, endTime, duration: endTime - app.startTime, completed: true }],
     });
     for (const executorId of [...app.executors]) this.releaseExecutor(executorId, `application ${app.id} ended`);
-    this.options.log(`application ${app.id} ended: ${why}`);
+    this.options.log(`application ${app.id} (${app.peer}) ended: ${why}`);
     app.endpoint.close();
     this.rebalance();
   }
@@ -364,7 +364,7 @@ export class Coordinator {
     for (const slot of worker.slots) if (slot) this.dropExecutor(slot.executorId, `worker ${worker.id} was lost: ${why}`, false);
     this.removing.delete(worker);
     this.workers.delete(worker.id);
-    this.options.log(`worker ${worker.id} left: ${why}`);
+    this.options.log(`worker ${worker.id} (${worker.peer}) left: ${why}`);
     worker.endpoint.close();
     this.rebalance();
   }
