@@ -277,13 +277,13 @@ describe('strangers that claim what is not theirs', () => {
     await expectClusterWorks();
   });
 
-  it('forged and replayed task results make the driver drop that executor; the job is right', async () => {
+  it('forged, replayed and malformed task results make the driver drop that executor; the job is right', async () => {
     const evil = await strangerWorker(1);
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     // The stranger runs no task: when it is given one, it sends a result for another task instead,
     // of the kind the scenario says, once per scenario; the executor it is lent again after being
     // dropped comes up only in the next scenario, so that no task waits on it meanwhile.
-    let mode: 'elsewhere' | 'finished' | 'unknown' = 'elsewhere';
+    let mode: 'elsewhere' | 'finished' | 'unknown' | 'malformed' = 'elsewhere';
     let events: FlintEvent[] = [];
     const forged: Array<{ executorId: string; taskId: number; mode: string }> = [];
     const launched: string[] = [];
@@ -302,6 +302,11 @@ describe('strangers that claim what is not theirs', () => {
       const inner = decodeValue(m.message as Uint8Array) as { t: string; task?: { taskId: number } };
       if (inner.t !== 'task' || !lying) return;
       lying = false;
+      if (mode === 'malformed') {
+        forged.push({ executorId, taskId: -1, mode });
+        evil.say({ t: 'fromExecutor', executorId, message: encodeValue(fc.sample(anyValue, 1)[0]) });
+        return;
+      }
       const ends = () => events.filter((e): e is Extract<FlintEvent, { type: 'taskEnd' }> => e.type === 'taskEnd');
       const taskId = await until(`a task to forge (${mode})`, () => {
         if (mode === 'unknown') return 1_000_000;
@@ -320,7 +325,7 @@ describe('strangers that claim what is not theirs', () => {
     }, 5);
     const app = await Flint.start({ master: cluster.url, token: cluster.token, appName: 'lied-to', speculation: false });
     try {
-      for (const m of ['elsewhere', 'finished', 'unknown'] as const) {
+      for (const m of ['elsewhere', 'finished', 'unknown', 'malformed'] as const) {
         mode = m;
         events = [];
         const stopRecording = app.events.on('*', (e) => events.push(e));
@@ -341,10 +346,15 @@ describe('strangers that claim what is not theirs', () => {
         stopRecording();
         const lie = forged.find((f) => f.mode === m);
         expect(lie?.executorId).toBe(evilExecutor);
-        const reason = m === 'elsewhere' ? 'task runs on another executor' : 'unknown task';
-        expect(warn.mock.calls.map((c) => String(c[0]))).toContainEqual(expect.stringContaining(`executor ${evilExecutor} dropped: task result for task ${lie!.taskId} refused: ${reason}`));
-        // Only the liar was dropped; the honest executors ran on.
-        expect(events.filter((e) => e.type === 'executorRemoved').map((e) => (e as { executorId: string }).executorId)).toEqual([evilExecutor]);
+        // Only the liar was dropped, saying why; the honest executors ran on.
+        const removed = events.filter((e): e is Extract<FlintEvent, { type: 'executorRemoved' }> => e.type === 'executorRemoved');
+        expect(removed.map((e) => e.executorId)).toEqual([evilExecutor]);
+        if (m === 'malformed') {
+          expect(removed[0]!.reason).toMatch(new RegExp(`^malformed executor-to-driver message.* from executor ${evilExecutor}`));
+        } else {
+          const reason = m === 'elsewhere' ? 'task runs on another executor' : 'unknown task';
+          expect(warn.mock.calls.map((c) => String(c[0]))).toContainEqual(expect.stringContaining(`executor ${evilExecutor} dropped: task result for task ${lie!.taskId} refused: ${reason}`));
+        }
         expect(events.filter((e) => e.type === 'taskEnd' && e.status === 'failed')).toEqual([]);
       }
     } finally {
