@@ -168,7 +168,7 @@ export class Coordinator {
     };
     this.apps.set(id, app);
     endpoint.onMessage((raw) => this.onDriverMessage(app, raw));
-    endpoint.onClose((reason) => this.endApp(app, reason ? `its connection failed: ${reason.message}` : 'its driver disconnected'));
+    endpoint.onClose((reason) => this.endApp(app, `its driver disconnected${reason ? ` (${reason.message})` : ''}`));
     const expectedCores = Math.min(app.maxCores ?? Infinity, this.fairShares().get(id) ?? 0);
     this.toDriver(app, { t: 'welcome', appId: id, expectedCores });
     this.options.log(`application ${id} (${app.name}) registered from ${peer}${app.maxCores ? `, maxCores ${app.maxCores}` : ''}`);

@@ -206,11 +206,11 @@ describe('strangers at the coordinator', () => {
     ] as Array<Record<string, unknown>>;
     await fc.assert(
       fc.asyncProperty(fc.nat({ max: messages.length - 1 }), fc.nat(), wrongType, async (which, pick, value) => {
-        const template = messages[which]!;
+        const template = which === 0 ? workerHello() : messages[which]!;
         const fields = Object.keys(template);
         const bad = { ...template, [fields[pick % fields.length]!]: value };
         const s = which === 0 ? await stranger(coordinatorUrl()) : await strangerWorker();
-        s.say(which === 0 ? { ...bad, workerId: `${bad.workerId}-${pick}` } : bad);
+        s.say(bad);
         await closedWithin(s, JSON.stringify(bad));
         await loggedRefusal(cluster.coordinator, s.port, /malformed/);
       }),
