@@ -410,10 +410,10 @@ export class Coordinator {
     }
   }
 
-  private locate(executorId: string): { executorId: string; workerId: string | null; dataUrl: string | null } {
+  private locate(executorId: string): { executorId: string; workerId: string | null; dataUrl: string | null; appId: string | null } {
     const ref = this.executors.get(executorId);
     const worker = ref ? this.workers.get(ref.workerId) : undefined;
-    return { executorId, workerId: worker?.id ?? null, dataUrl: worker?.dataUrl ?? null };
+    return { executorId, workerId: worker?.id ?? null, dataUrl: worker?.dataUrl ?? null, appId: worker ? ref!.appId : null };
   }
 
   // ---- fair share ------------------------------------------------------------------------------

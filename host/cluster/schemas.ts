@@ -274,7 +274,8 @@ export const CoordinatorToDriverSchema = Type.Union([
   /** Leaving (its worker is decommissioned, or the coordinator lends it to another application). */
   Type.Object({ t: Type.Literal('executorRevoked'), executorId: Id, reason: Text() }),
   Type.Object({ t: Type.Literal('fromExecutor'), executorId: Id, message: Payload }),
-  Type.Object({ t: Type.Literal('located'), reqId: Int(), executorId: Id, workerId: Type.Union([Id, Type.Null()]), dataUrl: Type.Union([Text(2048), Type.Null()]) }),
+  /** `appId`: the application the executor works for; executors of different ones never exchange blocks. */
+  Type.Object({ t: Type.Literal('located'), reqId: Int(), executorId: Id, workerId: Type.Union([Id, Type.Null()]), dataUrl: Type.Union([Text(2048), Type.Null()]), appId: Type.Optional(Type.Union([Id, Type.Null()])) }),
   Type.Object({ t: Type.Literal('relayed'), fromWorker: Id, frame: Payload }),
   Type.Object({ t: Type.Literal('shutdown'), reason: Text() }),
 ]);
@@ -296,7 +297,8 @@ export const CoordinatorToWorkerSchema = Type.Union([
   /** Stop the executor: its application ended or gave it back. */
   Type.Object({ t: Type.Literal('release'), executorId: Id }),
   Type.Object({ t: Type.Literal('toExecutor'), executorId: Id, message: Payload }),
-  Type.Object({ t: Type.Literal('located'), reqId: Int(), executorId: Id, workerId: Type.Union([Id, Type.Null()]), dataUrl: Type.Union([Text(2048), Type.Null()]) }),
+  /** `appId`: the application the executor works for; executors of different ones never exchange blocks. */
+  Type.Object({ t: Type.Literal('located'), reqId: Int(), executorId: Id, workerId: Type.Union([Id, Type.Null()]), dataUrl: Type.Union([Text(2048), Type.Null()]), appId: Type.Optional(Type.Union([Id, Type.Null()])) }),
   Type.Object({ t: Type.Literal('relayed'), fromWorker: Id, frame: Payload }),
   /** A relayed frame could not be delivered: that worker is gone. */
   Type.Object({ t: Type.Literal('relayFailed'), toWorker: Id }),

@@ -277,6 +277,46 @@ describe('strangers that claim what is not theirs', () => {
     await expectClusterWorks();
   });
 
+  it("a driver whose task points at another application's executor reads none of its blocks", async () => {
+    const victim = await Flint.start({ master: cluster.url, token: cluster.token, appName: 'victim', maxCores: 1 });
+    const s = await stranger(coordinatorUrl());
+    try {
+      // The victim's first shuffle (id 0) keeps its map outputs on its one executor.
+      const shuffled = victim.parallelize(Array.from({ length: 100 }, (_, i) => i), 2).map((x) => [x % 3, x] as [number, number]).reduceByKey((a, b) => a + b, { numPartitions: 2 });
+      expect((await shuffled.collect()).length).toBe(3);
+      const [held] = victim.executorIds();
+      s.say({ t: 'hello', role: 'driver', protocol: 1, appName: 'snoop', maxCores: 1, files: null, machineId: 'm', useWasm: false, host: 'stranger' });
+      const added = await until('an executor for the stranger', () => s.messages.find((m) => m.t === 'executorAdded'));
+      const mine = (added.executor as { id: string }).id;
+      const stage = {
+        stageKey: 'snoop-0',
+        stageId: 0,
+        stageAttempt: 0,
+        plan: { kind: 'shuffleRead', rddId: 1, shuffleId: 0, aggregator: null, mapSideCombined: false, sort: null },
+        shuffle: null,
+        broadcasts: [],
+        useWasm: false,
+        requirements: [],
+      };
+      const task = { taskId: 1, stageKey: 'snoop-0', stageId: 0, stageAttempt: 0, partition: 0, attempt: 0, output: { kind: 'result' }, slices: {}, blocks: [{ shuffleId: 0, mapId: 0, reduceId: 0, executorId: held!, bytes: 1 }] };
+      s.say({ t: 'toExecutor', executorId: mine, message: encodeValue({ t: 'stage', stage }) }, { t: 'toExecutor', executorId: mine, message: encodeValue({ t: 'task', task }) });
+      const end = await until('the task to end', () =>
+        s.messages.filter((m) => m.t === 'fromExecutor').map((m) => decodeValue(m.message as Uint8Array) as { t: string; result?: { ok: boolean; fetchFailed?: unknown; error?: { message: string } } }).find((m) => m.t === 'taskEnd'),
+      );
+      expect(end.result!.ok).toBe(false);
+      expect(end.result!.fetchFailed).toMatchObject({ shuffleId: 0, mapId: 0, executorId: held });
+      const holder = (await cluster.executors()).find((e) => e.id === held)!;
+      const worker = cluster.workers.find((w) => w.output().includes(`as ${holder.workerId} `))!;
+      await until('the refusal logged', () => worker.output().includes(`to executor ${held}: they work for different applications`));
+      // The victim still reads its own shuffle.
+      expect((await shuffled.collect()).sort((a, b) => a[0] - b[0])).toEqual(expectedSums(100, 3));
+    } finally {
+      s.close();
+      await victim.stop();
+    }
+    await expectClusterWorks();
+  });
+
   it('forged, replayed and malformed task results make the driver drop that executor; the job is right', async () => {
     const evil = await strangerWorker(1);
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);

@@ -24,6 +24,8 @@ import { DATA_LINK_KEEPALIVE } from './keep-alive.js';
 export interface PeerLocation {
   workerId: string | null;
   dataUrl: string | null;
+  /** The application the executor works for. */
+  appId: string | null;
 }
 
 export interface PeerRouterOptions {
@@ -58,7 +60,7 @@ interface Link {
 }
 
 export class PeerRouter {
-  private readonly locals = new Map<string, ExecutorThread>();
+  private readonly locals = new Map<string, { thread: ExecutorThread; appId: string }>();
   private readonly routes = new Map<string, Route>();
   private readonly links = new Map<string, Link>();
   private readonly locations = new Map<string, Promise<PeerLocation>>();
@@ -70,8 +72,8 @@ export class PeerRouter {
 
   constructor(private readonly options: PeerRouterOptions) {}
 
-  addLocal(executorId: string, thread: ExecutorThread): void {
-    this.locals.set(executorId, thread);
+  addLocal(executorId: string, appId: string, thread: ExecutorThread): void {
+    this.locals.set(executorId, { thread, appId });
     thread.onWantPeer((remote) => this.wantPeer(executorId, remote));
   }
 
@@ -88,13 +90,19 @@ export class PeerRouter {
 
   /** A local executor wants a channel to `remote`. */
   private wantPeer(local: string, remote: string): void {
-    const thread = this.locals.get(local);
-    if (!thread) return;
+    const mine = this.locals.get(local);
+    if (!mine) return;
     const other = this.locals.get(remote);
     if (other) {
+      // Applications share workers, never blocks: a driver cannot point its tasks at another's.
+      if (other.appId !== mine.appId) {
+        this.options.log(`refused a channel from executor ${local} to executor ${remote}: they work for different applications`);
+        mine.thread.refusePeer(remote, 'that executor works for another application');
+        return;
+      }
       const { port1, port2 } = new MessageChannel();
-      thread.givePeer(remote, port1);
-      other.givePeer(local, port2);
+      mine.thread.givePeer(remote, port1);
+      other.thread.givePeer(local, port2);
       return;
     }
     this.route(local, remote);
@@ -105,7 +113,7 @@ export class PeerRouter {
     const key = `${local}>${remote}`;
     const existing = this.routes.get(key);
     if (existing) return existing;
-    const thread = this.locals.get(local);
+    const thread = this.locals.get(local)?.thread;
     if (!thread) return null;
     const { port1, port2 } = new MessageChannel();
     const route: Route = { local, remote, port: port2 };
@@ -135,7 +143,7 @@ export class PeerRouter {
   private where(executorId: string): Promise<PeerLocation> {
     let loc = this.locations.get(executorId);
     if (!loc) {
-      loc = this.options.locate(executorId).catch(() => ({ workerId: null, dataUrl: null }));
+      loc = this.options.locate(executorId).catch(() => ({ workerId: null, dataUrl: null, appId: null }));
       this.locations.set(executorId, loc);
       // An executor that was not found may be found later (it was just being lent).
       void loc.then((l) => {
@@ -370,7 +378,12 @@ export class PeerRouter {
         return;
       }
       if (m.message.t === 'blocks') this.links.get(fromWorker)?.unanswered.delete(`${m.to}>${m.from}#${m.message.reqId}`);
-      if (!this.locals.has(m.to)) {
+      const local = this.locals.get(m.to);
+      if (local && local.appId !== loc.appId) {
+        this.options.log(`dropped a data message from executor ${m.from} to executor ${m.to}: they work for different applications`);
+      }
+      if (!local || local.appId !== loc.appId) {
+        // To the sender, an executor it may not reach is as good as gone: its fetch fails at once.
         this.toRemote(m.from, { t: 'peerGone', from: m.to, to: m.from });
         return;
       }

@@ -85,7 +85,7 @@ export class WorkerAgent {
       locate: (executorId) =>
         new Promise<PeerLocation>((resolve) => {
           if (!this.coordinator) {
-            resolve({ workerId: null, dataUrl: null });
+            resolve({ workerId: null, dataUrl: null, appId: null });
             return;
           }
           const reqId = this.nextLocate++;
@@ -176,7 +176,7 @@ export class WorkerAgent {
     });
     clearInterval(heartbeat);
     this.coordinator = null;
-    for (const resolve of this.locates.values()) resolve({ workerId: null, dataUrl: null });
+    for (const resolve of this.locates.values()) resolve({ workerId: null, dataUrl: null, appId: null });
     this.locates.clear();
     // The applications these executors worked for reach them only through the coordinator.
     for (const id of [...this.hosted.keys()]) void this.stopExecutor(id);
@@ -215,7 +215,7 @@ export class WorkerAgent {
         this.toExecutor(m.executorId, m.message);
         return;
       case 'located':
-        this.locates.get(m.reqId)?.({ workerId: m.workerId, dataUrl: m.dataUrl });
+        this.locates.get(m.reqId)?.({ workerId: m.workerId, dataUrl: m.dataUrl, appId: m.appId ?? null });
         this.locates.delete(m.reqId);
         return;
       case 'relayed':
@@ -245,7 +245,7 @@ export class WorkerAgent {
     );
     const hosted: Hosted = { thread, app, running: 0, completed: 0, failed: 0, released: false };
     this.hosted.set(executorId, hosted);
-    this.router.addLocal(executorId, thread);
+    this.router.addLocal(executorId, app.appId, thread);
     thread.onMessage((m) => {
       const msg = m as { t?: string; result?: { ok?: boolean } };
       if (msg.t === 'taskEnd') {
