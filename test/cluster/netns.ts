@@ -30,7 +30,6 @@ const PREFIX = 'flint';
 
 /** Why partition tests cannot run here, or null when they can. */
 export function netnsUnavailable(): string | null {
-  if (process.platform !== 'linux') return 'network namespaces need Linux';
   if (process.getuid?.() !== 0) return 'network namespaces need root (CI runs as root)';
   const ip = spawnSync('ip', ['-V'], { encoding: 'utf8' });
   if (ip.error || ip.status !== 0) return 'the `ip` command (Debian package iproute2) is missing';
