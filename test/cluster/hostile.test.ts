@@ -147,6 +147,8 @@ function expectedSums(n: number, keys: number): Array<[number, number]> {
 async function expectClusterWorks(): Promise<void> {
   expect(cluster.coordinator.child.exitCode).toBeNull();
   for (const w of cluster.workers) expect(w.child.exitCode).toBeNull();
+  // The applications of the test have ended (their connections closed), so this one gets every slot.
+  await until('every slot idle', async () => (await cluster.executors()).every((e) => e.appId === null));
   const fl = await Flint.start({ master: cluster.url, token: cluster.token, appName: 'after-the-strangers' });
   try {
     expect(fl.executorIds()).toHaveLength(2);
