@@ -96,7 +96,8 @@ export function removeLeftovers(): void {
     const m = new RegExp(`^\\d+: ${PREFIX}[bv](\\d+)`).exec(line);
     if (m) pids.add(Number(m[1]));
   }
-  for (const pid of pids) if (pid !== process.pid && !alive(pid)) remove(pid);
+  // Ours are stale too: a run calls this before it builds anything (the pid of a dead run came back).
+  for (const pid of pids) if (pid === process.pid || !alive(pid)) remove(pid);
 }
 
 /** `count` hosts on one bridge, in a /24 chosen from the pid so that parallel runs do not collide. */
