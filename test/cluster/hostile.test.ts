@@ -309,6 +309,7 @@ describe('strangers that claim what is not theirs', () => {
         plan: { kind: 'shuffleRead', rddId: 1, shuffleId: 0, aggregator: null, mapSideCombined: false, sort: null },
         shuffle: null,
         broadcasts: [],
+        modules: [],
         useWasm: false,
         requirements: [],
       };
