@@ -283,7 +283,8 @@ export const CoordinatorToDriverSchema = Type.Union([
   /** Leaving (its worker is decommissioned, or the coordinator lends it to another application). */
   Type.Object({ t: Type.Literal('executorRevoked'), executorId: Id, reason: Text() }),
   Type.Object({ t: Type.Literal('fromExecutor'), executorId: Id, message: Payload }),
-  Type.Object({ t: Type.Literal('located'), reqId: Int(), executorId: Id, workerId: Type.Union([Id, Type.Null()]), dataUrl: Type.Union([Text(2048), Type.Null()]) }),
+  /** `appId`: the application the executor works for; executors of different ones never exchange blocks. */
+  Type.Object({ t: Type.Literal('located'), reqId: Int(), executorId: Id, workerId: Type.Union([Id, Type.Null()]), dataUrl: Type.Union([Text(2048), Type.Null()]), appId: Type.Optional(Type.Union([Id, Type.Null()])) }),
   Type.Object({ t: Type.Literal('relayed'), fromWorker: Id, frame: Payload }),
   Type.Object({ t: Type.Literal('shutdown'), reason: Text() }),
 ]);
@@ -305,7 +306,8 @@ export const CoordinatorToWorkerSchema = Type.Union([
   /** Stop the executor: its application ended or gave it back. */
   Type.Object({ t: Type.Literal('release'), executorId: Id }),
   Type.Object({ t: Type.Literal('toExecutor'), executorId: Id, message: Payload }),
-  Type.Object({ t: Type.Literal('located'), reqId: Int(), executorId: Id, workerId: Type.Union([Id, Type.Null()]), dataUrl: Type.Union([Text(2048), Type.Null()]) }),
+  /** `appId`: the application the executor works for; executors of different ones never exchange blocks. */
+  Type.Object({ t: Type.Literal('located'), reqId: Int(), executorId: Id, workerId: Type.Union([Id, Type.Null()]), dataUrl: Type.Union([Text(2048), Type.Null()]), appId: Type.Optional(Type.Union([Id, Type.Null()])) }),
   Type.Object({ t: Type.Literal('relayed'), fromWorker: Id, frame: Payload }),
   /** A relayed frame could not be delivered: that worker is gone. */
   Type.Object({ t: Type.Literal('relayFailed'), toWorker: Id }),
@@ -314,7 +316,8 @@ export const CoordinatorToWorkerSchema = Type.Union([
 
 /** Between workers (and a driver) over direct data links or the relay: peer traffic of executors. */
 export const DataMessageSchema = Type.Union([
-  Type.Object({ t: Type.Literal('hello'), from: Id, protocol: Type.Literal(1) }),
+  /** `nonce`: the opener of a direct link sends it on the link and through the relay (peer-router.ts). */
+  Type.Object({ t: Type.Literal('hello'), from: Id, protocol: Type.Literal(1), nonce: Type.Optional(Text(64)) }),
   Type.Object({ t: Type.Literal('peer'), from: Id, to: Id, message: PeerMessageSchema }),
   Type.Object({ t: Type.Literal('peerGone'), from: Id, to: Id }),
 ]);

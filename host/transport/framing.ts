@@ -154,6 +154,7 @@ class FramedEndpoint implements Endpoint {
         while (at < frame.byteLength) {
           if (at + 4 > frame.byteLength) throw new Error('truncated message length');
           const length = view.getUint32(at);
+          if (length > this.maxMessageBytes) throw new Error(`a message larger than the ${this.maxMessageBytes}-byte limit`);
           if (at + 4 + length > frame.byteLength) throw new Error('message longer than its frame');
           messages.push(decodeValue(frame.subarray(at + 4, at + 4 + length)));
           at += 4 + length;
