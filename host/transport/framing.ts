@@ -10,6 +10,7 @@
  *   0x03 bytes                  the last chunk of that message
  * Chunks of one message are contiguous: the sender never interleaves another message with them.
  */
+import { concatBytes } from '../codec/bytes.js';
 import { decodeValue, encodeValue } from '../codec/records.js';
 import { FlintError } from '../errors.js';
 import type { Endpoint } from './endpoint.js';
@@ -166,12 +167,7 @@ class FramedEndpoint implements Endpoint {
         // The frame may be a view into a buffer the channel reuses: keep a copy.
         this.chunks.push(frame.slice(1));
         if (kind === LAST) {
-          const whole = new Uint8Array(this.chunkBytes);
-          let at = 0;
-          for (const c of this.chunks) {
-            whole.set(c, at);
-            at += c.byteLength;
-          }
+          const whole = concatBytes(this.chunks);
           this.chunks = [];
           this.chunkBytes = 0;
           this.deliver(decodeValue(whole));
