@@ -15,7 +15,7 @@ export async function serve(flags: ServeFlags): Promise<number> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new FlintError('INVALID_ARGUMENT', `--port must be a port number (0-65535), got ${String(flags.port)}`);
   const host = flags.host ?? '127.0.0.1';
   const { token, source } = resolveToken(flags.token, process.env.FLINT_TOKEN);
-  const running = await startCoordinator({ host, port, token });
+  const running = await startCoordinator({ host, port, token, eventLogDir: flags.eventLogDir });
   const tokenNote = source === 'generated' ? '(generated; pass it to workers and drivers with --token or FLINT_TOKEN)' : `(from ${source === 'flag' ? '--token' : 'FLINT_TOKEN'})`;
   process.stdout.write(
     `flint coordinator ready\n` +
@@ -23,6 +23,7 @@ export async function serve(flags: ServeFlags): Promise<number> {
       `  dashboard:  ${running.httpUrl}/?token=${encodeURIComponent(token)}\n` +
       `  volunteer:  ${running.httpUrl}/volunteer?token=${encodeURIComponent(token)}\n` +
       `  token:      ${token} ${tokenNote}\n` +
+      (flags.eventLogDir ? `  event logs: ${flags.eventLogDir}\n` : '') +
       `join a worker:  npx flint worker ${running.url} --token ${token}\n`,
   );
   await new Promise<void>((resolve) => {
