@@ -141,7 +141,7 @@ export interface FlintEnvironment {
   /** The default of `maxResultSizeMb`, from the driver's heap limit. */
   defaultMaxResultSizeMb?(): number;
   /** A hook of the `flint` CLI: overrides the master and watches contexts for progress bars. */
-  cliHook?(): { master?: string; token?: string; onStart?(fl: Flint): void } | undefined;
+  cliHook?(): { master?: string; token?: string; ui?: boolean; onStart?(fl: Flint): void } | undefined;
 }
 
 export interface EventLogWriter extends SparkEventSink {
@@ -288,6 +288,8 @@ export class Flint {
     const env = environment;
     if (!env) throw new FlintError('INTERNAL', 'no Flint environment registered; import Flint from the package entry');
     const hook = env.cliHook?.();
+    // `flint run --ui` serves the dashboard of every context the job starts, unless the job chose a port.
+    if (hook?.ui && (options.ui === undefined || options.ui === false)) options = { ...options, ui: true };
     const masterText = hook?.master ?? options.master ?? env.env('FLINT_MASTER') ?? 'local[*]';
     const master = parseMaster(masterText, env.cores());
     const wasmEnv = env.env('FLINT_WASM');
