@@ -237,6 +237,8 @@ export class AppStatusStore {
   /** Called once when the store goes from unchanged to changed (the live stream schedules a push). */
   setDirtyListener(listener: (() => void) | null): void {
     this.onDirty = listener;
+    // Changes made before anyone listened would otherwise keep the store "dirty" and silent.
+    if (listener && this.changes.any) listener();
   }
 
   takeChanges(): StoreChanges {

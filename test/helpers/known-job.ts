@@ -4,7 +4,7 @@
  * parallelized into SLICES slices, reduced into REDUCERS partitions and cached, then counted again
  * (the second job skips the map stage and reads the cache).
  */
-import type { Flint } from 'flint';
+import type { Flint, RDD } from 'flint';
 
 export const LINES = 3000;
 export const SLICES = 6;
@@ -45,7 +45,11 @@ export function expected(lines: string[]): Expected {
 }
 
 /** Job 0: collect of the cached word counts (stages 0 and 1); job 1: count of them (stage 2 skipped, stage 3). */
-export async function runKnownJob(fl: Flint, lines: string[]): Promise<{ counts: Map<string, number>; cachedRddId: number; total: number }> {
+/**
+ * `rdd` is returned for the caller to hold: an RDD the program can no longer reach has its cached
+ * blocks dropped by the context cleaner, and the storage views would rightly show nothing.
+ */
+export async function runKnownJob(fl: Flint, lines: string[]): Promise<{ counts: Map<string, number>; cachedRddId: number; total: number; rdd: RDD<[string, number]> }> {
   const counts = fl
     .parallelize(lines, SLICES)
     .flatMap((l) => l.split(' '))
@@ -55,5 +59,5 @@ export async function runKnownJob(fl: Flint, lines: string[]): Promise<{ counts:
     .cache();
   const collected = new Map(await counts.collect());
   const total = await counts.count();
-  return { counts: collected, cachedRddId: counts.id, total };
+  return { counts: collected, cachedRddId: counts.id, total, rdd: counts };
 }

@@ -34,6 +34,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await fl?.stop();
   rmSync(logDir, { recursive: true, force: true });
+  // Held to here: the cleaner drops the cache of an RDD nobody can reach.
+  expect(result.rdd.isCached).toBe(true);
 });
 
 describe('REST API of a local application', () => {
