@@ -212,7 +212,9 @@ export abstract class RDD<T> implements LineageNode {
     return null;
   }
   storageDesc(): StorageLevelDesc | null {
-    return this.storage;
+    // A plain object: plans cross the network, and the record codec encodes no class instances.
+    const s = this.storage;
+    return s ? { useDisk: s.useDisk, useMemory: s.useMemory, deserialized: s.deserialized, replication: s.replication } : null;
   }
   checkpointFiles(): string[] | null {
     return this.checkpointed;

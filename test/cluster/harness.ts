@@ -78,9 +78,11 @@ export interface TestCluster {
   stop(): Promise<void>;
 }
 
-export async function startCluster(options: { workers: number; cores?: number; token?: string; workerArgs?: string[]; workerEnv?: Record<string, string> } = { workers: 2 }): Promise<TestCluster> {
+export async function startCluster(
+  options: { workers: number; cores?: number; token?: string; workerArgs?: string[]; workerEnv?: Record<string, string>; serveArgs?: string[] } = { workers: 2 },
+): Promise<TestCluster> {
   const token = options.token ?? `test-${Math.random().toString(36).slice(2)}`;
-  const coordinator = startProcess([flintBin, 'serve', '--port', '0', '--token', token]);
+  const coordinator = startProcess([flintBin, 'serve', '--port', '0', '--token', token, ...(options.serveArgs ?? [])]);
   const [, url] = await coordinator.waitFor(/cluster:\s+(flint:\/\/\S+)/);
   const [, httpUrl] = await coordinator.waitFor(/dashboard:\s+(http:\/\/[^/\s]+)/);
   const workers: Proc[] = [];

@@ -151,7 +151,7 @@ export class RemoteBackend implements ExecutorBackend {
       });
       endpoint.onClose((reason) => {
         if (!welcomed) reject(new FlintError('IO_ERROR', `the coordinator at ${this.options.master} closed the connection${reason ? `: ${reason.message}` : ''}`));
-        this.connectionLost(endpoint);
+        this.connectionLost(endpoint, reason);
       });
     });
   }
@@ -237,13 +237,13 @@ export class RemoteBackend implements ExecutorBackend {
   }
 
   /** Every lent executor went with the connection; try to register again. */
-  private connectionLost(endpoint: Endpoint): void {
+  private connectionLost(endpoint: Endpoint, reason?: Error): void {
     if (this.coordinator !== endpoint) return;
     this.coordinator = null;
     for (const id of [...this.lent.keys()]) this.loseExecutor(id, 'the connection to the coordinator was lost', false);
     if (this.stopped) return;
     const windowMs = this.options.reconnectWindowMs ?? 60_000;
-    this.options.log(`lost the coordinator at ${this.options.master}; reconnecting (running jobs wait up to ${Math.round(windowMs / 1000)} s)`);
+    this.options.log(`lost the coordinator at ${this.options.master}${reason ? ` (${reason.message})` : ''}; reconnecting (running jobs wait up to ${Math.round(windowMs / 1000)} s)`);
     this.unavailableTimer = setTimeout(() => {
       this.listener?.backendUnavailable(
         new FlintError('EXECUTOR_LOST', `the coordinator at ${this.options.master} has been unreachable for ${Math.round(windowMs / 1000)} s, so no executor can run the job`),
