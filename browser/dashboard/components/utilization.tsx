@@ -2,6 +2,7 @@
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import type { AppTimeline } from '../../../host/ui/types.js';
+import { duration } from '../format.js';
 import { useWidth } from './size.js';
 
 /** Step series sampled onto one time axis. */
@@ -22,6 +23,7 @@ export function Utilization(props: { data: AppTimeline; now: number }) {
   const [wrap, width] = useWidth<HTMLDivElement>();
   const plot = useRef<uPlot | null>(null);
   const end = props.data.end ?? props.now;
+  const start = props.data.start;
   const aligned = merge(props.data.running, props.data.totalCores, end);
   useEffect(() => {
     if (!wrap.current || width === 0) return;
@@ -34,7 +36,11 @@ export function Utilization(props: { data: AppTimeline; now: number }) {
           legend: { show: true },
           cursor: { drag: { x: false, y: false } },
           scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
-          axes: [{ stroke: '#64748b', grid: { stroke: '#eef2f7' } }, { stroke: '#64748b', grid: { stroke: '#eef2f7' }, size: 40 }],
+          axes: [
+            // Time since the application started, as the event timeline above counts it.
+            { stroke: '#64748b', grid: { stroke: '#eef2f7' }, values: (_u, splits) => splits.map((s) => `+${duration(s * 1000 - start)}`) },
+            { stroke: '#64748b', grid: { stroke: '#eef2f7' }, size: 40 },
+          ],
           series: [
             {},
             { label: 'running tasks', stroke: '#2563eb', fill: 'rgba(37,99,235,0.15)', paths: stepped, width: 1.5, points: { show: false } },
