@@ -3,7 +3,7 @@
  * store; what is costly for large stages (quantiles, sorted task lists) is cached per stage version.
  */
 import { quantilesInPlace } from './quantiles.js';
-import { describeStorage, stageKey, type AppStatusStore, type ExecutorRec, type JobRec, type StageRec, type TaskRec } from './status-store.js';
+import { describeStorage, emptyStage, stageKey, type AppStatusStore, type ExecutorRec, type JobRec, type StageRec, type TaskRec } from './status-store.js';
 import type {
   ApplicationInfo,
   ExecutorStageSummary,
@@ -200,7 +200,7 @@ export function stagesData(store: AppStatusStore, statuses: string[] = []): Stag
     if (info.attempts.length > 0) continue;
     const status = stageStatusOf(store, info.stageId);
     out.push({
-      ...stageData(store, placeholderStage(info.stageId, info.name, info.kind, info.numTasks)),
+      ...stageData(store, emptyStage(info.stageId, 0, info.name, info.kind, info.numTasks)),
       status,
     });
   }
@@ -209,51 +209,12 @@ export function stagesData(store: AppStatusStore, statuses: string[] = []): Stag
   return filtered.sort((a, b) => b.stageId - a.stageId || b.attemptId - a.attemptId);
 }
 
-function placeholderStage(stageId: number, name: string, kind: 'shuffleMap' | 'result', numTasks: number): StageRec {
-  return {
-    stageId,
-    attemptId: 0,
-    name,
-    kind,
-    numTasks,
-    status: 'PENDING',
-    submissionTime: null,
-    completionTime: null,
-    firstTaskLaunchedTime: null,
-    failureReason: null,
-    tasks: [],
-    byId: new Map(),
-    active: 0,
-    complete: 0,
-    failed: 0,
-    killed: 0,
-    completedIndices: new Set(),
-    runTime: 0,
-    schedulerDelay: 0,
-    resultSize: 0,
-    resultSer: 0,
-    inputRecords: 0,
-    outputRecords: 0,
-    fetchWait: 0,
-    remoteBytes: 0,
-    readBytes: 0,
-    readRecords: 0,
-    writeBytes: 0,
-    writeTimeNs: 0,
-    writeRecords: 0,
-    executors: new Map(),
-    lanes: [],
-    laneRows: new Map(),
-    version: 0,
-  };
-}
-
 /** The attempts of one stage (a never-run stage as one PENDING or SKIPPED attempt 0). */
 export function stageAttempts(store: AppStatusStore, stageId: number, details: boolean): StageData[] | null {
   const info = store.stageInfos.get(stageId);
   if (!info) return null;
   if (info.attempts.length === 0) {
-    return [{ ...stageData(store, placeholderStage(stageId, info.name, info.kind, info.numTasks), details), status: stageStatusOf(store, stageId) }];
+    return [{ ...stageData(store, emptyStage(stageId, 0, info.name, info.kind, info.numTasks), details), status: stageStatusOf(store, stageId) }];
   }
   return info.attempts.map((a) => stageData(store, store.stages.get(stageKey(stageId, a))!, details));
 }

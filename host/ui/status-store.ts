@@ -214,6 +214,46 @@ function describeStorage(level: SparkStorageLevel): string {
 
 export { describeStorage, stageKey };
 
+/** A stage attempt before anything ran: also what the REST API shows for a pending or skipped stage. */
+export function emptyStage(stageId: number, attemptId: number, name: string, kind: 'shuffleMap' | 'result', numTasks: number): StageRec {
+  return {
+    stageId,
+    attemptId,
+    name,
+    kind,
+    numTasks,
+    status: 'PENDING',
+    submissionTime: null,
+    completionTime: null,
+    firstTaskLaunchedTime: null,
+    failureReason: null,
+    tasks: [],
+    byId: new Map(),
+    active: 0,
+    complete: 0,
+    failed: 0,
+    killed: 0,
+    completedIndices: new Set(),
+    runTime: 0,
+    schedulerDelay: 0,
+    resultSize: 0,
+    resultSer: 0,
+    inputRecords: 0,
+    outputRecords: 0,
+    fetchWait: 0,
+    remoteBytes: 0,
+    readBytes: 0,
+    readRecords: 0,
+    writeBytes: 0,
+    writeTimeNs: 0,
+    writeRecords: 0,
+    executors: new Map(),
+    lanes: [],
+    laneRows: new Map(),
+    version: 0,
+  };
+}
+
 export class AppStatusStore {
   app: AppRec;
   readonly jobs = new Map<number, JobRec>();
@@ -455,42 +495,7 @@ export class AppStatusStore {
     let rec = this.stages.get(key);
     if (!rec) {
       const si = this.stageInfo(info);
-      rec = {
-        stageId: id,
-        attemptId: attempt,
-        name: info['Stage Name'] || si.name,
-        kind: info['Flint Stage Kind'] ?? si.kind,
-        numTasks: info['Number of Tasks'],
-        status: 'PENDING',
-        submissionTime: null,
-        completionTime: null,
-        firstTaskLaunchedTime: null,
-        failureReason: null,
-        tasks: [],
-        byId: new Map(),
-        active: 0,
-        complete: 0,
-        failed: 0,
-        killed: 0,
-        completedIndices: new Set(),
-        runTime: 0,
-        schedulerDelay: 0,
-        resultSize: 0,
-        resultSer: 0,
-        inputRecords: 0,
-        outputRecords: 0,
-        fetchWait: 0,
-        remoteBytes: 0,
-        readBytes: 0,
-        readRecords: 0,
-        writeBytes: 0,
-        writeTimeNs: 0,
-        writeRecords: 0,
-        executors: new Map(),
-        lanes: [],
-        laneRows: new Map(),
-        version: 0,
-      };
+      rec = emptyStage(id, attempt, info['Stage Name'] || si.name, info['Flint Stage Kind'] ?? si.kind, info['Number of Tasks']);
       this.stages.set(key, rec);
       if (!si.attempts.includes(attempt)) si.attempts.push(attempt);
     }
