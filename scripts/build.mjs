@@ -1,5 +1,6 @@
 // Builds everything a fresh clone needs: the WebAssembly operators (when present), the Node bundles
-// (library, worker-thread entry, CLI) and the type declarations that `exports` points at.
+// (library, worker-thread entry, CLI), the dashboard's browser bundle and the type declarations that
+// `exports` points at.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
@@ -31,6 +32,25 @@ await build({
   packages: 'external',
   sourcemap: true,
   loader: { '.wasm': 'binary' },
+  logLevel: 'warning',
+});
+
+// The dashboard (browser/dashboard) as one minified ES module and its stylesheet in browser/build,
+// which the Node servers read and serve: offline, no CDN.
+rmSync(join(root, 'browser', 'build'), { recursive: true, force: true });
+await build({
+  absWorkingDir: root,
+  entryPoints: { dashboard: 'browser/dashboard/main.tsx' },
+  outdir: 'browser/build',
+  bundle: true,
+  platform: 'browser',
+  format: 'esm',
+  target: 'es2022',
+  minify: true,
+  sourcemap: true,
+  jsx: 'automatic',
+  jsxImportSource: 'preact',
+  legalComments: 'linked',
   logLevel: 'warning',
 });
 

@@ -8,11 +8,14 @@ import { decodeRecords, encodeRecords } from '../codec/records.js';
 import type { ExecutorBackend } from '../cluster/backend.js';
 import { FlintError } from '../errors.js';
 import type { EventBus } from '../events/bus.js';
-import type { FlintEvent } from '../events/events.js';
 import type { ExecutorPlatform } from '../exec/platform.js';
 import type { LineageNode } from '../plan/lineage.js';
 import type { ResultHandler } from '../schedule/dag-scheduler.js';
 import { Driver } from '../schedule/driver.js';
+import { recordEvents, type SparkEventSink } from '../ui/recorder.js';
+import type { StatusSource } from '../ui/rest.js';
+import { AppStatusStore } from '../ui/status-store.js';
+import { applicationInfo } from '../ui/rest-views.js';
 import { kind, kinds, noArguments, param, signature } from './arguments.js';
 import { Broadcast } from './broadcast.js';
 import { ContextCleaner } from './cleaner.js';
@@ -52,8 +55,17 @@ export interface FlintOptions {
   executorMemoryMb?: number;
   /** Memory for cached partitions on each executor, in MB. */
   cacheMemoryMb?: number;
-  /** Write every scheduler event as a JSON line to this file. */
+  /**
+   * A directory: the application's events are written to one file in it, named after the
+   * application id, one JSON object per line in Spark's listener event format (`flint history DIR`
+   * serves them). The file ends in `.inprogress` until the application stops.
+   */
   eventLog?: string;
+  /**
+   * Serve this application's dashboard and REST API on 127.0.0.1: `true` for port 4040 (or the next
+   * free one), a number for that port (0: any free port). `fl.uiUrl` is its address.
+   */
+  ui?: boolean | number;
   /** Built-in aggregations on WebAssembly operators (default: true unless FLINT_WASM=0). */
   wasm?: boolean;
   /** The coordinator's token for master 'flint://…' (else FLINT_TOKEN). */
@@ -91,6 +103,7 @@ const START_OPTIONS = signature('Flint.start', [], [], [
   param('executorMemoryMb', positiveNumber),
   param('cacheMemoryMb', positiveNumber),
   param('eventLog', kinds.path),
+  param('ui', kind<boolean | number>('true, false or a port number (0-65535)', (v) => typeof v === 'boolean' || (Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 65535))),
   param('wasm', kinds.boolean),
   param('token', kinds.string),
   param('maxCores', kinds.positiveInteger),
@@ -119,7 +132,12 @@ export interface FlintEnvironment {
   executorPlatform: ExecutorPlatform;
   cores(): number;
   createBackend(master: Master, options: FlintOptions, driverPlatform: DriverPlatform): ExecutorBackend;
-  openEventLog?(path: string): { write(event: FlintEvent): void; close(): void };
+  /** The event log of an application in directory `dir` (its file is named once the application starts). */
+  openEventLog?(dir: string): EventLogWriter;
+  /** Serves the dashboard and REST API of `source` on 127.0.0.1:`port` (the next free port when taken). */
+  startUi?(source: StatusSource, port: number): Promise<UiServerHandle>;
+  /** The user running the driver, for the application's record. */
+  userName?(): string;
   env(name: string): string | undefined;
   /** The default of `maxResultSizeMb`, from the driver's heap limit. */
   defaultMaxResultSizeMb?(): number;
@@ -129,7 +147,18 @@ export interface FlintEnvironment {
    */
   loadModule?(specifier: string, fromDir: string): { id: string; exports: unknown; node: string; browser: string | null };
   /** A hook of the `flint` CLI: overrides the master and watches contexts for progress bars. */
-  cliHook?(): { master?: string; token?: string; onStart?(fl: Flint): void } | undefined;
+  cliHook?(): { master?: string; token?: string; ui?: boolean; onStart?(fl: Flint): void } | undefined;
+}
+
+export interface EventLogWriter extends SparkEventSink {
+  /** Writes what is buffered and closes the file (renaming it from `.inprogress`). */
+  close(): Promise<void>;
+}
+
+export interface UiServerHandle {
+  /** The dashboard's address, with the token that opens it. */
+  url: string;
+  close(): Promise<void>;
 }
 
 let environment: FlintEnvironment | null = null;
@@ -161,7 +190,7 @@ let nextBroadcastId = 0;
 export class Flint {
   readonly master: string;
   readonly appName: string;
-  readonly applicationId: string;
+  private appId: string;
   /** Scheduler and cluster events: `fl.events.on('taskEnd', e => ...)`. */
   readonly events: EventBus;
   private readonly driver: Driver;
@@ -178,7 +207,11 @@ export class Flint {
   /** Descriptions of the jobs running now ("collect at job.ts:12"). */
   private readonly running = new Map<number, string>();
   private nextJob = 0;
-  private eventLog: { write(event: FlintEvent): void; close(): void } | null = null;
+  private readonly startTime: number;
+  private eventLog: EventLogWriter | null = null;
+  private status: AppStatusStore | null = null;
+  private stopRecording: (() => void) | null = null;
+  private ui: UiServerHandle | null = null;
   /** @internal */
   _checkpointDir: string | null = null;
   /** fl.module exports by id, for closures run on the driver (final merges). */
@@ -199,7 +232,8 @@ export class Flint {
     this.master = master;
     this.appName = options.appName ?? 'flint';
     this.maxResultSizeMb = options.maxResultSizeMb ?? env.defaultMaxResultSizeMb?.() ?? 1024;
-    this.applicationId = `app-${Date.now()}-${appCounter++}`;
+    this.startTime = Date.now();
+    this.appId = `app-${this.startTime}-${appCounter++}`;
     this.backend = backend;
     this.driver = driver;
     this.events = driver.bus;
@@ -207,21 +241,63 @@ export class Flint {
       removeShuffle: (shuffleId) => this.driver.removeShuffle(shuffleId),
       dropCachedRdd: (rddId) => this._dropCachedBlocks(rddId),
     });
-    if (options.eventLog && env.openEventLog) {
-      const log = env.openEventLog(options.eventLog);
-      this.eventLog = log;
-      this.events.on('*', (e) => log.write(e));
+    // Subscribed before the backend starts, so that the executors it brings are recorded too.
+    const sinks: SparkEventSink[] = [];
+    if (options.eventLog) {
+      if (!env.openEventLog) throw new FlintError('INVALID_ARGUMENT', 'Flint.start: eventLog is not available in this environment');
+      this.eventLog = env.openEventLog(options.eventLog);
+      sinks.push(this.eventLog);
+    }
+    if (options.ui !== undefined && options.ui !== false) {
+      const status = new AppStatusStore(this.appId);
+      this.status = status;
+      sinks.push({ write: (e) => status.apply(e) });
+    }
+    if (sinks.length > 0) this.stopRecording = recordEvents(this.events, sinks);
+    backend.attachEvents?.(this.events);
+  }
+
+  /** The application's id: the coordinator's for 'flint://' masters, as Spark takes its cluster manager's. */
+  get applicationId(): string {
+    return this.appId;
+  }
+
+  /** The address of this application's dashboard (`ui` option), with its token; null without one. */
+  get uiUrl(): string | null {
+    return this.ui?.url ?? null;
+  }
+
+  /** Names the application after its backend started (a coordinator assigns the id) and opens its UI. */
+  private async opened(options: FlintOptions): Promise<void> {
+    const assigned = this.backend.applicationId;
+    if (assigned) this.appId = assigned;
+    this.events.emit({
+      type: 'applicationStart',
+      time: this.startTime,
+      appId: this.appId,
+      appName: this.appName,
+      master: this.master,
+      user: this.env.userName?.() ?? '',
+    });
+    const status = this.status;
+    if (status && this.env.startUi) {
+      const port = options.ui === true ? 4040 : (options.ui as number);
+      const source: StatusSource = {
+        info: () => ({ mode: 'local', title: this.appName }),
+        applications: () => [applicationInfo(status)],
+        store: (id) => (id === status.app.id || id === this.appId ? status : null),
+      };
+      this.ui = await this.env.startUi(source, port);
     }
   }
 
   static async start(options: FlintOptions = {}): Promise<Flint> {
-    if (options !== null && typeof options === 'object' && (options as { ui?: unknown }).ui !== undefined) {
-      throw new FlintError('INVALID_ARGUMENT', 'Flint.start: the ui option (a dashboard for the application) is not available in this version yet');
-    }
     START_OPTIONS.parse([options]);
     const env = environment;
     if (!env) throw new FlintError('INTERNAL', 'no Flint environment registered; import Flint from the package entry');
     const hook = env.cliHook?.();
+    // `flint run --ui` serves the dashboard of every context the job starts, unless the job chose a port.
+    if (hook?.ui && (options.ui === undefined || options.ui === false)) options = { ...options, ui: true };
     const masterText = hook?.master ?? options.master ?? env.env('FLINT_MASTER') ?? 'local[*]';
     const master = parseMaster(masterText, env.cores());
     const wasmEnv = env.env('FLINT_WASM');
@@ -243,6 +319,7 @@ export class Flint {
       await backend.start(driver);
       // A cluster may have no executor free yet: jobs wait for the coordinator to lend some.
       if (master.kind !== 'remote') await driver.waitForExecutors(1, 60_000);
+      await fl.opened(options);
     } catch (err) {
       await fl.stop().catch(() => undefined);
       throw err;
@@ -398,7 +475,12 @@ export class Flint {
       }
     }
     this.openOutputs.clear();
-    this.eventLog?.close();
+    this.events.emit({ type: 'applicationEnd', time: Date.now() });
+    // The log and the store get every event up to the end before the file closes.
+    await this.events.delivered();
+    this.stopRecording?.();
+    await this.eventLog?.close();
+    await this.ui?.close();
   }
 
   get isStopped(): boolean {

@@ -3,6 +3,7 @@
  * workers and browser tabs lent by a coordinator. A backend starts (or is lent) executors, connects
  * them for shuffle fetches, and reports their arrival and loss; it replaces lost ones when it can.
  */
+import type { EventBus } from '../events/bus.js';
 import type { Endpoint } from '../transport/endpoint.js';
 
 export type ExecutorKind = 'driver' | 'thread' | 'node' | 'browser';
@@ -60,4 +61,8 @@ export interface ExecutorBackend {
    * off in between, so that a script that never calls `stop()` still ends with its code.
    */
   keepAlive?(on: boolean): void;
+  /** The application's events, for backends that share them (a coordinator's dashboard and logs). */
+  attachEvents?(bus: EventBus): void;
+  /** The id the cluster manager gave the application, once started. */
+  readonly applicationId?: string | null;
 }

@@ -15,8 +15,11 @@ import type { Endpoint } from '../transport/endpoint.js';
 import type { Clock, TimerHandle } from '../schedule/clock.js';
 import { every } from '../schedule/clock.js';
 import type { Capability } from './backend.js';
+import { decodeValue } from '../codec/records.js';
+import type { FlintEvent } from '../events/events.js';
 import {
   checkDriverToCoordinator,
+  checkFlintEvent,
   checkHello,
   checkWorkerToCoordinator,
   type AppInfo,
@@ -33,7 +36,23 @@ export interface CoordinatorOptions {
   /** A connection that has not said hello by then is closed. */
   helloTimeoutMs: number;
   log(message: string): void;
+  /**
+   * What the coordinator learns of applications, for its dashboard and event logs: registration,
+   * the scheduler events their drivers share, the end.
+   */
+  applications?: ApplicationObserver;
+  /** Workers or executor slots changed (the dashboard's cluster view follows). */
+  clusterChanged?(): void;
 }
+
+export interface ApplicationObserver {
+  started(app: { appId: string; name: string; time: number; host: string }): void;
+  events(appId: string, events: FlintEvent[]): void;
+  ended(appId: string, time: number): void;
+}
+
+/** Most events one batch may carry (a driver sends a batch every 100 ms). */
+const MAX_EVENTS_PER_BATCH = 100_000;
 
 interface Slot {
   executorId: string;
@@ -97,6 +116,18 @@ export interface ExecutorSummary {
   kind: 'node' | 'browser';
   appId: string | null;
   workerId: string;
+}
+
+export interface WorkerSummary {
+  id: string;
+  host: string;
+  kind: 'node' | 'browser';
+  cores: number;
+  coresUsed: number;
+  memoryMb: number;
+  connectedAt: number;
+  decommissioning: boolean;
+  capabilities: Capability[];
 }
 
 export class Coordinator {
@@ -172,6 +203,7 @@ export class Coordinator {
     const expectedCores = Math.min(app.maxCores ?? Infinity, this.fairShares().get(id) ?? 0);
     this.toDriver(app, { t: 'welcome', appId: id, expectedCores });
     this.options.log(`application ${id} (${app.name}) registered from ${peer}${app.maxCores ? `, maxCores ${app.maxCores}` : ''}`);
+    this.options.applications?.started({ appId: id, name: app.name, time: app.startTime, host: app.host });
     this.rebalance();
   }
 
@@ -218,7 +250,25 @@ export class Coordinator {
       case 'bye':
         this.endApp(app, 'it stopped');
         return;
+      case 'events':
+        this.appEvents(app, m.events);
+        return;
     }
+  }
+
+  /** Events are the driver's to tell, checked like any message: a malformed batch closes its driver. */
+  private appEvents(app: AppState, payload: Uint8Array): void {
+    if (!this.options.applications) return;
+    let events: FlintEvent[];
+    try {
+      const raw = decodeValue(payload);
+      if (!Array.isArray(raw) || raw.length > MAX_EVENTS_PER_BATCH) throw new Error(`an events batch must be an array of at most ${MAX_EVENTS_PER_BATCH} events`);
+      events = raw.map((e) => checkFlintEvent(e, `driver of ${app.id}`));
+    } catch (err) {
+      this.refuse(app.endpoint, app.peer, (err as Error).message);
+      return;
+    }
+    this.options.applications.events(app.id, events);
   }
 
   private endApp(app: AppState, why: string): void {
@@ -231,6 +281,7 @@ export class Coordinator {
     });
     for (const executorId of [...app.executors]) this.releaseExecutor(executorId, `application ${app.id} ended`);
     this.options.log(`application ${app.id} (${app.peer}) ended: ${why}`);
+    this.options.applications?.ended(app.id, endTime);
     app.endpoint.close();
     this.rebalance();
   }
@@ -311,6 +362,7 @@ export class Coordinator {
       case 'heartbeat':
         worker.stats = {};
         for (const [id, stats] of Object.entries(m.stats)) if (this.executors.get(id)?.workerId === worker.id) worker.stats[id] = stats;
+        this.options.clusterChanged?.();
         return;
       case 'decommission':
         this.decommission(worker);
@@ -449,6 +501,7 @@ export class Coordinator {
    */
   private rebalance(): void {
     if (this.stopped) return;
+    this.options.clusterChanged?.();
     const shares = this.fairShares();
     const held = (app: AppState) => {
       let n = 0;
@@ -557,6 +610,20 @@ export class Coordinator {
       });
     }
     return out;
+  }
+
+  workerSummaries(): WorkerSummary[] {
+    return [...this.workers.values()].map((w) => ({
+      id: w.id,
+      host: w.host,
+      kind: w.kind,
+      cores: w.cores,
+      coresUsed: w.slots.filter((s) => s !== null).length,
+      memoryMb: w.memoryMb,
+      connectedAt: w.connectedAt,
+      decommissioning: w.decommissioning,
+      capabilities: w.capabilities,
+    }));
   }
 
   get workerCount(): number {

@@ -10,6 +10,7 @@
 import { Type, type Static, type TLiteral, type TSchema, type TUnion } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { DriverToExecutor, ExecutorToDriver, PeerMessage } from '../exec/protocol.js';
+import type { FlintEvent } from '../events/events.js';
 import { FlintError } from '../errors.js';
 
 const Int = (options: { minimum?: number; maximum?: number } = {}) => Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, ...options });
@@ -174,6 +175,11 @@ const TaskMetrics = Type.Object({
   shuffleReadBytes: Type.Number({ minimum: 0 }),
   shuffleWriteBytes: Type.Number({ minimum: 0 }),
   resultBytes: Type.Number({ minimum: 0 }),
+  queuedMs: Type.Optional(Type.Number({ minimum: 0 })),
+  shuffleRemoteBytesRead: Type.Optional(Type.Number({ minimum: 0 })),
+  fetchWaitMs: Type.Optional(Type.Number({ minimum: 0 })),
+  shuffleWriteMs: Type.Optional(Type.Number({ minimum: 0 })),
+  resultSerializeMs: Type.Optional(Type.Number({ minimum: 0 })),
   operators: Type.Array(Text(64), { maxItems: 64 }),
 });
 
@@ -267,6 +273,64 @@ export const HelloSchema = Type.Union([DriverHelloSchema, WorkerHelloSchema]);
 /** Payloads relayed between a driver and an executor travel encoded: the coordinator never decodes them. */
 const Payload = Type.Uint8Array({ maxByteLength: 1 << 30 });
 
+// ---- scheduler events a driver shares with its coordinator (dashboard, event log) ---------------
+
+const Time = Type.Number({ minimum: 0 });
+const TaskIdentity = { time: Time, taskId: Int(), stageId: Int(), stageAttempt: Int(), partition: Int(), attempt: Int(), executorId: Id };
+const StorageLevelInfo = Type.Object({ useDisk: Type.Boolean(), useMemory: Type.Boolean(), deserialized: Type.Boolean(), replication: Int() });
+const RddInfo = Type.Object({
+  rddId: Int(),
+  name: Text(1024),
+  callSite: Text(1024),
+  parentIds: Type.Array(Int(), { maxItems: 10_000 }),
+  numPartitions: Int(),
+  storageLevel: Type.Union([StorageLevelInfo, Type.Null()]),
+});
+const StageInfo = Type.Object({
+  stageId: Int(),
+  name: Text(1024),
+  kind: Literals('shuffleMap', 'result'),
+  numTasks: Int(),
+  parentStageIds: Type.Array(Int(), { maxItems: 10_000 }),
+  rdds: Type.Array(RddInfo, { maxItems: 10_000 }),
+});
+
+export const FlintEventSchema = Type.Union([
+  Type.Object({ type: Type.Literal('applicationStart'), time: Time, appId: Id, appName: Text(256), master: Text(1024), user: Text(256) }),
+  Type.Object({ type: Type.Literal('applicationEnd'), time: Time }),
+  Type.Object({ type: Type.Literal('jobStart'), time: Time, jobId: Int(), description: Text(), stageIds: Type.Array(Int(), { maxItems: 100_000 }), stages: Type.Array(StageInfo, { maxItems: 100_000 }) }),
+  Type.Object({ type: Type.Literal('jobEnd'), time: Time, jobId: Int(), succeeded: Type.Boolean(), error: Type.Optional(Type.String({ maxLength: 1 << 20 })) }),
+  Type.Object({
+    type: Type.Literal('stageSubmitted'),
+    time: Time,
+    stageId: Int(),
+    attempt: Int(),
+    name: Text(1024),
+    kind: Literals('shuffleMap', 'result'),
+    numTasks: Int(),
+    partitions: Type.Array(Int()),
+    rddId: Int(),
+    parentStageIds: Type.Array(Int(), { maxItems: 100_000 }),
+  }),
+  Type.Object({ type: Type.Literal('stageCompleted'), time: Time, stageId: Int(), attempt: Int(), succeeded: Type.Boolean(), error: Type.Optional(Type.String({ maxLength: 1 << 20 })) }),
+  Type.Object({ type: Type.Literal('stageSkipped'), time: Time, stageId: Int(), jobId: Int() }),
+  Type.Object({ type: Type.Literal('taskStart'), speculative: Type.Boolean(), ...TaskIdentity }),
+  Type.Object({
+    type: Type.Literal('taskEnd'),
+    status: Literals('success', 'failed', 'killed', 'lost'),
+    error: Type.Optional(Type.String({ maxLength: 1 << 20 })),
+    metrics: Type.Optional(TaskMetrics),
+    ...TaskIdentity,
+  }),
+  Type.Object({ type: Type.Literal('executorAdded'), time: Time, executorId: Id, cores: Int(), host: Text(256), kind: ExecutorKind, capabilities: Type.Array(Capability, { maxItems: 8 }), memoryMb: Type.Optional(Int()) }),
+  Type.Object({ type: Type.Literal('executorRemoved'), time: Time, executorId: Id, reason: Text(), causedByApp: Type.Boolean() }),
+  Type.Object({ type: Type.Literal('executorExcluded'), time: Time, executorId: Id, until: Type.Union([Time, Type.Null()]), failures: Int(), reason: Text() }),
+  Type.Object({ type: Type.Literal('executorDraining'), time: Time, executorId: Id }),
+  Type.Object({ type: Type.Literal('blockUpdated'), time: Time, executorId: Id, blockId: Text(512), bytes: Int(), removed: Type.Boolean() }),
+  Type.Object({ type: Type.Literal('taskVerified'), time: Time, executorId: Id, stageId: Int(), partition: Int(), agreed: Type.Boolean() }),
+  Type.Object({ type: Type.Literal('broadcastSent'), time: Time, broadcastId: Int(), executorId: Id, bytes: Int() }),
+]);
+
 export const DriverToCoordinatorSchema = Type.Union([
   Type.Object({ t: Type.Literal('toExecutor'), executorId: Id, message: Payload }),
   /** The driver is done with a revoked or idle executor. */
@@ -274,6 +338,8 @@ export const DriverToCoordinatorSchema = Type.Union([
   Type.Object({ t: Type.Literal('locate'), reqId: Int(), executorId: Id }),
   Type.Object({ t: Type.Literal('relay'), toWorker: Id, frame: Payload }),
   Type.Object({ t: Type.Literal('bye') }),
+  /** A batch of the application's scheduler events (encoded FlintEvent[]), for the dashboard and event log. */
+  Type.Object({ t: Type.Literal('events'), events: Payload }),
 ]);
 
 export const CoordinatorToDriverSchema = Type.Union([
@@ -359,11 +425,17 @@ export const checkDataMessage = checker<DataMessage>(DataMessageSchema, 'data me
 export const checkDriverToExecutor = checker<DriverToExecutor>(DriverToExecutorSchema, 'driver-to-executor message');
 export const checkExecutorToDriver = checker<ExecutorToDriver>(ExecutorToDriverSchema, 'executor-to-driver message');
 export const checkPeerMessage = checker<PeerMessage>(PeerMessageSchema, 'peer message');
+export const checkFlintEvent = checker<FlintEvent>(FlintEventSchema, 'event');
 
 // Whatever a check accepts must be a value of the type the executor and driver code expect, and
 // every value of that type must pass the check (tuples keep unions from being split).
 type Accepts<Schema extends TSchema, T> = [Static<Schema>] extends [T] ? true : never;
-const typesAgree: [Accepts<typeof DriverToExecutorSchema, DriverToExecutor>, Accepts<typeof ExecutorToDriverSchema, ExecutorToDriver>, Accepts<typeof PeerMessageSchema, PeerMessage>] = [true, true, true];
+const typesAgree: [
+  Accepts<typeof DriverToExecutorSchema, DriverToExecutor>,
+  Accepts<typeof ExecutorToDriverSchema, ExecutorToDriver>,
+  Accepts<typeof PeerMessageSchema, PeerMessage>,
+  Accepts<typeof FlintEventSchema, FlintEvent>,
+] = [true, true, true, true];
 void typesAgree;
 type Admits<Schema extends TSchema, T> = [T] extends [Static<Schema>] ? true : never;
 const schemasAdmitTypes: [Admits<typeof DriverToExecutorSchema, DriverToExecutor>, Admits<typeof ExecutorToDriverSchema, ExecutorToDriver>, Admits<typeof PeerMessageSchema, PeerMessage>] = [true, true, true];

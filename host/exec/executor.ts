@@ -91,6 +91,8 @@ export class Executor {
   /** Running attempts and the reason they were asked to stop, once they are. */
   private readonly running = new Map<number, { stageKey: string; killed: string | null }>();
   private readonly queued: TaskDescriptor[] = [];
+  /** When each queued task arrived, for its `queuedMs`. */
+  private readonly arrivals = new Map<number, number>();
   private readonly stages = new Map<string, StagePlan>();
   /** Stage plans the driver is done with, kept until their last task here ends. */
   private readonly stagesToDrop = new Set<string>();
@@ -185,7 +187,10 @@ export class Executor {
       case 'task':
         // Interleaving two tasks at their awaits would only make both finish late.
         if (this.running.size < this.cores) void this.runTask(m.task);
-        else this.queued.push(m.task);
+        else {
+          this.arrivals.set(m.task.taskId, performance.now());
+          this.queued.push(m.task);
+        }
         break;
       case 'killTask':
         this.kill(m.taskId, m.reason);
@@ -331,6 +336,7 @@ export class Executor {
     const queuedAt = this.queued.findIndex((t) => t.taskId === taskId);
     if (queuedAt >= 0) {
       const [task] = this.queued.splice(queuedAt, 1);
+      this.arrivals.delete(taskId);
       this.send({ t: 'taskEnd', result: killedResult(task!.taskId, reason) });
       this.dropUnusedStages();
       return;
@@ -351,6 +357,9 @@ export class Executor {
 
   private async runTask(task: TaskDescriptor): Promise<void> {
     const started = Date.now();
+    const startedAt = performance.now();
+    const arrived = this.arrivals.get(task.taskId);
+    this.arrivals.delete(task.taskId);
     const run = { stageKey: task.stageKey, killed: null as string | null };
     this.running.set(task.taskId, run);
     const checkKilled = () => {
@@ -366,7 +375,24 @@ export class Executor {
       shuffleWriteBytes: 0,
       resultBytes: 0,
       operators: [],
+      queuedMs: arrived === undefined ? 0 : roundMs(startedAt - arrived),
+      fetchWaitMs: 0,
+      shuffleWriteMs: 0,
+      resultSerializeMs: 0,
     };
+    // Phase timers in fractional ms: most tasks of a large stage take a few ms, which whole
+    // milliseconds would round away.
+    let fetchWait = 0;
+    let shuffleWrite = 0;
+    let serialize = 0;
+    let remoteRead = 0;
+    const timed = <T>(f: () => T): [T, number] => {
+      const t0 = performance.now();
+      const value = f();
+      return [value, performance.now() - t0];
+    };
+    const recordPhases = () =>
+      Object.assign(metrics, { shuffleRemoteBytesRead: remoteRead, fetchWaitMs: roundMs(fetchWait), shuffleWriteMs: roundMs(shuffleWrite), resultSerializeMs: roundMs(serialize) });
     const blocksAdded: Array<{ blockId: string; bytes: number }> = [];
     let result: TaskResult;
     const transfer: ArrayBuffer[] = [];
@@ -388,8 +414,19 @@ export class Executor {
         store: this.store,
         instantiate: inst,
         fetch: async (locations) => {
-          const blocks = await this.fetch(locations);
-          for (const b of blocks) metrics.shuffleReadBytes += b.byteLength;
+          const t0 = performance.now();
+          let blocks: Uint8Array[];
+          try {
+            blocks = await this.fetch(locations);
+          } finally {
+            fetchWait += performance.now() - t0;
+          }
+          // Blocks come back in map order (see fetch).
+          const order = [...locations].sort((a, b) => a.mapId - b.mapId);
+          blocks.forEach((b, i) => {
+            metrics.shuffleReadBytes += b.byteLength;
+            if (order[i]!.executorId !== this.executorId) remoteRead += b.byteLength;
+          });
           return blocks;
         },
         onBlockCached: (blockId, bytes) => blocksAdded.push({ blockId, bytes }),
@@ -405,8 +442,10 @@ export class Executor {
         case 'result': {
           const records = await collectAll(stream);
           metrics.recordsWritten = records.length;
-          resultBytes = encodeRecords(records);
-          digest?.bytes(resultBytes);
+          let took: number;
+          [resultBytes, took] = timed(() => encodeRecords(records));
+          serialize += took;
+          digest?.bytes(resultBytes!);
           break;
         }
         case 'shuffle': {
@@ -427,12 +466,14 @@ export class Executor {
             const plan = stage.plan;
             if (plan.kind === 'textScan' && plan.pair && !plan.count && writer instanceof AggBatchWriter && writer.acceptsWords(plan.pair.value)) {
               // The planner's fused scan meets a count of its words: one pass over the raw bytes.
-              await scanRegions(plan.splits[task.partition]!, ctx, (region) => writer.writeWords(region));
+              await scanRegions(plan.splits[task.partition]!, ctx, (region) => (shuffleWrite += timed(() => writer.writeWords(region))[1]));
               scanned = true;
             } else {
-              for await (const batch of stream) writer.write(batch);
+              for await (const batch of stream) shuffleWrite += timed(() => writer.write(batch))[1];
             }
-            buckets = writer.finish();
+            let took: number;
+            [buckets, took] = timed(() => writer.finish());
+            shuffleWrite += took;
           } finally {
             writer.release();
           }
@@ -486,8 +527,9 @@ export class Executor {
       if (this.chaos) {
         if (this.chaos.slow > 1) await new Promise((r) => setTimeout(r, (this.chaos!.slow - 1) * (Date.now() - started)));
       }
-      metrics.durationMs = Date.now() - started;
+      metrics.durationMs = roundMs(performance.now() - startedAt);
       metrics.operators = [...operators].sort();
+      recordPhases();
       result = {
         taskId: task.taskId,
         ok: true,
@@ -499,7 +541,8 @@ export class Executor {
         ...(digest ? { digest: digest.hex() } : {}),
       };
     } catch (err) {
-      metrics.durationMs = Date.now() - started;
+      metrics.durationMs = roundMs(performance.now() - startedAt);
+      recordPhases();
       const fetchFailed =
         err instanceof FetchFailedError ? { shuffleId: err.shuffleId, mapId: err.mapId, executorId: err.executorId } : null;
       result = { taskId: task.taskId, ok: false, error: toWireError(err), fetchFailed, metrics };
@@ -511,6 +554,11 @@ export class Executor {
     const next = this.queued.shift();
     if (next) void this.runTask(next);
   }
+}
+
+/** Phase times are kept to a hundredth of a millisecond: finer is noise, and it costs log bytes. */
+function roundMs(ms: number): number {
+  return Math.round(ms * 100) / 100;
 }
 
 function killedResult(taskId: number, reason: string): TaskResult {

@@ -3,6 +3,7 @@
  */
 import { cac } from 'cac';
 import { createRequire } from 'node:module';
+import { history } from './commands/history.js';
 import { serve } from './commands/serve.js';
 import { worker } from './commands/worker.js';
 import { runJob } from './run-job.js';
@@ -20,8 +21,9 @@ cli
   .option('--token <token>', "The coordinator's token for --master flint://… (default: FLINT_TOKEN)")
   .option('--no-progress', 'Do not show progress bars (the summary is still printed)')
   .option('--typecheck', 'Type-check the job (tsc, strict) first; type errors stop it with status 1')
+  .option('--ui', "Serve the application's dashboard (127.0.0.1:4040 or the next free port) and print its link")
   .example('flint run examples/wordcount.ts --master local[2] -- data/sample.txt')
-  .action(async (job: string, args: string[], options: { master?: string; token?: string; progress?: boolean; typecheck?: boolean; '--'?: string[] }) => {
+  .action(async (job: string, args: string[], options: { master?: string; token?: string; progress?: boolean; typecheck?: boolean; ui?: boolean; '--'?: string[] }) => {
     const typeErrors = options.typecheck ? await typecheckJob(job, { color: process.stderr.isTTY }) : null;
     if (typeErrors !== null) {
       process.stderr.write(`${typeErrors}\nflint: ${job} does not type-check; it was not run\n`);
@@ -40,6 +42,16 @@ cli
   .example('flint serve --port 7077')
   .action(async (options: { host?: string; port?: string; token?: string; eventLogDir?: string }) => {
     process.exitCode = await serve(options);
+  });
+
+cli
+  .command('history <dir>', 'Serve the dashboard of the applications whose event logs are in <dir>')
+  .option('--host <host>', 'Address to listen on (default: 127.0.0.1)')
+  .option('--port <port>', 'Port to listen on (default: 18080)')
+  .option('--token <token>', 'Token pages and REST clients must present (default: FLINT_TOKEN, else a new random one)')
+  .example('flint history /tmp/flint-events --port 18080')
+  .action(async (dir: string, options: { host?: string; port?: string; token?: string }) => {
+    process.exitCode = await history(dir, options);
   });
 
 cli

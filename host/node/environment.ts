@@ -1,6 +1,5 @@
-/** Flint on Node: file access through fs, executors as worker threads, an event log on disk. */
-import { closeSync, openSync, writeSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+/** Flint on Node: file access through fs, executors as worker threads, event logs on disk, the dashboard over HTTP. */
+import { availableParallelism, userInfo } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
 import { setEnvironment, type FlintEnvironment, type FlintOptions, type Master } from '../api/context.js';
 import { FlintError } from '../errors.js';
@@ -13,6 +12,8 @@ import { localFilesEnabled, machineId } from './machine-id.js';
 import { NodeDriverPlatform, nodeExecutorPlatform } from './node-platform.js';
 import { nodeSourceLocator } from './source-locator.js';
 import { ThreadBackend } from './thread-backend.js';
+import { openEventLogDir } from './ui/event-log.js';
+import { startLocalUi } from './ui/ui-server.js';
 
 const CLI_HOOK = Symbol.for('flint.cli');
 /** Threads per core beyond which `local[N]` is most likely a mistake worth a word. */
@@ -28,6 +29,14 @@ function warnManyThreads(threads: number, cores: number, startBatch: number): vo
       `They start ${startBatch} at a time while jobs run; local[*] starts one per core.`,
     { type: 'FlintWarning', code: 'FLINT_MANY_THREADS' },
   );
+}
+
+function userInfoName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return '';
+  }
 }
 
 export const nodeEnvironment: FlintEnvironment = {
@@ -75,15 +84,9 @@ export const nodeEnvironment: FlintEnvironment = {
       }
     }
   },
-  openEventLog(path) {
-    const fd = openSync(path, 'a');
-    return {
-      write: (event) => {
-        writeSync(fd, JSON.stringify(event) + '\n');
-      },
-      close: () => closeSync(fd),
-    };
-  },
+  openEventLog: (dir) => openEventLogDir(dir),
+  startUi: (source, port) => startLocalUi(source, port),
+  userName: () => process.env.USER ?? process.env.USERNAME ?? userInfoName(),
   cliHook: () => (globalThis as Record<symbol, unknown>)[CLI_HOOK] as ReturnType<NonNullable<FlintEnvironment['cliHook']>>,
 };
 

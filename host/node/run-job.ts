@@ -18,6 +18,8 @@ export interface RunOptions {
   /** The coordinator's token when `master` is flint://… */
   token?: string;
   progress?: boolean;
+  /** Serve each context's dashboard and print its link. */
+  ui?: boolean;
 }
 
 function plural(n: number, word: string): string {
@@ -85,8 +87,10 @@ export async function runJob(job: string, args: string[], options: RunOptions): 
   (globalThis as Record<symbol, unknown>)[CLI_HOOK] = {
     master: options.master,
     token: options.token,
+    ui: options.ui,
     onStart: (fl: Flint) => {
       contexts.push(fl);
+      if (fl.uiUrl) process.stderr.write(`flint: dashboard of ${fl.applicationId}: ${fl.uiUrl}\n`);
       reporter.attach(fl);
     },
   };

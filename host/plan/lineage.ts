@@ -25,6 +25,8 @@ export interface LineageNode {
   readonly id: number;
   /** What the stage is called in events and progress bars, e.g. "reduceByKey at job.ts:12". */
   readonly callSite: string;
+  /** The user's name for it (Spark's setName); null when none was given. */
+  readonly name?: string | null;
   numPartitions(): number;
   dependencies(): Dependency[];
   /** The node for this RDD alone; `child` builds (and fuses) the nodes of its parents. */

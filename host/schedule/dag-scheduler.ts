@@ -11,6 +11,7 @@ import type { BlockLocation, StagePlan, TaskDescriptor, TaskOutput, TaskSuccess 
 import { broadcastsOf, buildPlan, cachedBlocksFor, modulesOf, requirementsOf, shuffleDependencies, shuffleReadsFor, slicesFor } from '../plan/stage-plan.js';
 import type { MapOutputTracker } from '../shuffle/map-output-tracker.js';
 import type { Clock, TimerHandle } from './clock.js';
+import { stageRdds } from './stage-info.js';
 import { TaskSet, type TaskSetConfig } from './task-set.js';
 import type { TaskLaunch, TaskScheduler, TaskSetListener } from './task-scheduler.js';
 
@@ -119,14 +120,29 @@ export class DAGScheduler {
       const stage = new ResultStage(this.nextStageId++, rdd, parents, job);
       job.stage = stage;
       this.markJob(stage, job.id);
-      const stageIds: number[] = [];
+      const stages: Stage[] = [];
       const collect = (s: Stage) => {
-        if (stageIds.includes(s.id)) return;
-        stageIds.push(s.id);
+        if (stages.includes(s)) return;
+        stages.push(s);
         s.parents.forEach(collect);
       };
       collect(stage);
-      this.bus.emit({ type: 'jobStart', time: this.clock.now(), jobId: job.id, description, stageIds });
+      const stageIds = stages.map((s) => s.id);
+      this.bus.emit({
+        type: 'jobStart',
+        time: this.clock.now(),
+        jobId: job.id,
+        description,
+        stageIds,
+        stages: stages.map((s) => ({
+          stageId: s.id,
+          name: s.name,
+          kind: s instanceof ShuffleMapStage ? 'shuffleMap' : 'result',
+          numTasks: s instanceof ResultStage ? partitions.length : s.rdd.numPartitions(),
+          parentStageIds: s.parents.map((p) => p.id),
+          rdds: stageRdds(s.rdd),
+        })),
+      });
       if (partitions.length === 0) {
         this.finishJob(job);
         return;
@@ -318,7 +334,12 @@ export class DAGScheduler {
     const stage = this.bySet.get(set);
     if (!stage) return;
     const executorAlive = !!this.registry.get(executorId);
-    if (executorAlive) for (const b of result.blocksAdded) this.registry.addBlock(b.blockId, executorId);
+    if (executorAlive) {
+      for (const b of result.blocksAdded) {
+        this.registry.addBlock(b.blockId, executorId);
+        this.bus.emit({ type: 'blockUpdated', time: this.clock.now(), executorId, blockId: b.blockId, bytes: b.bytes, removed: false });
+      }
+    }
     // A copy from an earlier attempt of the stage finished: the current attempt need not run it
     // (Spark's markPartitionCompletedInAllTaskSets).
     const current = stage.taskSet;

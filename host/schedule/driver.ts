@@ -129,6 +129,7 @@ export class Driver implements BackendListener {
       host: executor.host,
       kind: executor.kind,
       capabilities: executor.capabilities,
+      ...(executor.memoryMb !== undefined ? { memoryMb: executor.memoryMb } : {}),
     });
     for (const w of this.executorWaiters.splice(0)) w();
     this.tasks.dispatch();

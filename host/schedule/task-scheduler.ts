@@ -274,6 +274,9 @@ export class TaskScheduler {
     set.durations.push(verdict.result.metrics.durationMs);
     // The other copies (a speculative race, replicas no longer needed) lost: free their slots.
     for (const other of set.attemptsOf(run.partition)) this.killAttempt(set, other, 'another attempt of the task succeeded');
+    const now = this.clock.now();
+    for (const id of verdict.agreed) this.bus.emit({ type: 'taskVerified', time: now, executorId: id, stageId: set.stageId, partition: run.partition, agreed: true });
+    for (const id of verdict.convicted) this.bus.emit({ type: 'taskVerified', time: now, executorId: id, stageId: set.stageId, partition: run.partition, agreed: false });
     for (const liar of verdict.convicted) this.convict(liar);
     listener?.succeeded(set, run.partition, verdict.attempt, verdict.executorId, verdict.result);
   }

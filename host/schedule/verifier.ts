@@ -30,7 +30,8 @@ interface Candidate {
 }
 
 export type Verdict =
-  | { kind: 'accept'; executorId: string; attempt: number; result: TaskSuccess; convicted: string[] }
+  /** `agreed`: executors whose copies matched (none when one copy counted alone). */
+  | { kind: 'accept'; executorId: string; attempt: number; result: TaskSuccess; agreed: string[]; convicted: string[] }
   /** Run another copy, on none of `avoid`. */
   | { kind: 'replicate'; avoid: Set<string> }
   | { kind: 'fail'; error: FlintError };
@@ -58,23 +59,25 @@ export class Verifier {
     const id = `${key}#${partition}`;
     const candidates = this.pending.get(id) ?? [];
     if (candidates.length === 0 && !this.mustVerify(executorId, trusted, resultStage)) {
-      return { kind: 'accept', executorId, attempt, result, convicted: [] };
+      return { kind: 'accept', executorId, attempt, result, agreed: [], convicted: [] };
     }
     candidates.push({ executorId, trusted, attempt, result });
     this.pending.set(id, candidates);
     const winner = this.decide(candidates);
     if (winner) {
       this.pending.delete(id);
+      const agreed: string[] = [];
       const convicted: string[] = [];
       for (const c of candidates) {
         if (c.result.digest === winner.result.digest) {
           this.record.set(c.executorId, (this.record.get(c.executorId) ?? 0) + 1);
+          agreed.push(c.executorId);
         } else if (!c.trusted) {
           this.convicted.add(c.executorId);
           convicted.push(c.executorId);
         }
       }
-      return { kind: 'accept', executorId: winner.executorId, attempt: winner.attempt, result: winner.result, convicted };
+      return { kind: 'accept', executorId: winner.executorId, attempt: winner.attempt, result: winner.result, agreed, convicted };
     }
     if (candidates.length >= MAX_REPLICAS) {
       this.pending.delete(id);

@@ -163,7 +163,8 @@ describe('what is not a PySpark form is INVALID_ARGUMENT naming the argument', (
     await rejects(() => loose(rdd()).sortByKey!.call(rdd(), { Ascending: false }), 'did you mean "ascending"');
     await rejects(() => loose(rdd()).groupByKey!.call(rdd(), { numPartitions: 2, env: {}, extra: 1 }), '"extra"');
     await rejects(() => Flint.start({ mastr: 'local' } as never), 'Flint.start', '"mastr"', 'did you mean "master"');
-    await rejects(() => Flint.start({ ui: true } as never), 'ui', 'not available');
+    await rejects(() => Flint.start({ ui: 'yes' } as never), 'Flint.start', 'ui', 'a port number');
+    await rejects(() => Flint.start({ ui: 70000 }), 'Flint.start', 'ui', 'a port number');
   });
 
   it('wrong types', async () => {

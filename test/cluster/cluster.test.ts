@@ -48,7 +48,9 @@ describe('flint serve', () => {
       expect(cookie).toMatch(/HttpOnly/);
       const again = await fetch(`${cluster.httpUrl}/`, { headers: { cookie: cookie.split(';')[0]! } });
       expect(again.status).toBe(200);
-      expect(await again.text()).toContain('Flint coordinator');
+      // The dashboard's page shell; its data comes from the REST API with the same cookie.
+      expect(await again.text()).toContain('<title>Flint cluster</title>');
+      expect((await fetch(`${cluster.httpUrl}/api/v1/workers`, { headers: { cookie: cookie.split(';')[0]! } })).status).toBe(200);
       const status = await new Promise<number>((resolve) => {
         const ws = new WebSocket(`${cluster.httpUrl.replace('http', 'ws')}/ws`, { headers: { authorization: 'Bearer wrong' } });
         ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));

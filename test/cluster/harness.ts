@@ -80,10 +80,10 @@ export interface TestCluster {
 }
 
 export async function startCluster(
-  options: { workers: number; cores?: number; token?: string; workerArgs?: string[]; workerEnv?: Record<string, string>; host?: string; serveEnv?: Record<string, string> } = { workers: 2 },
+  options: { workers: number; cores?: number; token?: string; workerArgs?: string[]; workerEnv?: Record<string, string>; host?: string; serveEnv?: Record<string, string>; serveArgs?: string[] } = { workers: 2 },
 ): Promise<TestCluster> {
   const token = options.token ?? `test-${Math.random().toString(36).slice(2)}`;
-  const coordinator = startProcess([flintBin, 'serve', '--port', '0', '--token', token, ...(options.host ? ['--host', options.host] : [])], { env: options.serveEnv });
+  const coordinator = startProcess([flintBin, 'serve', '--port', '0', '--token', token, ...(options.host ? ['--host', options.host] : []), ...(options.serveArgs ?? [])], { env: options.serveEnv });
   const [, url] = await coordinator.waitFor(/cluster:\s+(flint:\/\/\S+)/);
   const [, httpUrl] = await coordinator.waitFor(/dashboard:\s+(http:\/\/[^/\s]+)/);
   const workers: Proc[] = [];

@@ -40,7 +40,7 @@ test('the executor, its operators and its remote file access bundle for the brow
   expect(mod.executorOps(false).impl).toBe('js');
 });
 
-test('the executor bundle stays lean: no closure parser, no driver code, under 160 KB minified with the WebAssembly module', async () => {
+test('the executor bundle stays lean: no closure parser, no driver or dashboard code, under 160 KB minified with the WebAssembly module', async () => {
   const result = await build({
     absWorkingDir: root,
     entryPoints: ['host/exec/executor.ts'],
@@ -57,6 +57,6 @@ test('the executor bundle stays lean: no closure parser, no driver code, under 1
   const inputs = Object.keys(result.metafile.inputs);
   const packages = new Set(inputs.filter((i) => i.includes('node_modules/')).map((i) => i.split('node_modules/')[1]!.split('/')[0]));
   expect([...packages].sort()).toEqual(['@noble', 'msgpackr']);
-  expect(inputs.filter((i) => /host\/(api|schedule|node)\/|closure-capture/.test(i))).toEqual([]);
+  expect(inputs.filter((i) => /host\/(api|schedule|node|ui)\/|closure-capture/.test(i))).toEqual([]);
   expect(result.outputFiles[0]!.contents.byteLength).toBeLessThan(160 * 1024);
 });

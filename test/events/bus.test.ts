@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { EventBus } from '../../host/events/bus.js';
 import type { FlintEvent } from '../../host/events/events.js';
 
-const jobStart = (jobId: number): FlintEvent => ({ type: 'jobStart', time: jobId, jobId, description: `job ${jobId}`, stageIds: [] });
+const jobStart = (jobId: number): FlintEvent => ({ type: 'jobStart', time: jobId, jobId, description: `job ${jobId}`, stageIds: [], stages: [] });
 const heartbeat = (executorId: string, time: number): FlintEvent => ({ type: 'blockUpdated', time, executorId, blockId: 'b', bytes: time, removed: false });
 
 describe('EventBus', () => {

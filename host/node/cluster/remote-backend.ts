@@ -11,6 +11,8 @@
  */
 import { hostname } from 'node:os';
 import type { BackendListener, ExecutorBackend, ExecutorDescription } from '../../cluster/backend.js';
+import type { EventBus } from '../../events/bus.js';
+import type { FlintEvent } from '../../events/events.js';
 import { checkCoordinatorToDriver, checkExecutorToDriver, type CoordinatorToDriver, type DriverHello, type DriverToCoordinator } from '../../cluster/schemas.js';
 import { decodeValue, encodeValue } from '../../codec/records.js';
 import { FlintError } from '../../errors.js';
@@ -50,6 +52,9 @@ export class RemoteBackend implements ExecutorBackend {
   private unavailableTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly executorWaiters: Array<() => void> = [];
   private files: FileServer | null = null;
+  private bus: EventBus | null = null;
+  private events: FlintEvent[] = [];
+  private eventsTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private readonly options: RemoteBackendOptions) {}
 
@@ -62,6 +67,32 @@ export class RemoteBackend implements ExecutorBackend {
 
   get applicationId(): string | null {
     return this.appId;
+  }
+
+  /**
+   * Shares the application's events with the coordinator (its dashboard and event logs), in
+   * batches every 100 ms over the coordinator connection. Events wait in memory while the
+   * connection is down and go out once the application has registered again.
+   */
+  attachEvents(bus: EventBus): void {
+    this.bus = bus;
+    bus.on('*', (e) => {
+      this.events.push(e);
+      if (this.events.length >= 5000) this.flushEvents();
+      else if (!this.eventsTimer) {
+        this.eventsTimer = setTimeout(() => this.flushEvents(), 100);
+        this.eventsTimer.unref?.();
+      }
+    });
+  }
+
+  private flushEvents(): void {
+    if (this.eventsTimer) clearTimeout(this.eventsTimer);
+    this.eventsTimer = null;
+    if (this.events.length === 0 || !this.coordinator || !this.appId) return;
+    const batch = this.events;
+    this.events = [];
+    this.send({ t: 'events', events: encodeValue(batch) });
   }
 
   async start(listener: BackendListener): Promise<void> {
@@ -120,7 +151,7 @@ export class RemoteBackend implements ExecutorBackend {
       });
       endpoint.onClose((reason) => {
         if (!welcomed) reject(new FlintError('IO_ERROR', `the coordinator at ${this.options.master} closed the connection${reason ? `: ${reason.message}` : ''}`));
-        this.connectionLost(endpoint);
+        this.connectionLost(endpoint, reason);
       });
     });
   }
@@ -206,13 +237,13 @@ export class RemoteBackend implements ExecutorBackend {
   }
 
   /** Every lent executor went with the connection; try to register again. */
-  private connectionLost(endpoint: Endpoint): void {
+  private connectionLost(endpoint: Endpoint, reason?: Error): void {
     if (this.coordinator !== endpoint) return;
     this.coordinator = null;
     for (const id of [...this.lent.keys()]) this.loseExecutor(id, 'the connection to the coordinator was lost', false);
     if (this.stopped) return;
     const windowMs = this.options.reconnectWindowMs ?? 60_000;
-    this.options.log(`lost the coordinator at ${this.options.master}; reconnecting (running jobs wait up to ${Math.round(windowMs / 1000)} s)`);
+    this.options.log(`lost the coordinator at ${this.options.master}${reason ? ` (${reason.message})` : ''}; reconnecting (running jobs wait up to ${Math.round(windowMs / 1000)} s)`);
     this.unavailableTimer = setTimeout(() => {
       this.listener?.backendUnavailable(
         new FlintError('EXECUTOR_LOST', `the coordinator at ${this.options.master} has been unreachable for ${Math.round(windowMs / 1000)} s, so no executor can run the job`),
@@ -255,6 +286,9 @@ export class RemoteBackend implements ExecutorBackend {
     if (this.stopped) return;
     this.stopped = true;
     if (this.unavailableTimer) clearTimeout(this.unavailableTimer);
+    // The last events (the jobs' ends) go out before the goodbye.
+    await this.bus?.delivered();
+    this.flushEvents();
     this.send({ t: 'bye' });
     const endpoint = this.coordinator;
     this.coordinator = null;

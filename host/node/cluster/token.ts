@@ -18,18 +18,26 @@ export function tokensMatch(presented: string | null, expected: string): boolean
   return timingSafeEqual(a, b);
 }
 
-export const TOKEN_COOKIE = 'flint_token';
+/**
+ * The cookie a dashboard keeps its token in. Cookies are shared by every port of a host, so each
+ * server names its own: a coordinator on 7077 and an application's UI on 4040 must not overwrite
+ * each other's token.
+ */
+export function tokenCookieName(port: number): string {
+  return `flint_token_${port}`;
+}
 
 /** The token a request presents: `Authorization: Bearer`, then `?token=`, then the dashboard's cookie. */
-export function presentedToken(req: IncomingMessage): string | null {
+export function presentedToken(req: IncomingMessage, cookieName?: string): string | null {
   const auth = req.headers.authorization;
   if (auth?.startsWith('Bearer ')) return auth.slice('Bearer '.length).trim();
   const url = new URL(req.url ?? '/', 'http://x');
   const q = url.searchParams.get('token');
   if (q !== null) return q;
+  if (!cookieName) return null;
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const [k, ...v] = part.trim().split('=');
-    if (k === TOKEN_COOKIE) return decodeURIComponent(v.join('='));
+    if (k === cookieName) return decodeURIComponent(v.join('='));
   }
   return null;
 }

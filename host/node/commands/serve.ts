@@ -17,7 +17,7 @@ export async function serve(flags: ServeFlags): Promise<number> {
   const { token, source } = resolveToken(flags.token, process.env.FLINT_TOKEN);
   // A lower message limit lets tests send an oversized message without a gigabyte of traffic.
   const maxMessageBytes = process.env.FLINT_MAX_MESSAGE_BYTES ? Number(process.env.FLINT_MAX_MESSAGE_BYTES) : undefined;
-  const running = await startCoordinator({ host, port, token, maxMessageBytes });
+  const running = await startCoordinator({ host, port, token, maxMessageBytes, eventLogDir: flags.eventLogDir });
   const tokenNote = source === 'generated' ? '(generated; pass it to workers and drivers with --token or FLINT_TOKEN)' : `(from ${source === 'flag' ? '--token' : 'FLINT_TOKEN'})`;
   process.stdout.write(
     `flint coordinator ready\n` +
@@ -25,6 +25,7 @@ export async function serve(flags: ServeFlags): Promise<number> {
       `  dashboard:  ${running.httpUrl}/?token=${encodeURIComponent(token)}\n` +
       `  volunteer:  ${running.httpUrl}/volunteer?token=${encodeURIComponent(token)}\n` +
       `  token:      ${token} ${tokenNote}\n` +
+      (flags.eventLogDir ? `  event logs: ${flags.eventLogDir}\n` : '') +
       `join a worker:  npx flint worker ${running.url} --token ${token}\n`,
   );
   await new Promise<void>((resolve) => {
