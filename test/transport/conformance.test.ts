@@ -13,6 +13,9 @@ import type { Endpoint } from '../../host/transport/endpoint.js';
 import { loopbackPair } from '../../host/transport/loopback.js';
 import { portEndpoint, type PortLike } from '../../host/transport/message-port.js';
 import { webSocketEndpoint, type WebSocketLike } from '../../host/transport/websocket.js';
+import { RTCPeerConnection } from 'node-datachannel/polyfill';
+import { dataChannelEndpoint } from '../../host/transport/data-channel.js';
+import { openRtcLink, type PeerConnectionLike, type RtcLink } from '../../host/transport/rtc-link.js';
 
 let server: WebSocketServer;
 let port = 0;
@@ -43,6 +46,20 @@ async function webSocketPair(options = { frameBytes: 4096, maxMessageBytes: 8 * 
   return [webSocketEndpoint(raw.client as unknown as WebSocketLike, options), webSocketEndpoint(raw.server as unknown as WebSocketLike, options), raw];
 }
 
+/** Two node-datachannel peers on loopback, signalling each other directly. */
+async function dataChannelPair(): Promise<[Endpoint, Endpoint]> {
+  const make = () => new RTCPeerConnection({ iceServers: [], bindAddress: '127.0.0.1' } as never) as unknown as PeerConnectionLike;
+  const links: RtcLink[] = [];
+  const a = openRtcLink({ pc: make(), role: 'offerer', sendSignal: (s) => queueMicrotask(() => links[1]!.signal(s)), timeoutMs: 10_000 });
+  const b = openRtcLink({ pc: make(), role: 'answerer', sendSignal: (s) => queueMicrotask(() => links[0]!.signal(s)), timeoutMs: 10_000 });
+  links.push(a, b);
+  const [ca, cb] = await Promise.all([a.channel, b.channel]);
+  const ea = dataChannelEndpoint(ca);
+  const eb = dataChannelEndpoint(cb);
+  for (const [e, l] of [[ea, a], [eb, b]] as const) e.onClose(() => l.close());
+  return [ea, eb];
+}
+
 const transports: Array<[string, () => Promise<[Endpoint, Endpoint]>]> = [
   ['loopback', async () => loopbackPair()],
   [
@@ -53,6 +70,7 @@ const transports: Array<[string, () => Promise<[Endpoint, Endpoint]>]> = [
     },
   ],
   ['WebSocket', async () => (await webSocketPair()).slice(0, 2) as [Endpoint, Endpoint]],
+  ['RTCDataChannel', dataChannelPair],
 ];
 
 function receiver(e: Endpoint): { got: unknown[]; until(n: number): Promise<void> } {
