@@ -78,9 +78,13 @@ export interface TestCluster {
   stop(): Promise<void>;
 }
 
-export async function startCluster(options: { workers: number; cores?: number; token?: string; workerArgs?: string[]; workerEnv?: Record<string, string> } = { workers: 2 }): Promise<TestCluster> {
+export async function startCluster(
+  options: { workers: number; cores?: number; token?: string; workerArgs?: string[]; workerEnv?: Record<string, string>; nodeArgs?: string[] } = { workers: 2 },
+): Promise<TestCluster> {
   const token = options.token ?? `test-${Math.random().toString(36).slice(2)}`;
-  const coordinator = startProcess([flintBin, 'serve', '--port', '0', '--token', token]);
+  // Node's own flags (a benchmark's --cpu-prof) for every process of the cluster.
+  const command = [process.execPath, ...(options.nodeArgs ?? [])];
+  const coordinator = startProcess([flintBin, 'serve', '--port', '0', '--token', token], { command });
   const [, url] = await coordinator.waitFor(/cluster:\s+(flint:\/\/\S+)/);
   const [, httpUrl] = await coordinator.waitFor(/dashboard:\s+(http:\/\/[^/\s]+)/);
   const workers: Proc[] = [];
@@ -93,6 +97,7 @@ export async function startCluster(options: { workers: number; cores?: number; t
     async addWorker(o = {}) {
       const w = startProcess([flintBin, 'worker', url!, '--cores', String(o.cores ?? options.cores ?? 1), '--token', token, ...(o.args ?? options.workerArgs ?? [])], {
         env: { ...options.workerEnv, ...o.env },
+        command,
       });
       workers.push(w);
       await w.waitFor(/registered with/);
