@@ -1,7 +1,8 @@
 /**
  * Messages over a byte channel (a WebSocket, an RTCDataChannel, a relay through the coordinator):
  * each message is encoded with the record codec (so every record type, -0 and bigints included,
- * crosses exactly as it does between threads), messages sent in the same tick share one frame, and a
+ * crosses exactly as it does between threads), messages sent in the same tick (or, where the host
+ * says so, the same turn of its event loop) share one frame, and a
  * message larger than the channel's frame limit is cut into chunks that the other side reassembles.
  *
  * Frame layout (docs/PROTOCOL.md):
@@ -34,6 +35,14 @@ export interface FramingOptions {
   lowWaterBytes?: number;
   /** For messages and logs: what is at the other end. */
   label?: string;
+  /**
+   * Runs the flush that writes what was sent since the last one. The default, queueMicrotask,
+   * gathers the messages of one tick. A relay that answers each message it receives with one of its
+   * own (a `flint worker` passing its threads' results on) sends one per tick, so one frame per
+   * message; Node hosts pass setImmediate, which gathers everything sent while handling one turn's
+   * I/O into one frame and one write.
+   */
+  schedule?: (flush: () => void) => void;
 }
 
 const WHOLE = 0x01;
@@ -52,6 +61,7 @@ class FramedEndpoint implements Endpoint {
   private readonly maxMessageBytes: number;
   private readonly lowWater: number;
   private readonly label: string;
+  private readonly schedule: (flush: () => void) => void;
   private outbox: Uint8Array[] = [];
   private outboxBytes = 0;
   private flushScheduled = false;
@@ -71,6 +81,7 @@ class FramedEndpoint implements Endpoint {
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.lowWater = options.lowWaterBytes ?? 4 * 1024 * 1024;
     this.label = options.label ?? 'peer';
+    this.schedule = options.schedule ?? queueMicrotask;
     channel.onFrame((frame) => this.receive(frame));
     channel.onClose((reason) => this.end(reason));
   }
@@ -93,11 +104,11 @@ class FramedEndpoint implements Endpoint {
     this.outboxBytes += bytes.byteLength;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      queueMicrotask(() => this.flush());
+      this.schedule(() => this.flush());
     }
   }
 
-  /** Writes the messages of this tick: small ones packed into shared frames, big ones in chunks. */
+  /** Writes the messages sent since the last flush: small ones packed into shared frames, big ones in chunks. */
   private flush(): void {
     this.flushScheduled = false;
     const messages = this.outbox;
@@ -213,7 +224,7 @@ class FramedEndpoint implements Endpoint {
 
   close(reason?: string): void {
     if (this.closed) return;
-    // Messages of this tick still go out before the close frame.
+    // Messages not flushed yet still go out before the close frame.
     if (this.outbox.length > 0) this.flush();
     this.channel.close(reason);
     this.end();

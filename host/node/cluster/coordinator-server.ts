@@ -10,8 +10,8 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { Coordinator } from '../../cluster/coordinator.js';
 import { FlintError } from '../../errors.js';
 import { systemClock } from '../../schedule/clock.js';
-import { webSocketEndpoint, type WebSocketLike } from '../../transport/websocket.js';
 import { TOKEN_COOKIE, presentedToken, tokensMatch } from './token.js';
+import { nodeWebSocketEndpoint } from './ws-endpoint.js';
 
 export interface CoordinatorServerOptions {
   host: string;
@@ -56,7 +56,7 @@ export async function startCoordinator(options: CoordinatorServerOptions): Promi
     }
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       keepAlive(ws);
-      coordinator.accept(webSocketEndpoint(ws as unknown as WebSocketLike, { label: peer, maxMessageBytes: MAX_MESSAGE_BYTES }), peer);
+      coordinator.accept(nodeWebSocketEndpoint(ws, { label: peer, maxMessageBytes: MAX_MESSAGE_BYTES }), peer);
     });
   });
   await new Promise<void>((resolve, reject) => {

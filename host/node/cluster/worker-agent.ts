@@ -18,12 +18,12 @@ import { decodeValue, encodeValue } from '../../codec/records.js';
 import type { ChaosSpec } from '../../exec/chaos.js';
 import { FlintError } from '../../errors.js';
 import type { Endpoint } from '../../transport/endpoint.js';
-import { webSocketEndpoint, type WebSocketLike } from '../../transport/websocket.js';
 import { ExecutorThread } from '../executor-thread.js';
 import { localFilesEnabled } from '../machine-id.js';
 import { backoffDelay, connect, coordinatorWebSocketUrl } from './connect.js';
 import { PeerRouter, type PeerLocation } from './peer-router.js';
 import { presentedToken, tokensMatch } from './token.js';
+import { nodeWebSocketEndpoint } from './ws-endpoint.js';
 
 export interface WorkerAgentOptions {
   master: string;
@@ -320,7 +320,7 @@ export class WorkerAgent {
         return;
       }
       wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-        this.router.acceptDirect(webSocketEndpoint(ws as unknown as WebSocketLike, { label: `data link from ${peer}` }), peer);
+        this.router.acceptDirect(nodeWebSocketEndpoint(ws, { label: `data link from ${peer}` }), peer);
       });
     });
     await new Promise<void>((resolve, reject) => {
