@@ -11,7 +11,7 @@
  *   0x03 bytes                  the last chunk of that message
  * Chunks of one message are contiguous: the sender never interleaves another message with them.
  */
-import { decodeValue, encodeValue } from '../codec/records.js';
+import { decodeValue, encodeValueShared } from '../codec/records.js';
 import { FlintError } from '../errors.js';
 import type { Endpoint } from './endpoint.js';
 
@@ -90,7 +90,7 @@ class FramedEndpoint implements Endpoint {
     if (this.closed) return;
     let bytes: Uint8Array;
     try {
-      bytes = encodeValue(message);
+      bytes = encodeValueShared(message);
     } catch (err) {
       throw new FlintError('PROTOCOL_ERROR', `cannot send a message to ${this.label}: ${(err as Error).message}`, { cause: err });
     }

@@ -7,7 +7,7 @@
  */
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { checkDataMessage, type DataMessage } from '../../cluster/schemas.js';
-import { decodeValue, encodeValue } from '../../codec/records.js';
+import { decodeValue, encodeValueShared } from '../../codec/records.js';
 import type { PeerMessage } from '../../exec/protocol.js';
 import type { Endpoint } from '../../transport/endpoint.js';
 import type { ExecutorThread } from '../executor-thread.js';
@@ -171,7 +171,7 @@ export class PeerRouter {
   private sendOn(link: Link, message: DataMessage): void {
     if (link.mode === 'opening') link.queue.push(message);
     else if (link.mode === 'direct') link.endpoint!.send(message);
-    else this.options.relay(link.workerId, encodeValue(message));
+    else this.options.relay(link.workerId, encodeValueShared(message));
   }
 
   /** A worker (or driver) connected to this worker's data server. */

@@ -12,7 +12,7 @@
 import { hostname } from 'node:os';
 import type { BackendListener, ExecutorBackend, ExecutorDescription } from '../../cluster/backend.js';
 import { checkCoordinatorToDriver, checkExecutorToDriver, type CoordinatorToDriver, type DriverHello, type DriverToCoordinator } from '../../cluster/schemas.js';
-import { decodeValue, encodeValue } from '../../codec/records.js';
+import { decodeValue, encodeValueShared } from '../../codec/records.js';
 import { FlintError } from '../../errors.js';
 import type { Endpoint } from '../../transport/endpoint.js';
 import type { FileServer } from '../file-server.js';
@@ -171,7 +171,7 @@ export class RemoteBackend implements ExecutorBackend {
     const id = description.id;
     const endpoint: Endpoint = {
       send: (message) => {
-        if (!lent.closed) this.send({ t: 'toExecutor', executorId: id, message: encodeValue(message) });
+        if (!lent.closed) this.send({ t: 'toExecutor', executorId: id, message: encodeValueShared(message) });
       },
       onMessage: (h) => {
         lent.handler = h;

@@ -14,7 +14,7 @@ import { hostname, totalmem } from 'node:os';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Capability } from '../../cluster/backend.js';
 import { checkCoordinatorToWorker, checkDriverToExecutor, type AppInfo, type CoordinatorToWorker, type WorkerHello, type WorkerToCoordinator } from '../../cluster/schemas.js';
-import { decodeValue, encodeValue } from '../../codec/records.js';
+import { decodeValue, encodeValueShared } from '../../codec/records.js';
 import type { ChaosSpec } from '../../exec/chaos.js';
 import { FlintError } from '../../errors.js';
 import type { Endpoint } from '../../transport/endpoint.js';
@@ -243,7 +243,7 @@ export class WorkerAgent {
         if (msg.result?.ok) hosted.completed++;
         else hosted.failed++;
       }
-      this.send({ t: 'fromExecutor', executorId, message: encodeValue(m) });
+      this.send({ t: 'fromExecutor', executorId, message: encodeValueShared(m) });
     });
     thread.onExit((exit) => {
       this.router.removeLocal(executorId);
