@@ -26,6 +26,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { startCluster, type TestCluster } from '../test/cluster/harness.js';
+import { CpuMeter, ownCpuMs, processCpuMs } from './lib/cpu.js';
 import { fmt, interleaved, median, stat, type Stat } from './lib/stats.js';
 import { ensureText } from './lib/textgen.js';
 import { rawWebSocketTransfers } from './lib/ws-baseline.js';
@@ -99,15 +100,29 @@ try {
   if (want(1)) {
     const N = P.emptyTasks;
     log(`\n[1] empty tasks: ${N} per job`);
+    // CPU time per task of every process involved: what the tasks cost, whatever else the shared
+    // machine runs at the same time (wall-clock rates suffer from that; CPU time much less).
+    const localCpu = new CpuMeter({ 'driver and its threads': ownCpuMs });
+    const clusterCpu = new CpuMeter({
+      driver: ownCpuMs,
+      coordinator: () => processCpuMs(cluster.coordinator.child.pid!),
+      ...Object.fromEntries(cluster.workers.map((w, i) => [`worker ${i + 1} and its thread`, () => processCpuMs(w.child.pid!)])),
+    });
+    let jobs = 0;
     const t = await interleaved(
       [
-        { name: 'local', run: () => onLocal.parallelize([], N).foreachPartition(() => {}) },
-        { name: 'cluster', run: () => onCluster.parallelize([], N).foreachPartition(() => {}) },
+        { name: 'local', run: () => localCpu.measure(() => onLocal.parallelize([], N).foreachPartition(() => {})) },
+        { name: 'cluster', run: () => (jobs++, clusterCpu.measure(() => onCluster.parallelize([], N).foreachPartition(() => {}))) },
       ],
       2,
       P.emptyRuns,
       log,
     );
+    const perTask = (totals: Record<string, number>) => Object.fromEntries(Object.entries(totals).map(([k, ms]) => [k, +((ms * 1000) / (jobs * N)).toFixed(1)]));
+    const cpu = { local: perTask(localCpu.totals), cluster: perTask(clusterCpu.totals) };
+    const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
+    extra.emptyTaskCpuMicroseconds = { ...cpu, localTotal: +sum(cpu.local).toFixed(1), clusterTotal: +sum(cpu.cluster).toFixed(1) };
+    log(`  CPU per task (µs): local[${WORKERS}] ${JSON.stringify(cpu.local)}; cluster ${JSON.stringify(cpu.cluster)}`);
     metrics.emptyTasksLocalPerSec = rateStat('tasks/s', N, t.local!);
     metrics.emptyTasksClusterPerSec = rateStat('tasks/s', N, t.cluster!);
     const ratio = metrics.emptyTasksClusterPerSec.median / metrics.emptyTasksLocalPerSec.median;
