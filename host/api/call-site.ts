@@ -33,6 +33,20 @@ function frameMethod(line: string): string | null {
   return /^[A-Za-z_$][\w$]*$/.test(name) && !name.startsWith('_') ? name : null;
 }
 
+/** The directory of the user's file that called into Flint, if the stack shows one. */
+export function callerDirectory(): string | null {
+  for (const line of new Error().stack?.split('\n').slice(1) ?? []) {
+    if (isFrameworkFrame(line)) continue;
+    const at = frameLocation(line);
+    if (!at) continue;
+    let file = at.file;
+    if (file.startsWith('file://')) file = decodeURIComponent(new URL(file).pathname);
+    if (!file.startsWith('/')) return null;
+    return file.slice(0, file.lastIndexOf('/')) || '/';
+  }
+  return null;
+}
+
 /** "method at file:line", where method is the Flint method the user called (else `method`). */
 export function callSite(method: string): string {
   // Composite operations call several layers deep before the user's frame appears.

@@ -3,7 +3,7 @@
  * owner of the driver that runs jobs on the executors of the chosen master.
  */
 import { instantiateClosure } from '../codec/closure-runtime.js';
-import type { ClosureSpec } from '../codec/closure-spec.js';
+import { moduleRefs, type ClosureSpec } from '../codec/closure-spec.js';
 import { decodeRecords, encodeRecords } from '../codec/records.js';
 import type { ExecutorBackend } from '../cluster/backend.js';
 import { FlintError } from '../errors.js';
@@ -16,7 +16,7 @@ import { Driver } from '../schedule/driver.js';
 import { kind, kinds, noArguments, param, signature } from './arguments.js';
 import { Broadcast } from './broadcast.js';
 import { ContextCleaner } from './cleaner.js';
-import { callSite } from './call-site.js';
+import { callerDirectory, callSite } from './call-site.js';
 import { rethrownAt, showUserFrames } from './user-stack.js';
 import type { DriverPlatform, TextOutputJob } from './platform.js';
 import {
@@ -109,6 +109,7 @@ const SIG = {
   union: signature('fl.union', [param('rdds', kind<AnyRDD[]>('a non-empty array of RDDs', (v) => Array.isArray(v) && v.length > 0 && v.every((r) => r instanceof RDD)))], []),
   broadcast: signature('fl.broadcast', [param('value', kinds.any)], []),
   setCheckpointDir: signature('fl.setCheckpointDir', [param('dirName', kinds.path)], []),
+  module: signature('fl.module', [param('specifier', kinds.path)], [], [param('from', kinds.path)]),
 };
 
 /** What an environment (Node, later the browser) provides to the context. */
@@ -122,6 +123,11 @@ export interface FlintEnvironment {
   env(name: string): string | undefined;
   /** The default of `maxResultSizeMb`, from the driver's heap limit. */
   defaultMaxResultSizeMb?(): number;
+  /**
+   * Bundles a module for executors (fl.module): `specifier` is a package name or a path, resolved
+   * from `fromDir`; returns its content-addressed id, its code per platform and its exports here.
+   */
+  loadModule?(specifier: string, fromDir: string): { id: string; exports: unknown; node: string; browser: string | null };
   /** A hook of the `flint` CLI: overrides the master and watches contexts for progress bars. */
   cliHook?(): { master?: string; token?: string; onStart?(fl: Flint): void } | undefined;
 }
@@ -175,6 +181,8 @@ export class Flint {
   private eventLog: { write(event: FlintEvent): void; close(): void } | null = null;
   /** @internal */
   _checkpointDir: string | null = null;
+  /** fl.module exports by id, for closures run on the driver (final merges). */
+  private readonly moduleExports = new Map<string, unknown>();
   /** @internal Drops shuffle outputs and cached blocks of RDDs the program can no longer reach. */
   readonly _cleaner: ContextCleaner;
 
@@ -226,6 +234,7 @@ export class Flint {
       prefetchPerCore: 1,
       remoteSendAheadMs: 5,
       heartbeatTimeoutMs: 0,
+      verify: options.verify ?? 'untrusted',
       useWasm: options.wasm ?? wasmEnv !== '0',
     });
     const driverPlatform = env.createDriverPlatform();
@@ -329,6 +338,31 @@ export class Flint {
     });
   }
 
+  /**
+   * A module (an npm package, or a local .js/.ts file) that closures may use through env:
+   * `const papa = fl.module('papaparse'); rdd.map((l) => papa.parse(l).data, { env: { papa } })`.
+   * It is bundled once by esbuild, shipped once to each executor that runs a task using it, and
+   * evaluated once there; the value returned here is the module's exports, usable on the driver too.
+   * Relative paths resolve from the calling file's directory (or `options.from`). A module that
+   * needs Node's built-ins ties its closures to Node executors.
+   */
+  module<M = any>(specifier: string, options: { from?: string } = {}): M { // eslint-disable-line @typescript-eslint/no-explicit-any
+    SIG.module.parse(arguments);
+    this.checkActive();
+    const load = this.env.loadModule;
+    if (!load) throw new FlintError('INVALID_ARGUMENT', 'fl.module: this environment cannot bundle modules');
+    const from = options.from ?? callerDirectory() ?? this.env.env('PWD') ?? '.';
+    const loaded = load(specifier, from);
+    const exports = loaded.exports;
+    if ((typeof exports !== 'object' || exports === null) && typeof exports !== 'function') {
+      throw new FlintError('INVALID_ARGUMENT', `fl.module(${JSON.stringify(specifier)}): the module must export an object or a function, it exports ${typeof exports}`);
+    }
+    moduleRefs.set(exports as object, { id: loaded.id, nodeOnly: loaded.browser === null, specifier });
+    this.moduleExports.set(loaded.id, exports);
+    this.driver.addModule(loaded.id, { node: loaded.node, browser: loaded.browser });
+    return exports as M;
+  }
+
   setCheckpointDir(dir: string): void {
     SIG.setCheckpointDir.parse(arguments);
     this._checkpointDir = this.driverPlatform.makeCheckpointDir(this.driverPlatform.joinPath(dir, this.applicationId));
@@ -392,7 +426,7 @@ export class Flint {
   }
   /** @internal A closure instantiated on the driver, for the final merge of an action. */
   _driverFunction<F>(spec: ClosureSpec): F {
-    const f = instantiateClosure(spec as never, (id) => this.driver.broadcastValue(id)) as unknown as (...args: unknown[]) => unknown;
+    const f = instantiateClosure(spec as never, (id) => this.driver.broadcastValue(id), (id) => this.moduleExports.get(id)) as unknown as (...args: unknown[]) => unknown;
     // What it throws is the user's error, with the user's frames, as on an executor.
     return function (this: unknown, ...args: unknown[]) {
       try {

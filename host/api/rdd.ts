@@ -212,7 +212,9 @@ export abstract class RDD<T> implements LineageNode {
     return null;
   }
   storageDesc(): StorageLevelDesc | null {
-    return this.storage;
+    // Plain data: the plan travels over the network, where class instances do not.
+    const s = this.storage;
+    return s ? { useMemory: s.useMemory, useDisk: s.useDisk, deserialized: s.deserialized, replication: s.replication } : null;
   }
   checkpointFiles(): string[] | null {
     return this.checkpointed;

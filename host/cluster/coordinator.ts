@@ -139,7 +139,11 @@ export class Coordinator {
       if (hello.role === 'driver') this.addApp(endpoint, peer, hello);
       else this.addWorker(endpoint, peer, hello);
     });
-    endpoint.onClose(() => this.options.clock.clearTimeout(timer));
+    endpoint.onClose((reason) => {
+      this.options.clock.clearTimeout(timer);
+      // The transport closes a link whose frames are malformed or too large before anyone hears it.
+      if (!introduced && reason) this.options.log(`refused ${peer}: ${reason.message}`);
+    });
   }
 
   private refuse(endpoint: Endpoint, peer: string, reason: string): void {
@@ -164,7 +168,7 @@ export class Coordinator {
     };
     this.apps.set(id, app);
     endpoint.onMessage((raw) => this.onDriverMessage(app, raw));
-    endpoint.onClose(() => this.endApp(app, 'its driver disconnected'));
+    endpoint.onClose((reason) => this.endApp(app, `its driver disconnected${reason ? ` (${reason.message})` : ''}`));
     const expectedCores = Math.min(app.maxCores ?? Infinity, this.fairShares().get(id) ?? 0);
     this.toDriver(app, { t: 'welcome', appId: id, expectedCores });
     this.options.log(`application ${id} (${app.name}) registered from ${peer}${app.maxCores ? `, maxCores ${app.maxCores}` : ''}`);
@@ -194,7 +198,11 @@ export class Coordinator {
       }
       case 'release': {
         const ref = this.executors.get(m.executorId);
-        if (!ref || ref.appId !== app.id) return;
+        if (!ref) return; // already lost or released
+        if (ref.appId !== app.id) {
+          this.refuse(app.endpoint, app.peer, `application ${app.id} released executor ${m.executorId}, which belongs to another application`);
+          return;
+        }
         this.releaseExecutor(m.executorId, 'the application gave it back');
         this.rebalance();
         return;
@@ -222,7 +230,7 @@ export class Coordinator {
       attempts: [{ startTime: app.startTime, endTime, duration: endTime - app.startTime, completed: true }],
     });
     for (const executorId of [...app.executors]) this.releaseExecutor(executorId, `application ${app.id} ended`);
-    this.options.log(`application ${app.id} ended: ${why}`);
+    this.options.log(`application ${app.id} (${app.peer}) ended: ${why}`);
     app.endpoint.close();
     this.rebalance();
   }
@@ -230,10 +238,11 @@ export class Coordinator {
   // ---- workers ---------------------------------------------------------------------------------
 
   private addWorker(endpoint: Endpoint, peer: string, hello: WorkerHello): void {
-    const previous = this.workers.get(hello.workerId);
-    if (previous) {
-      // The same worker reconnecting before its old connection was noticed gone.
-      this.removeWorker(previous, 'it reconnected');
+    if (this.workers.has(hello.workerId)) {
+      // Whoever says this is the same worker cannot prove it, so the connection we know stays: a
+      // worker whose old connection died unnoticed comes back once heartbeats declare it lost.
+      this.refuse(endpoint, peer, `worker ${hello.workerId} is already connected`);
+      return;
     }
     const worker: WorkerState = {
       id: hello.workerId,
@@ -355,7 +364,7 @@ export class Coordinator {
     for (const slot of worker.slots) if (slot) this.dropExecutor(slot.executorId, `worker ${worker.id} was lost: ${why}`, false);
     this.removing.delete(worker);
     this.workers.delete(worker.id);
-    this.options.log(`worker ${worker.id} left: ${why}`);
+    this.options.log(`worker ${worker.id} (${worker.peer}) left: ${why}`);
     worker.endpoint.close();
     this.rebalance();
   }
@@ -401,10 +410,10 @@ export class Coordinator {
     }
   }
 
-  private locate(executorId: string): { executorId: string; workerId: string | null; dataUrl: string | null } {
+  private locate(executorId: string): { executorId: string; workerId: string | null; dataUrl: string | null; appId: string | null } {
     const ref = this.executors.get(executorId);
     const worker = ref ? this.workers.get(ref.workerId) : undefined;
-    return { executorId, workerId: worker?.id ?? null, dataUrl: worker?.dataUrl ?? null };
+    return { executorId, workerId: worker?.id ?? null, dataUrl: worker?.dataUrl ?? null, appId: worker ? ref!.appId : null };
   }
 
   // ---- fair share ------------------------------------------------------------------------------

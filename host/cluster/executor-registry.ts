@@ -14,6 +14,7 @@ export interface ExecutorInfo {
   capabilities: ReadonlySet<Capability>;
   running: Set<number>;
   broadcasts: Set<number>;
+  modules: Set<string>;
   /** Stage plans this executor holds, by stage key: tasks then carry only their own inputs. */
   stages: Set<string>;
   lastHeartbeat: number;
@@ -40,6 +41,7 @@ export class ExecutorRegistry {
       capabilities: new Set(description.capabilities),
       running: new Set(),
       broadcasts: new Set(),
+      modules: new Set(),
       stages: new Set(),
       lastHeartbeat: now,
       consecutiveFailures: 0,

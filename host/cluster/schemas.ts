@@ -29,6 +29,7 @@ const ClosureSpec = Type.Object({
   env: Type.Union([Type.Uint8Array(), Type.Null()]),
   builtin: Type.Optional(Type.Object({ name: Text(128), args: Type.Array(Type.Unknown()) })),
   broadcasts: Type.Array(Int()),
+  modules: Type.Optional(Type.Array(Id)),
   method: Type.Optional(Text(128)),
   requires: Type.Optional(Type.Array(Type.Literal('node'))),
 });
@@ -44,7 +45,7 @@ const OpDesc = Type.Union([
   Type.Object({ op: Type.Literal('zipWithUniqueId'), numPartitions: Int() }),
   Type.Object({ op: Type.Literal('takeOrdered'), n: Int(), key: Type.Union([ClosureSpec, Type.Null()]), descending: Type.Boolean() }),
   Type.Object({ op: Type.Literal('take'), n: Int() }),
-  Type.Object({ op: Type.Literal('histogram'), buckets: Type.Array(Type.Number()), evenBuckets: Type.Boolean(), inc: Type.Number() }),
+  Type.Object({ op: Type.Literal('histogram'), buckets: Type.Union([Type.Array(Type.Number()), Type.Array(Type.String())]), evenBuckets: Type.Boolean(), inc: Type.Number() }),
   Type.Object({ op: Type.Literal('sortPartition'), ascending: Type.Boolean(), key: Type.Union([ClosureSpec, Type.Null()]) }),
 ]);
 
@@ -122,6 +123,7 @@ const StagePlan = Type.Object({
   plan: PlanNode,
   shuffle: Type.Union([Type.Object({ shuffleId: Int(), partitioner: PartitionerDesc, combiner: Type.Union([AggregatorDesc, Type.Null()]) }), Type.Null()]),
   broadcasts: Type.Array(Int()),
+  modules: Type.Array(Id),
   useWasm: Type.Boolean(),
   requirements: Type.Array(Type.Literal('node')),
 });
@@ -143,6 +145,7 @@ const TaskDescriptor = Type.Object({
   ]),
   slices: Type.Record(Type.String(), Type.Uint8Array()),
   blocks: Type.Array(BlockLocation),
+  digest: Type.Optional(Type.Boolean()),
 });
 
 export const DriverToExecutorSchema = Type.Union([
@@ -150,8 +153,11 @@ export const DriverToExecutorSchema = Type.Union([
   Type.Object({ t: Type.Literal('task'), task: TaskDescriptor }),
   Type.Object({ t: Type.Literal('killTask'), taskId: Int(), reason: Text() }),
   Type.Object({ t: Type.Literal('dropStage'), stageKey: Id }),
+  Type.Object({ t: Type.Literal('fetchResult'), taskId: Int(), offset: Int(), length: Int({ minimum: 1, maximum: 64 * 1024 * 1024 }) }),
+  Type.Object({ t: Type.Literal('dropResult'), taskId: Int() }),
   Type.Object({ t: Type.Literal('broadcast'), id: Int(), bytes: Type.Uint8Array() }),
   Type.Object({ t: Type.Literal('dropBroadcast'), id: Int() }),
+  Type.Object({ t: Type.Literal('module'), id: Id, code: Type.String({ maxLength: 256 * 1024 * 1024 }) }),
   Type.Object({ t: Type.Literal('dropBlocks'), prefix: Text(512) }),
   Type.Object({ t: Type.Literal('peerGone'), executorId: Id }),
   Type.Object({ t: Type.Literal('shutdown') }),
@@ -176,6 +182,8 @@ const TaskResult = Type.Union([
     taskId: Int(),
     ok: Type.Literal(true),
     result: Type.Union([Type.Uint8Array(), Type.Null()]),
+    resultBlock: Type.Optional(Type.Object({ bytes: Int() })),
+    digest: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$' })),
     mapSizes: Type.Union([Type.Array(Int()), Type.Null()]),
     blocksAdded: Type.Array(Type.Object({ blockId: Text(512), bytes: Int() })),
     metrics: TaskMetrics,
@@ -193,6 +201,7 @@ const TaskResult = Type.Union([
 export const ExecutorToDriverSchema = Type.Union([
   Type.Object({ t: Type.Literal('ready'), executorId: Id }),
   Type.Object({ t: Type.Literal('taskEnd'), result: TaskResult }),
+  Type.Object({ t: Type.Literal('resultPart'), taskId: Int(), offset: Int(), total: Int(), bytes: Type.Union([Type.Uint8Array(), Type.Null()]) }),
   Type.Object({ t: Type.Literal('blockRemoved'), executorId: Id, blockId: Text(512) }),
   Type.Object({ t: Type.Literal('heartbeat'), executorId: Id, runningTasks: Type.Array(Int()), memoryBytes: Type.Number({ minimum: 0 }) }),
 ]);
@@ -274,7 +283,8 @@ export const CoordinatorToDriverSchema = Type.Union([
   /** Leaving (its worker is decommissioned, or the coordinator lends it to another application). */
   Type.Object({ t: Type.Literal('executorRevoked'), executorId: Id, reason: Text() }),
   Type.Object({ t: Type.Literal('fromExecutor'), executorId: Id, message: Payload }),
-  Type.Object({ t: Type.Literal('located'), reqId: Int(), executorId: Id, workerId: Type.Union([Id, Type.Null()]), dataUrl: Type.Union([Text(2048), Type.Null()]) }),
+  /** `appId`: the application the executor works for; executors of different ones never exchange blocks. */
+  Type.Object({ t: Type.Literal('located'), reqId: Int(), executorId: Id, workerId: Type.Union([Id, Type.Null()]), dataUrl: Type.Union([Text(2048), Type.Null()]), appId: Type.Optional(Type.Union([Id, Type.Null()])) }),
   Type.Object({ t: Type.Literal('relayed'), fromWorker: Id, frame: Payload }),
   Type.Object({ t: Type.Literal('shutdown'), reason: Text() }),
 ]);
@@ -296,7 +306,8 @@ export const CoordinatorToWorkerSchema = Type.Union([
   /** Stop the executor: its application ended or gave it back. */
   Type.Object({ t: Type.Literal('release'), executorId: Id }),
   Type.Object({ t: Type.Literal('toExecutor'), executorId: Id, message: Payload }),
-  Type.Object({ t: Type.Literal('located'), reqId: Int(), executorId: Id, workerId: Type.Union([Id, Type.Null()]), dataUrl: Type.Union([Text(2048), Type.Null()]) }),
+  /** `appId`: the application the executor works for; executors of different ones never exchange blocks. */
+  Type.Object({ t: Type.Literal('located'), reqId: Int(), executorId: Id, workerId: Type.Union([Id, Type.Null()]), dataUrl: Type.Union([Text(2048), Type.Null()]), appId: Type.Optional(Type.Union([Id, Type.Null()])) }),
   Type.Object({ t: Type.Literal('relayed'), fromWorker: Id, frame: Payload }),
   /** A relayed frame could not be delivered: that worker is gone. */
   Type.Object({ t: Type.Literal('relayFailed'), toWorker: Id }),
@@ -305,7 +316,8 @@ export const CoordinatorToWorkerSchema = Type.Union([
 
 /** Between workers (and a driver) over direct data links or the relay: peer traffic of executors. */
 export const DataMessageSchema = Type.Union([
-  Type.Object({ t: Type.Literal('hello'), from: Id, protocol: Type.Literal(1) }),
+  /** `nonce`: the opener of a direct link sends it on the link and through the relay (peer-router.ts). */
+  Type.Object({ t: Type.Literal('hello'), from: Id, protocol: Type.Literal(1), nonce: Type.Optional(Text(64)) }),
   Type.Object({ t: Type.Literal('peer'), from: Id, to: Id, message: PeerMessageSchema }),
   Type.Object({ t: Type.Literal('peerGone'), from: Id, to: Id }),
 ]);
@@ -348,7 +360,11 @@ export const checkDriverToExecutor = checker<DriverToExecutor>(DriverToExecutorS
 export const checkExecutorToDriver = checker<ExecutorToDriver>(ExecutorToDriverSchema, 'executor-to-driver message');
 export const checkPeerMessage = checker<PeerMessage>(PeerMessageSchema, 'peer message');
 
-// Whatever a check accepts must be a value of the type the executor and driver code expect.
-type Accepts<Schema extends TSchema, T> = Static<Schema> extends T ? true : never;
+// Whatever a check accepts must be a value of the type the executor and driver code expect, and
+// every value of that type must pass the check (tuples keep unions from being split).
+type Accepts<Schema extends TSchema, T> = [Static<Schema>] extends [T] ? true : never;
 const typesAgree: [Accepts<typeof DriverToExecutorSchema, DriverToExecutor>, Accepts<typeof ExecutorToDriverSchema, ExecutorToDriver>, Accepts<typeof PeerMessageSchema, PeerMessage>] = [true, true, true];
 void typesAgree;
+type Admits<Schema extends TSchema, T> = [T] extends [Static<Schema>] ? true : never;
+const schemasAdmitTypes: [Admits<typeof DriverToExecutorSchema, DriverToExecutor>, Admits<typeof ExecutorToDriverSchema, ExecutorToDriver>, Admits<typeof PeerMessageSchema, PeerMessage>] = [true, true, true];
+void schemasAdmitTypes;

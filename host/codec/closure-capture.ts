@@ -3,7 +3,7 @@ import { FlintError } from '../errors.js';
 import { recordOrigin, type CapturedSource } from './closure-frames.js';
 import { LANGUAGE_GLOBALS, NODE_GLOBALS } from './globals.js';
 import { describeType, encodeEnvValue } from './records.js';
-import { BROADCAST_ID, FLINT_BUILTIN, FLINT_WITH_ENV, IDENTIFIER, RESERVED, type BuiltinRef, type ClosureSpec, type EnvFunction, type EnvPayload, type WithEnvRef } from './closure-spec.js';
+import { BROADCAST_ID, FLINT_BUILTIN, FLINT_WITH_ENV, IDENTIFIER, RESERVED, moduleRefs, type BuiltinRef, type ClosureSpec, type EnvFunction, type EnvPayload, type WithEnvRef } from './closure-spec.js';
 
 /**
  * Driver side of closures. The driver checks at definition time that a function uses only its own
@@ -676,9 +676,16 @@ export function captureClosure(fn: unknown, opts: CaptureOptions): ClosureSpec {
   const values: unknown[] = [];
   const broadcasts: { name: string; id: number }[] = [];
   const functions: EnvFunction[] = [];
+  const modules: { name: string; id: string }[] = [];
   const located: CapturedSource[] = [];
   for (const k of envKeys) {
     const v = env[k];
+    const mod = (typeof v === 'object' && v !== null) || typeof v === 'function' ? moduleRefs.get(v as object) : undefined;
+    if (mod) {
+      modules.push({ name: k, id: mod.id });
+      if (mod.nodeOnly) usesNode = true;
+      continue;
+    }
     if (typeof v === 'function') {
       const { source, ...captured } = captureFunction(v as Function, `env function "${k}"`, method, allowed, () => mainSrc, envKeys) as {
         src: string;
@@ -701,7 +708,7 @@ export function captureClosure(fn: unknown, opts: CaptureOptions): ClosureSpec {
   for (const fnEntry of functions) {
     if ('builtin' in fnEntry) validateEnvData(method, fnEntry.builtin.args, `env.${fnEntry.name} (built-in arguments)`, new Set(), 0);
   }
-  const payload: EnvPayload = { names, values, broadcasts, functions };
+  const payload: EnvPayload = { names, values, broadcasts, functions, ...(modules.length > 0 ? { modules } : {}) };
   let bytes: Uint8Array;
   try {
     bytes = encodeEnvValue(payload);
@@ -713,6 +720,7 @@ export function captureClosure(fn: unknown, opts: CaptureOptions): ClosureSpec {
       src: mainSrc,
       env: bytes,
       broadcasts: [...new Set(broadcasts.map((b) => b.id))],
+      ...(modules.length > 0 ? { modules: [...new Set(modules.map((m) => m.id))] } : {}),
       method,
       ...requires(),
     },

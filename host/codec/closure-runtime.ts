@@ -93,7 +93,13 @@ export function closureSourceName(method: string, originId?: number): string {
  * names, so every task of a stage compiles once. Errors thrown by the function itself are never
  * wrapped; `sourceURL` names its stack frames after the method.
  */
-export function instantiateClosure<F extends Function>(spec: ClosureSpec, resolveBroadcast: (id: number) => unknown): F {
+export function instantiateClosure<F extends Function>(
+  spec: ClosureSpec,
+  resolveBroadcast: (id: number) => unknown,
+  resolveModule: (id: string) => unknown = (id) => {
+    throw new FlintError('INTERNAL', `module ${id} is not available here`);
+  },
+): F {
   if (spec.builtin) return instantiateBuiltin(spec.builtin) as F;
   const method = spec.method ?? 'closure';
   const sourceURL = `\n//# sourceURL=${closureSourceName(method, spec.origin?.id)}`;
@@ -110,6 +116,10 @@ export function instantiateClosure<F extends Function>(spec: ClosureSpec, resolv
   for (const b of env.broadcasts) {
     params.push(b.name);
     args.push({ id: b.id, value: resolveBroadcast(b.id) });
+  }
+  for (const m of env.modules ?? []) {
+    params.push(m.name);
+    args.push(resolveModule(m.id));
   }
   const decls: { name: string; src: string }[] = [];
   for (const f of env.functions) {

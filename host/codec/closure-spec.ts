@@ -11,6 +11,21 @@ export const FLINT_BUILTIN: unique symbol = Symbol.for('flint.builtin');
 /** `fn[FLINT_WITH_ENV]` marks a function made by withEnv: its factory travels, called with its env. */
 export const FLINT_WITH_ENV: unique symbol = Symbol.for('flint.withEnv');
 
+/**
+ * Modules made available to closures by `fl.module(...)`: the exports object the driver holds maps
+ * to the module's content-addressed id. Executors receive the module's code once and evaluate it
+ * once; a closure names the module through env like any other value.
+ */
+export interface ModuleRef {
+  id: string;
+  /** The module needs Node's built-ins: closures using it run only on Node executors. */
+  nodeOnly: boolean;
+  specifier: string;
+}
+
+/** Shared through a global symbol, like BROADCAST_ID, so that two copies of Flint agree. */
+export const moduleRefs: WeakMap<object, ModuleRef> = ((globalThis as Record<symbol, unknown>)[Symbol.for('flint.moduleRefs')] ??= new WeakMap()) as WeakMap<object, ModuleRef>;
+
 export interface WithEnvRef {
   env: Record<string, unknown>;
   factory: Function;
@@ -38,6 +53,8 @@ export interface EnvPayload {
   /** Names bound to broadcast placeholders `{ id, value }`. */
   broadcasts: { name: string; id: number }[];
   functions: EnvFunction[];
+  /** Names bound to the exports of modules shipped with `fl.module`. */
+  modules?: { name: string; id: string }[];
 }
 
 export interface ClosureSpec {
@@ -47,6 +64,8 @@ export interface ClosureSpec {
   builtin?: BuiltinRef;
   /** Broadcast ids the closure uses, so the scheduler ships them before the task. */
   broadcasts: number[];
+  /** Module ids (fl.module) the closure uses, shipped like broadcasts. */
+  modules?: string[];
   /** The API method, for messages and stack frame names. */
   method?: string;
   /** What an executor must offer to run it: 'node' when it uses Node's globals (process, Buffer). */

@@ -51,7 +51,8 @@ export type FlintEvent =
   | ({ type: 'taskEnd'; status: 'success' | 'failed' | 'killed' | 'lost'; error?: string; metrics?: TaskMetrics } & TaskIdentity)
   | { type: 'executorAdded'; time: number; executorId: string; cores: number; host: string; kind: ExecutorKind; capabilities: Capability[] }
   | { type: 'executorRemoved'; time: number; executorId: string; reason: string; causedByApp: boolean }
-  | { type: 'executorExcluded'; time: number; executorId: string; until: number; failures: number }
+  /** `until` is null when the exclusion is for good (a convicted liar). */
+  | { type: 'executorExcluded'; time: number; executorId: string; until: number | null; failures: number; reason: string }
   /** Leaving on purpose: decommissioned, or lent to another application. */
   | { type: 'executorDraining'; time: number; executorId: string }
   | { type: 'blockUpdated'; time: number; executorId: string; blockId: string; bytes: number; removed: boolean }

@@ -28,17 +28,30 @@ export function parseChaos(text: string): ChaosSpec {
   return spec;
 }
 
-/** A wrong answer that still decodes: the last record dropped, or a made-up one when there is none. */
-export function lieAboutRecords(records: unknown[]): unknown[] {
-  return records.length > 0 ? records.slice(0, -1) : [0];
+/**
+ * A wrong answer that still decodes: one record, chosen at random, left out. Each liar's lie is its
+ * own (two liars seldom agree), as independent faulty or malicious machines would be; a coordinated
+ * majority of liars is beyond what replication by two can catch (docs/API.md says so).
+ */
+export async function* lieInStream<T>(stream: AsyncIterable<T[]>, random: () => number = Math.random): AsyncGenerator<T[]> {
+  let lied = false;
+  for await (const batch of stream) {
+    if (!lied && batch.length > 0) {
+      lied = true;
+      const out = [...batch];
+      out.splice(Math.floor(random() * out.length), 1);
+      yield out;
+      continue;
+    }
+    yield batch;
+  }
 }
 
-/** Wrong shuffle output that still decodes: the largest bucket is emptied. */
-export function lieAboutBuckets(buckets: Uint8Array[]): Uint8Array[] {
-  let largest = -1;
-  for (let i = 0; i < buckets.length; i++) if (largest < 0 || buckets[i]!.byteLength > buckets[largest]!.byteLength) largest = i;
-  if (largest < 0 || buckets[largest]!.byteLength === 0) return buckets;
+/** Wrong shuffle output that still decodes, for writers that never see records: a random non-empty bucket emptied. */
+export function lieAboutBuckets(buckets: Uint8Array[], random: () => number = Math.random): Uint8Array[] {
+  const nonEmpty = buckets.map((b, i) => (b.byteLength > 0 ? i : -1)).filter((i) => i >= 0);
+  if (nonEmpty.length === 0) return buckets;
   const out = [...buckets];
-  out[largest] = new Uint8Array(0);
+  out[nonEmpty[Math.floor(random() * nonEmpty.length)]!] = new Uint8Array(0);
   return out;
 }

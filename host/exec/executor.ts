@@ -23,7 +23,9 @@ import { formatLine } from './text-format.js';
 import type { ExecutorPlatform } from './platform.js';
 import type { DriverToExecutor, ExecutorToDriver, PeerMessage } from './protocol.js';
 import type { ChaosSpec } from './chaos.js';
-import { lieAboutBuckets, lieAboutRecords } from './chaos.js';
+import { lieAboutBuckets, lieInStream } from './chaos.js';
+import { OutputDigest } from './digest.js';
+import { evaluateModule } from './modules.js';
 
 export interface ExecutorOptions {
   executorId: string;
@@ -41,6 +43,11 @@ export interface ExecutorOptions {
   fetchTimeoutMs?: number;
   /** Deliberate misbehaviour for tests and demonstrations (`--chaos`, `&chaos=`). */
   chaos?: ChaosSpec | null;
+  /**
+   * A result larger than this stays here as a block that the driver pulls in parts, instead of one
+   * message that would hold up a relay (remote executors); in-process transports move any size.
+   */
+  maxDirectResultBytes?: number;
 }
 
 export class FetchFailedError extends Error {
@@ -78,6 +85,8 @@ export class Executor {
   private readonly platform: ExecutorPlatform;
   private readonly store: BlockStore;
   private readonly broadcasts = new Map<number, unknown>();
+  /** fl.module code by id, and the exports once evaluated. */
+  private readonly modules = new Map<string, { code: string; exports?: unknown }>();
   private readonly peers = new Map<string, Peer>();
   /** Running attempts and the reason they were asked to stop, once they are. */
   private readonly running = new Map<number, { stageKey: string; killed: string | null }>();
@@ -94,6 +103,9 @@ export class Executor {
   private readonly gonePeers = new Set<string>();
   private readonly fetchTimeoutMs: number;
   private readonly chaos: ChaosSpec | null;
+  private readonly maxDirectResultBytes: number;
+  /** Results kept for the driver to pull, by task id. */
+  private readonly results = new Map<number, Uint8Array>();
 
   constructor(
     private readonly driver: Endpoint,
@@ -105,6 +117,7 @@ export class Executor {
     this.connectPeer = options.connectPeer ?? null;
     this.fetchTimeoutMs = options.fetchTimeoutMs ?? 120_000;
     this.chaos = options.chaos ?? null;
+    this.maxDirectResultBytes = options.maxDirectResultBytes ?? Infinity;
     this.store = new BlockStore(options.memoryBudgetBytes ?? 512 * 1024 * 1024, (blockId) =>
       this.send({ t: 'blockRemoved', executorId: this.executorId, blockId }),
     );
@@ -181,11 +194,23 @@ export class Executor {
         this.stagesToDrop.add(m.stageKey);
         this.dropUnusedStages();
         break;
+      case 'fetchResult': {
+        const held = this.results.get(m.taskId);
+        const bytes = held ? held.slice(m.offset, m.offset + m.length) : null;
+        this.send({ t: 'resultPart', taskId: m.taskId, offset: m.offset, total: held?.byteLength ?? 0, bytes }, bytes ? [bytes.buffer as ArrayBuffer] : []);
+        break;
+      }
+      case 'dropResult':
+        this.results.delete(m.taskId);
+        break;
       case 'broadcast':
         this.broadcasts.set(m.id, decodeValue(m.bytes));
         break;
       case 'dropBroadcast':
         this.broadcasts.delete(m.id);
+        break;
+      case 'module':
+        if (!this.modules.has(m.id)) this.modules.set(m.id, { code: m.code });
         break;
       case 'dropBlocks':
         // The driver hears what went, so its block map and listeners stay true.
@@ -285,6 +310,16 @@ export class Executor {
     return [...locations].sort((a, b) => a.mapId - b.mapId).map((loc) => results.get(loc)!);
   }
 
+  private moduleExports(id: string): unknown {
+    const mod = this.modules.get(id);
+    if (!mod) throw new FlintError('INTERNAL', `module ${id.slice(0, 12)} was not sent to executor ${this.executorId}`);
+    if (!('exports' in mod)) {
+      const platform = this.platform;
+      mod.exports = evaluateModule(id, mod.code, platform.requireBuiltin ? (name) => platform.requireBuiltin!(name) : null);
+    }
+    return mod.exports;
+  }
+
   private broadcastValue(id: number): unknown {
     if (!this.broadcasts.has(id)) {
       throw new FlintError('BROADCAST_DESTROYED', `broadcast ${id} is not available on executor ${this.executorId} (destroyed or unpersisted)`);
@@ -322,6 +357,7 @@ export class Executor {
       if (run.killed !== null) throw new TaskKilledError(run.killed);
     };
     const lying = this.chaos !== null && this.chaos.lie > 0 && Math.random() < this.chaos.lie;
+    const digest = task.digest ? new OutputDigest() : null;
     const metrics: TaskMetrics = {
       durationMs: 0,
       recordsRead: 0,
@@ -339,7 +375,7 @@ export class Executor {
       if (!stage) throw new FlintError('INTERNAL', `task ${task.taskId} arrived without the plan of stage ${task.stageKey}`);
       // Compiled factories are cached by source in the codec, so a stage's closures compile once
       // per executor; instantiating binds this task's env.
-      const inst = (spec: ClosureSpec) => instantiateClosure(spec, (id) => this.broadcastValue(id));
+      const inst = (spec: ClosureSpec) => instantiateClosure(spec, (id) => this.broadcastValue(id), (id) => this.moduleExports(id));
       const ops = executorOps(stage.useWasm);
       const operators = new Set<string>();
       const used = (name: string) => operators.add(`${ops.impl}:${name}`);
@@ -360,16 +396,17 @@ export class Executor {
         metrics,
         checkKilled,
       };
-      const stream = killable(computePartition(stage.plan, task.partition, ctx), checkKilled);
+      const computed = killable(computePartition(stage.plan, task.partition, ctx), checkKilled);
+      const stream = lying ? lieInStream(computed) : computed;
       const output = task.output;
       let resultBytes: Uint8Array | null = null;
       let mapSizes: number[] | null = null;
       switch (output.kind) {
         case 'result': {
-          let records = await collectAll(stream);
-          if (lying) records = lieAboutRecords(records);
+          const records = await collectAll(stream);
           metrics.recordsWritten = records.length;
           resultBytes = encodeRecords(records);
+          digest?.bytes(resultBytes);
           break;
         }
         case 'shuffle': {
@@ -385,11 +422,13 @@ export class Executor {
             native,
           );
           let buckets: Uint8Array[];
+          let scanned = false;
           try {
             const plan = stage.plan;
             if (plan.kind === 'textScan' && plan.pair && !plan.count && writer instanceof AggBatchWriter && writer.acceptsWords(plan.pair.value)) {
               // The planner's fused scan meets a count of its words: one pass over the raw bytes.
               await scanRegions(plan.splits[task.partition]!, ctx, (region) => writer.writeWords(region));
+              scanned = true;
             } else {
               for await (const batch of stream) writer.write(batch);
             }
@@ -397,7 +436,9 @@ export class Executor {
           } finally {
             writer.release();
           }
-          if (lying) buckets = lieAboutBuckets(buckets);
+          // The fused scan never sees records, so a lie there is told about the buckets.
+          if (lying && scanned) buckets = lieAboutBuckets(buckets);
+          if (digest) for (const b of buckets) digest.part(b);
           this.store.putShuffleOutput(shuffle.shuffleId, task.partition, buckets);
           mapSizes = buckets.map((b) => b.byteLength);
           metrics.recordsWritten = writer.recordsWritten;
@@ -408,8 +449,10 @@ export class Executor {
           const out = await this.platform.openTextOutput(output.path);
           try {
             for await (const batch of stream) {
-              await out.write(batch.map(formatLine));
-              metrics.recordsWritten += batch.length;
+              const lines = batch.map(formatLine);
+              if (digest) for (const l of lines) digest.line(l);
+              await out.write(lines);
+              metrics.recordsWritten += lines.length;
             }
             await out.close();
           } catch (err) {
@@ -420,10 +463,19 @@ export class Executor {
         }
         case 'checkpoint': {
           const records = await collectAll(stream);
-          await this.platform.writeFileAtomic(output.path, encodeRecords(records));
+          const bytes = encodeRecords(records);
+          digest?.bytes(bytes);
+          await this.platform.writeFileAtomic(output.path, bytes);
           metrics.recordsWritten = records.length;
           break;
         }
+      }
+      let resultBlock: { bytes: number } | undefined;
+      if (resultBytes && resultBytes.byteLength > this.maxDirectResultBytes) {
+        metrics.resultBytes = resultBytes.byteLength;
+        this.results.set(task.taskId, resultBytes);
+        resultBlock = { bytes: resultBytes.byteLength };
+        resultBytes = null;
       }
       if (resultBytes) {
         metrics.resultBytes = resultBytes.byteLength;
@@ -436,7 +488,16 @@ export class Executor {
       }
       metrics.durationMs = Date.now() - started;
       metrics.operators = [...operators].sort();
-      result = { taskId: task.taskId, ok: true, result: resultBytes, mapSizes, blocksAdded, metrics };
+      result = {
+        taskId: task.taskId,
+        ok: true,
+        result: resultBytes,
+        mapSizes,
+        blocksAdded,
+        metrics,
+        ...(resultBlock ? { resultBlock } : {}),
+        ...(digest ? { digest: digest.hex() } : {}),
+      };
     } catch (err) {
       metrics.durationMs = Date.now() - started;
       const fetchFailed =

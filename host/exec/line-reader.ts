@@ -3,6 +3,7 @@
  * HTTP resource read with `Range` requests (the driver's file server or any web server). The
  * semantics are Hadoop's LineRecordReader's, so every source splits a file the same way.
  */
+import { concatBytes } from '../codec/bytes.js';
 import { FlintError } from '../errors.js';
 import type { FileSplit } from '../plan/sources.js';
 
@@ -91,7 +92,7 @@ export async function* readSplitLines(
 
     const withoutBom = (bytes: Uint8Array): Uint8Array => (lineStart === 0 && startsWithBom(bytes) ? bytes.subarray(3) : bytes);
     const joinPending = (tail: Uint8Array): Uint8Array => {
-      const bytes = pending.length === 0 ? tail : concat([...pending, tail]);
+      const bytes = pending.length === 0 ? tail : concatBytes([...pending, tail]);
       pending = [];
       return withoutBom(bytes);
     };
@@ -100,7 +101,7 @@ export async function* readSplitLines(
       const bytesRead = await readFully(source, buf, pos, path);
       if (bytesRead === 0) {
         // A file holding only a byte-order mark has no lines, like an empty file.
-        const bomOnly = lineStart === 0 && isBom(concat(pending));
+        const bomOnly = lineStart === 0 && isBom(concatBytes(pending));
         if (!skipping && pending.length > 0 && !bomOnly) yield joinPending(EMPTY);
         break;
       }
@@ -161,7 +162,7 @@ export async function readWholeText(source: ByteSource, file: FileSplit): Promis
         if (n < chunk.length) break;
       }
     }
-    return new TextDecoder('utf-8', { fatal: false }).decode(concat(parts));
+    return new TextDecoder('utf-8', { fatal: false }).decode(concatBytes(parts));
   } finally {
     await source.close();
   }
@@ -194,16 +195,6 @@ async function readFully(source: ByteSource, buf: Uint8Array, position: number, 
   return total;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 function startsWithBom(bytes: Uint8Array): boolean {
   return bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;

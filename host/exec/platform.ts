@@ -26,6 +26,8 @@ export interface ExecutorPlatform {
    * file the driver planned (a shared or the same file system).
    */
   statFile?(path: string): Promise<{ size: number; mtimeMs: number } | null>;
+  /** Node's `require`, for modules (fl.module) that load Node built-ins; absent in browsers. */
+  requireBuiltin?(name: string): unknown;
 }
 
 export interface TextOutput {

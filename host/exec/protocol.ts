@@ -9,8 +9,13 @@ export type DriverToExecutor =
   | { t: 'killTask'; taskId: number; reason: string }
   /** The stage attempt is over: its plan may go once no task of it runs or waits here. */
   | { t: 'dropStage'; stageKey: string }
+  /** Pull part of a result kept as a block (TaskSuccess.resultBlock); `dropResult` once all arrived. */
+  | { t: 'fetchResult'; taskId: number; offset: number; length: number }
+  | { t: 'dropResult'; taskId: number }
   | { t: 'broadcast'; id: number; bytes: Uint8Array }
   | { t: 'dropBroadcast'; id: number }
+  /** A module's code for this executor's platform (fl.module), sent before the first task using it. */
+  | { t: 'module'; id: string; code: string }
   | { t: 'dropBlocks'; prefix: string }
   | { t: 'peerGone'; executorId: string }
   | { t: 'shutdown' };
@@ -18,6 +23,8 @@ export type DriverToExecutor =
 export type ExecutorToDriver =
   | { t: 'ready'; executorId: string }
   | { t: 'taskEnd'; result: TaskResult }
+  /** `bytes` is null when the executor no longer holds that result. */
+  | { t: 'resultPart'; taskId: number; offset: number; total: number; bytes: Uint8Array | null }
   | { t: 'blockRemoved'; executorId: string; blockId: string }
   | { t: 'heartbeat'; executorId: string; runningTasks: number[]; memoryBytes: number };
 

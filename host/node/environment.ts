@@ -7,6 +7,7 @@ import { FlintError } from '../errors.js';
 import { setSourceLocator } from '../codec/closure-frames.js';
 import { InProcessBackend } from '../exec/in-process-backend.js';
 import { RemoteBackend } from './cluster/remote-backend.js';
+import { loadModule } from './module-bundler.js';
 import { serveDriverFiles } from './file-server.js';
 import { localFilesEnabled, machineId } from './machine-id.js';
 import { NodeDriverPlatform, nodeExecutorPlatform } from './node-platform.js';
@@ -34,6 +35,7 @@ export const nodeEnvironment: FlintEnvironment = {
   executorPlatform: nodeExecutorPlatform,
   cores: () => availableParallelism(),
   env: (name) => process.env[name],
+  loadModule,
   // Decoded records take several times their encoded size: an eighth of the heap leaves room for that.
   defaultMaxResultSizeMb: () => Math.min(1024, Math.floor(getHeapStatistics().heap_size_limit / 1024 / 1024 / 8)),
   createBackend(master: Master, options: FlintOptions, driverPlatform) {

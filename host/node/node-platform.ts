@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -85,7 +86,11 @@ export class NodeDriverPlatform implements DriverPlatform {
   }
 }
 
+/** Node's own require, lent to modules shipped with fl.module that load built-ins. */
+const requireBuiltin = createRequire(import.meta.url);
+
 export const nodeExecutorPlatform: ExecutorPlatform = {
+  requireBuiltin,
   readTextSplit: (split) => readTextSplit(split),
   readSplitLines: (split) => readSplitLines(split),
   readWholeTextFile,
@@ -130,12 +135,13 @@ export interface DriverFiles extends RemoteFiles {
  * driver's, the driver's file server otherwise.
  */
 export function workerExecutorPlatform(files: DriverFiles, localFiles: boolean = localFilesEnabled()): ExecutorPlatform {
-  return remoteExecutorPlatform({
+  const platform = remoteExecutorPlatform({
     files: { url: files.url, secret: files.secret },
     local: localFiles ? nodeExecutorPlatform : null,
     machineId: machineId(),
     driverMachineId: files.driverMachineId,
   });
+  return { ...platform, requireBuiltin };
 }
 
 function ioError(message: string, cause: unknown): FlintError {

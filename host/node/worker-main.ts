@@ -12,6 +12,7 @@ export interface ExecutorThreadData {
   cacheMemoryMb?: number;
   chaos?: ChaosSpec | null;
   fetchTimeoutMs?: number;
+  maxDirectResultBytes?: number;
   /** The driver's file server, for executors that must not (or cannot) read its files directly. */
   files?: DriverFiles;
   /** Whether files that are the same here as on the driver may be read and written directly. */
@@ -80,6 +81,7 @@ executor = new Executor(driver, {
   memoryBudgetBytes: (data.cacheMemoryMb ?? 512) * 1024 * 1024,
   chaos: data.chaos ?? null,
   ...(data.fetchTimeoutMs ? { fetchTimeoutMs: data.fetchTimeoutMs } : {}),
+  ...(data.maxDirectResultBytes ? { maxDirectResultBytes: data.maxDirectResultBytes } : {}),
   connectPeer: (executorId) =>
     new Promise<Endpoint>((resolve, reject) => {
       wanted.set(executorId, { resolve, reject });

@@ -123,6 +123,8 @@ export interface StagePlan {
   /** Shuffle map stages: how buckets are cut; null for result stages. */
   shuffle: ShuffleOutput | null;
   broadcasts: number[];
+  /** Modules (fl.module) the stage's closures use: shipped to an executor before its first task. */
+  modules: string[];
   /** Built-in aggregations and sorts on the WebAssembly operators (else their TypeScript twins). */
   useWasm: boolean;
   /** Capabilities an executor needs to run these tasks, e.g. 'node' for closures using process. */
@@ -142,6 +144,8 @@ export interface TaskDescriptor {
   slices: Record<string, Uint8Array>;
   /** Shuffle blocks the partition reads through its narrow lineage (only non-empty ones). */
   blocks: BlockLocation[];
+  /** Report the output's digest (its result is to be compared with another executor's). */
+  digest?: boolean;
 }
 
 export interface TaskSuccess {
@@ -149,8 +153,15 @@ export interface TaskSuccess {
   ok: true;
   /** Encoded result records for result tasks. */
   result: Uint8Array | null;
+  /**
+   * A result too large to push in one message stays on the executor as a block of this many bytes;
+   * the driver pulls it in parts (Spark's maxDirectResultSize), then `result` is filled in.
+   */
+  resultBlock?: { bytes: number };
   /** Bytes written per reduce partition, for shuffle map tasks. */
   mapSizes: number[] | null;
+  /** SHA-256 of the output's canonical bytes (exec/digest.ts), when the task asked for it. */
+  digest?: string;
   /** Cached blocks this task added (`rdd_<id>_<partition>`), with their sizes. */
   blocksAdded: Array<{ blockId: string; bytes: number }>;
   metrics: import('../events/events.js').TaskMetrics;

@@ -100,6 +100,15 @@ export function broadcastsOf(value: unknown, into: Set<number> = new Set()): Set
   return into;
 }
 
+/** Module ids (fl.module) referenced by any closure in the plan. */
+export function modulesOf(value: unknown): string[] {
+  const ids = new Set<string>();
+  forEachClosure(value, (spec) => {
+    for (const id of spec.modules ?? []) ids.add(id);
+  });
+  return [...ids];
+}
+
 /** Capabilities an executor needs for every closure in `value`: 'node' when one uses Node's globals. */
 export function requirementsOf(value: unknown): Array<'node'> {
   let node = false;

@@ -8,7 +8,7 @@ import type { EventBus } from '../events/bus.js';
 import type { ExecutorRegistry } from '../cluster/executor-registry.js';
 import type { LineageNode, ShuffleDependency } from '../plan/lineage.js';
 import type { BlockLocation, StagePlan, TaskDescriptor, TaskOutput, TaskSuccess } from '../plan/plan.js';
-import { broadcastsOf, buildPlan, cachedBlocksFor, requirementsOf, shuffleDependencies, shuffleReadsFor, slicesFor } from '../plan/stage-plan.js';
+import { broadcastsOf, buildPlan, cachedBlocksFor, modulesOf, requirementsOf, shuffleDependencies, shuffleReadsFor, slicesFor } from '../plan/stage-plan.js';
 import type { MapOutputTracker } from '../shuffle/map-output-tracker.js';
 import type { Clock, TimerHandle } from './clock.js';
 import { TaskSet, type TaskSetConfig } from './task-set.js';
@@ -216,6 +216,7 @@ export class DAGScheduler {
         plan,
         shuffle,
         broadcasts,
+        modules: modulesOf([plan, shuffle]),
         useWasm: this.config.useWasm,
         requirements: requirementsOf([plan, shuffle]),
       };
@@ -234,6 +235,7 @@ export class DAGScheduler {
       this.config.taskSet,
       stage.plan.requirements,
       this.clock.now(),
+      stage instanceof ResultStage,
     );
     stage.taskSet = set;
     this.bySet.set(set, stage);

@@ -6,15 +6,17 @@
 import { decodeValue, encodeValue } from '../codec/records.js';
 import { ExecutorRegistry, type ExecutorInfo } from '../cluster/executor-registry.js';
 import type { BackendListener, ExecutorDescription, ExecutorLoss } from '../cluster/backend.js';
-import { FlintError } from '../errors.js';
+import { FlintError, toWireError } from '../errors.js';
 import { EventBus } from '../events/bus.js';
 import type { DriverToExecutor, ExecutorToDriver } from '../exec/protocol.js';
 import type { LineageNode } from '../plan/lineage.js';
+import type { TaskSuccess } from '../plan/plan.js';
 import { MapOutputTracker } from '../shuffle/map-output-tracker.js';
 import type { Endpoint } from '../transport/endpoint.js';
 import { every, systemClock, type Clock } from './clock.js';
 import { DAGScheduler, type ResultHandler } from './dag-scheduler.js';
 import { TaskScheduler, type TaskLaunch } from './task-scheduler.js';
+import { Verifier, type VerifyMode } from './verifier.js';
 
 export interface DriverConfig {
   maxTaskFailures: number;
@@ -28,6 +30,22 @@ export interface DriverConfig {
   /** 0 disables: executors whose loss their transport reports (threads) need no heartbeat. */
   heartbeatTimeoutMs: number;
   useWasm: boolean;
+  /** Which executors' results count only when another executor agrees (verifier.ts). */
+  verify: VerifyMode;
+}
+
+/** Results are pulled in parts of this size, this many at a time (see Driver.pullResult). */
+const RESULT_PART_BYTES = 1024 * 1024;
+const RESULT_PARTS_IN_FLIGHT = 4;
+/** One task's result is at most one typed array. */
+const MAX_PULLED_RESULT_BYTES = 2 ** 31 - 1;
+
+interface ResultPull {
+  executorId: string;
+  result: TaskSuccess;
+  buffer: Uint8Array;
+  received: number;
+  next: number;
 }
 
 export class Driver implements BackendListener {
@@ -38,7 +56,11 @@ export class Driver implements BackendListener {
   readonly dag: DAGScheduler;
   private readonly broadcastBytes = new Map<number, Uint8Array>();
   private readonly broadcastValues = new Map<number, unknown>();
+  /** fl.module code by id: for Node executors, and for browsers unless the module needs Node. */
+  private readonly modules = new Map<string, { node: string; browser: string | null }>();
   private readonly executorWaiters: Array<() => void> = [];
+  /** Results being pulled from executors, by task id. */
+  private readonly pulls = new Map<number, ResultPull>();
   /** Draining executors and what to do once they run nothing. */
   private readonly drainWaiters = new Map<string, () => void>();
   private stopHeartbeats: (() => void) | null = null;
@@ -65,6 +87,9 @@ export class Driver implements BackendListener {
         kill: (executor, taskId, reason) => this.send(executor, { t: 'killTask', taskId, reason }),
       },
       clock,
+      new Verifier(config.verify),
+      // What a liar holds may be wrong: it is recomputed, as if the executor were lost.
+      (executorId) => this.dag.executorLost(executorId),
     );
     this.dag = new DAGScheduler(
       this.tasks,
@@ -114,6 +139,7 @@ export class Driver implements BackendListener {
 
   executorLost(executorId: string, loss: ExecutorLoss): void {
     this.drainWaiters.delete(executorId);
+    for (const [taskId, pull] of [...this.pulls]) if (pull.executorId === executorId) this.pulls.delete(taskId);
     if (!this.registry.remove(executorId)) return;
     this.bus.emit({ type: 'executorRemoved', time: this.clock.now(), executorId, reason: loss.reason, causedByApp: loss.causedByApp });
     if (this.stopped) return;
@@ -157,6 +183,10 @@ export class Driver implements BackendListener {
   private onMessage(executorId: string, m: ExecutorToDriver): void {
     switch (m.t) {
       case 'taskEnd': {
+        if (m.result.ok && m.result.resultBlock) {
+          this.pullResult(executorId, m.result);
+          break;
+        }
         const rejected = this.tasks.handleResult(executorId, m.result);
         if (rejected) this.refuse(executorId, `task result for task ${m.result.taskId} refused: ${rejected}`);
         else this.checkDrained(executorId);
@@ -171,9 +201,65 @@ export class Driver implements BackendListener {
         if (e) e.lastHeartbeat = this.clock.now();
         break;
       }
+      case 'resultPart':
+        this.onResultPart(executorId, m);
+        break;
       case 'ready':
         break;
     }
+  }
+
+  /**
+   * A result kept on its executor (TaskSuccess.resultBlock) is pulled in parts, a few in flight, so
+   * that no single message carries it and relays hold at most a few parts at a time. The task counts
+   * as running until the whole result is here.
+   */
+  private pullResult(executorId: string, result: TaskSuccess): void {
+    const executor = this.registry.get(executorId);
+    const total = result.resultBlock!.bytes;
+    if (executor && this.tasks.isBeingKilled(result.taskId, executorId)) {
+      // Nobody waits for this result any more: let it go and free the slot.
+      this.send(executor, { t: 'dropResult', taskId: result.taskId });
+      this.tasks.handleResult(executorId, { taskId: result.taskId, ok: false, killed: true, error: { name: 'TaskKilled', message: 'the result was no longer needed' }, fetchFailed: null, metrics: result.metrics });
+      return;
+    }
+    if (!executor || !this.tasks.isRunningOn(result.taskId, executorId) || total > MAX_PULLED_RESULT_BYTES) {
+      this.refuse(executorId, `result block of ${total} bytes for task ${result.taskId}, which it does not run or is too large`);
+      return;
+    }
+    const pull: ResultPull = { executorId, result, buffer: new Uint8Array(total), received: 0, next: 0 };
+    this.pulls.set(result.taskId, pull);
+    for (let i = 0; i < RESULT_PARTS_IN_FLIGHT; i++) this.requestPart(executor, pull);
+  }
+
+  private requestPart(executor: ExecutorInfo, pull: ResultPull): void {
+    const total = pull.buffer.byteLength;
+    if (pull.next >= total) return;
+    const length = Math.min(RESULT_PART_BYTES, total - pull.next);
+    this.send(executor, { t: 'fetchResult', taskId: pull.result.taskId, offset: pull.next, length });
+    pull.next += length;
+  }
+
+  private onResultPart(executorId: string, m: Extract<ExecutorToDriver, { t: 'resultPart' }>): void {
+    const pull = this.pulls.get(m.taskId);
+    const executor = this.registry.get(executorId);
+    if (!pull || pull.executorId !== executorId || !executor) return;
+    if (!m.bytes || m.offset + m.bytes.byteLength > pull.buffer.byteLength) {
+      this.pulls.delete(m.taskId);
+      this.refuse(executorId, `result part of task ${m.taskId} at ${m.offset} is missing or out of range`);
+      return;
+    }
+    pull.buffer.set(m.bytes, m.offset);
+    pull.received += m.bytes.byteLength;
+    if (pull.received < pull.buffer.byteLength) {
+      this.requestPart(executor, pull);
+      return;
+    }
+    this.pulls.delete(m.taskId);
+    this.send(executor, { t: 'dropResult', taskId: m.taskId });
+    const rejected = this.tasks.handleResult(executorId, { ...pull.result, result: pull.buffer, resultBlock: undefined });
+    if (rejected) this.refuse(executorId, `task result for task ${m.taskId} refused: ${rejected}`);
+    else this.checkDrained(executorId);
   }
 
   /** A message no honest executor sends: drop that executor, keep everyone else running. */
@@ -199,7 +285,18 @@ export class Driver implements BackendListener {
     executor.endpoint.send(message);
   }
 
-  private ship(executor: ExecutorInfo, { stage, task }: TaskLaunch): void {
+  private ship(executor: ExecutorInfo, launch: TaskLaunch): void {
+    try {
+      this.sendLaunch(executor, launch);
+    } catch (err) {
+      // A task that cannot be sent (a value the wire cannot carry) fails like one that threw, so the
+      // job ends with the reason instead of waiting for an answer that will never come.
+      const metrics = { durationMs: 0, recordsRead: 0, recordsWritten: 0, shuffleReadBytes: 0, shuffleWriteBytes: 0, resultBytes: 0, operators: [] };
+      queueMicrotask(() => this.tasks.handleResult(executor.id, { taskId: launch.task.taskId, ok: false, error: toWireError(err), fetchFailed: null, metrics }));
+    }
+  }
+
+  private sendLaunch(executor: ExecutorInfo, { stage, task }: TaskLaunch): void {
     for (const id of stage.broadcasts) {
       if (executor.broadcasts.has(id)) continue;
       const bytes = this.broadcastBytes.get(id);
@@ -207,6 +304,14 @@ export class Driver implements BackendListener {
       executor.broadcasts.add(id);
       this.send(executor, { t: 'broadcast', id, bytes });
       this.bus.emit({ type: 'broadcastSent', time: this.clock.now(), broadcastId: id, executorId: executor.id, bytes: bytes.byteLength });
+    }
+    for (const id of stage.modules) {
+      if (executor.modules.has(id)) continue;
+      const bundles = this.modules.get(id);
+      const code = executor.kind === 'browser' ? bundles?.browser : bundles?.node;
+      if (!code) continue; // the task fails on the executor, naming the module
+      executor.modules.add(id);
+      this.send(executor, { t: 'module', id, code });
     }
     if (!executor.stages.has(stage.stageKey)) {
       executor.stages.add(stage.stageKey);
@@ -253,6 +358,10 @@ export class Driver implements BackendListener {
   broadcastValue(id: number): unknown {
     if (!this.broadcastValues.has(id)) throw new FlintError('BROADCAST_DESTROYED', `broadcast ${id} was destroyed`);
     return this.broadcastValues.get(id);
+  }
+
+  addModule(id: string, bundles: { node: string; browser: string | null }): void {
+    this.modules.set(id, bundles);
   }
 
   dropBroadcast(id: number, destroy: boolean): void {

@@ -12,6 +12,7 @@ import type { ExecutorLoss } from '../cluster/backend.js';
 import type { StagePlan, TaskDescriptor, TaskResult, TaskSuccess } from '../plan/plan.js';
 import type { Clock, TimerHandle } from './clock.js';
 import { TaskSet, type RunningAttempt } from './task-set.js';
+import type { Verifier } from './verifier.js';
 
 export interface TaskSchedulerConfig {
   localityWaitMs: number;
@@ -85,6 +86,9 @@ export class TaskScheduler {
     private readonly config: TaskSchedulerConfig,
     private readonly gateway: ExecutorGateway,
     private readonly clock: Clock,
+    private readonly verifier: Verifier,
+    /** An executor disagreed with the majority: the driver recomputes what it holds. */
+    private readonly convicted: (executorId: string) => void = () => undefined,
   ) {}
 
   submit(set: TaskSet, listener: TaskSetListener): void {
@@ -106,6 +110,7 @@ export class TaskScheduler {
     if (i >= 0) this.sets.splice(i, 1);
     if (kill) for (const run of [...set.running.values()]) this.killAttempt(set, run, 'its job ended');
     if (set.running.size === 0) this.listeners.delete(set);
+    for (const p of set.partitions) if (!set.succeeded.has(p)) this.verifier.forget(set.key, p);
   }
 
   private armSpeculation(): void {
@@ -221,6 +226,7 @@ export class TaskScheduler {
     }
     const attempt = set.nextAttempt(partition);
     const run: RunningAttempt = { taskId, partition, attempt, executorId: executor.id, startedAt: now, speculative };
+    if (this.verifier.needsDigest(executor.capabilities.has('trusted'), set.key, partition)) launch.task.digest = true;
     set.running.set(taskId, run);
     executor.running.add(taskId);
     this.byTaskId.set(taskId, { set, run });
@@ -260,13 +266,7 @@ export class TaskScheduler {
         executor.completedTasks++;
       }
       this.emitEnd(set, run, 'success', undefined, result.metrics);
-      if (!set.succeeded.has(run.partition)) {
-        set.succeeded.add(run.partition);
-        set.recordDuration(result.metrics.durationMs);
-        // The other copies of a speculative race lost: free their slots.
-        for (const other of set.attemptsOf(run.partition)) this.killAttempt(set, other, 'another attempt of the task succeeded');
-        listener?.succeeded(set, run.partition, run.attempt, executorId, result);
-      }
+      if (!set.succeeded.has(run.partition)) this.verified(set, run, executorId, executor, result);
     } else if (result.killed || wasKilled) {
       // Whatever a killed attempt reports after the kill, nobody waits for it.
       this.emitEnd(set, run, 'killed', result.error.message, result.metrics);
@@ -291,6 +291,37 @@ export class TaskScheduler {
     if (set.succeeded.has(partition)) return;
     set.markSucceeded(partition);
     for (const run of set.attemptsOf(partition)) this.killAttempt(set, run, 'an attempt of an earlier stage attempt finished it');
+  }
+
+  /** A copy succeeded: it counts now, or once another executor agrees with it (verifier.ts). */
+  private verified(set: TaskSet, run: RunningAttempt, executorId: string, executor: ExecutorInfo | undefined, result: TaskSuccess): void {
+    const listener = this.listeners.get(set);
+    const trusted = executor?.capabilities.has('trusted') ?? false;
+    const verdict = this.verifier.onSuccess(set.key, run.partition, executorId, trusted, run.attempt, result, set.resultStage);
+    if (verdict.kind === 'replicate') {
+      if (!set.zombie) set.enqueueReplica(run.partition, verdict.avoid);
+      return;
+    }
+    if (verdict.kind === 'fail') {
+      listener?.aborted(set, run.partition, verdict.error, set.attempts.get(run.partition) ?? 1);
+      return;
+    }
+    set.succeeded.add(run.partition);
+    set.avoid.delete(run.partition);
+    set.recordDuration(verdict.result.metrics.durationMs);
+    // The other copies (a speculative race, replicas no longer needed) lost: free their slots.
+    for (const other of set.attemptsOf(run.partition)) this.killAttempt(set, other, 'another attempt of the task succeeded');
+    for (const liar of verdict.convicted) this.convict(liar);
+    listener?.succeeded(set, run.partition, verdict.attempt, verdict.executorId, verdict.result);
+  }
+
+  /** An executor whose output disagreed with the majority takes no more tasks of this application. */
+  private convict(executorId: string): void {
+    const executor = this.registry.get(executorId);
+    if (!executor || executor.excludedUntil === Infinity) return;
+    executor.excludedUntil = Infinity;
+    this.bus.emit({ type: 'executorExcluded', time: this.clock.now(), executorId, until: null, failures: 0, reason: 'its output disagreed with the majority of other executors' });
+    this.convicted(executorId);
   }
 
   private killAttempt(set: TaskSet, run: RunningAttempt, reason: string): void {
@@ -328,12 +359,13 @@ export class TaskScheduler {
    */
   private maybeExclude(executor: ExecutorInfo): void {
     executor.consecutiveFailures++;
+    if (executor.excludedUntil === Infinity) return;
     if (executor.consecutiveFailures < this.config.excludeAfterFailures) return;
     const now = this.clock.now();
     const othersUsable = this.registry.all().some((e) => e !== executor && this.registry.isUsable(e, now));
     if (!othersUsable) return;
     executor.excludedUntil = now + this.config.excludeForMs;
-    this.bus.emit({ type: 'executorExcluded', time: now, executorId: executor.id, until: executor.excludedUntil, failures: executor.consecutiveFailures });
+    this.bus.emit({ type: 'executorExcluded', time: now, executorId: executor.id, until: executor.excludedUntil, failures: executor.consecutiveFailures, reason: `${executor.consecutiveFailures} task failures in a row` });
     executor.consecutiveFailures = 0;
     this.clock.setTimeout(() => this.dispatch(), this.config.excludeForMs + 1);
   }
@@ -402,6 +434,16 @@ export class TaskScheduler {
       error,
       metrics,
     });
+  }
+
+  /** Whether `taskId` is an attempt this scheduler runs on `executorId` now. */
+  isRunningOn(taskId: number, executorId: string): boolean {
+    return this.byTaskId.get(taskId)?.run.executorId === executorId;
+  }
+
+  /** Whether `taskId` ran on `executorId` and was asked to stop. */
+  isBeingKilled(taskId: number, executorId: string): boolean {
+    return this.killing.get(taskId)?.run.executorId === executorId;
   }
 
   /** Attempts running (or being killed) on an executor. */

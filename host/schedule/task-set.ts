@@ -34,6 +34,8 @@ export class TaskSet {
   readonly durations: number[] = [];
   private durationTotal = 0;
   readonly speculated = new Set<number>();
+  /** Executors a partition must not run on: those whose copies of it are being compared. */
+  readonly avoid = new Map<number, Set<string>>();
   /** Partitions this stage attempt must compute. */
   readonly partitions: Set<number>;
   zombie = false;
@@ -49,6 +51,8 @@ export class TaskSet {
     /** Capabilities an executor needs for these tasks (see cluster/backend.ts). */
     readonly requirements: ReadonlyArray<'node'> = [],
     now = 0,
+    /** Whether its outputs go to a job (result stage) rather than to a shuffle. */
+    readonly resultStage = true,
   ) {
     this.lastLocalLaunch = now;
     this.partitions = new Set(partitions);
@@ -59,6 +63,12 @@ export class TaskSet {
     if (this.pendingSet.has(partition) || this.succeeded.has(partition)) return;
     this.pendingSet.add(partition);
     this.pending.push(partition);
+  }
+
+  /** Runs `partition` again on an executor not in `avoid` (another copy to compare). */
+  enqueueReplica(partition: number, avoid: Set<string>): void {
+    this.avoid.set(partition, avoid);
+    this.enqueue(partition);
   }
 
   /** Done without running here: out of the queue for good. */
@@ -86,6 +96,7 @@ export class TaskSet {
         if (i === this.head) this.head++;
         continue;
       }
+      if (this.avoid.get(p)?.has(executorId)) continue;
       if (this.failedOn.get(p)?.has(executorId) && this.hasOtherExecutor(p, alive)) continue;
       const prefs = this.preferred(p).filter(alive);
       if (prefs.length === 0) {
@@ -145,6 +156,11 @@ export class TaskSet {
     return out;
   }
 
+  /** Identifies this stage attempt (verification keeps copies of its tasks under it). */
+  get key(): string {
+    return `${this.stageId}.${this.stageAttempt}`;
+  }
+
   /** A partition whose running copy is a straggler and which has no copy yet, if any. */
   speculatable(now: number, executorId: string): number | null {
     if (!this.config.speculation || this.zombie || this.durations.length === 0) return null;
@@ -160,7 +176,7 @@ export class TaskSet {
     const threshold = Math.max(this.config.speculationMinMs, this.config.speculationMultiplier * median);
     for (const r of this.running.values()) {
       if (r.speculative || this.speculated.has(r.partition) || this.succeeded.has(r.partition)) continue;
-      if (r.executorId === executorId) continue;
+      if (r.executorId === executorId || this.avoid.get(r.partition)?.has(executorId)) continue;
       if (now - r.startedAt > threshold) {
         this.speculated.add(r.partition);
         return r.partition;

@@ -11,6 +11,7 @@
  *   0x03 bytes                  the last chunk of that message
  * Chunks of one message are contiguous: the sender never interleaves another message with them.
  */
+import { concatBytes } from '../codec/bytes.js';
 import { decodeValue, encodeValueShared } from '../codec/records.js';
 import { FlintError } from '../errors.js';
 import type { Endpoint } from './endpoint.js';
@@ -165,6 +166,7 @@ class FramedEndpoint implements Endpoint {
         while (at < frame.byteLength) {
           if (at + 4 > frame.byteLength) throw new Error('truncated message length');
           const length = view.getUint32(at);
+          if (length > this.maxMessageBytes) throw new Error(`a message larger than the ${this.maxMessageBytes}-byte limit`);
           if (at + 4 + length > frame.byteLength) throw new Error('message longer than its frame');
           messages.push(decodeValue(frame.subarray(at + 4, at + 4 + length)));
           at += 4 + length;
@@ -176,12 +178,7 @@ class FramedEndpoint implements Endpoint {
         // The frame may be a view into a buffer the channel reuses: keep a copy.
         this.chunks.push(frame.slice(1));
         if (kind === LAST) {
-          const whole = new Uint8Array(this.chunkBytes);
-          let at = 0;
-          for (const c of this.chunks) {
-            whole.set(c, at);
-            at += c.byteLength;
-          }
+          const whole = concatBytes(this.chunks);
           this.chunks = [];
           this.chunkBytes = 0;
           this.deliver(decodeValue(whole));

@@ -48,11 +48,18 @@ export function webSocketChannel(ws: WebSocketLike): ByteChannel {
     if (frameHandler) frameHandler(frame);
     else early.push(frame);
   });
+  // What went wrong locally (a frame over the size limit, a keepalive that gave up) is only said in
+  // an error event; the close event that follows has no reason of its own.
+  let lastError = '';
   ws.addEventListener('close', (event) => {
     const clean = closedByUs || event.code === CLOSE_NORMAL;
-    end(clean ? undefined : new Error(`connection closed (${event.code}${event.reason ? `: ${event.reason}` : ''})`));
+    const why = event.reason || lastError;
+    end(clean ? undefined : new Error(`connection closed (${event.code}${why ? `: ${why}` : ''})`));
   });
-  ws.addEventListener('error', () => undefined);
+  ws.addEventListener('error', (event) => {
+    const message = (event as { message?: unknown }).message;
+    if (typeof message === 'string') lastError = message;
+  });
   return {
     send(frame) {
       if (!ended && ws.readyState === OPEN) ws.send(frame);

@@ -1,8 +1,17 @@
-import { expect } from 'vitest';
+import { expect, inject } from 'vitest';
 import { Flint, FlintError, type RDD } from 'flint';
 import { canonicalSort, type RefRDD } from '../reference/rdd-reference.js';
 
+/** The cluster the API suite runs on in its second pass (test/cluster/global-setup.ts), if any. */
+export function testCluster(): { master: string; token: string } | null {
+  const master = inject('flintMaster');
+  return master ? { master, token: inject('flintToken') } : null;
+}
+
+/** `master` in the local pass; the test cluster (two one-core workers) in the cluster pass. */
 export async function startFlint(master = 'local[2]'): Promise<Flint> {
+  const cluster = testCluster();
+  if (cluster) return Flint.start({ master: cluster.master, token: cluster.token, appName: 'api-conformance' });
   return Flint.start({ master, appName: 'api-conformance' });
 }
 

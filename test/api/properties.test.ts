@@ -6,14 +6,17 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Flint, type RDD } from 'flint';
 import { RefRDD, canonicalSort, mapEntries, normalizeCogroups, normalizeGroups } from '../reference/rdd-reference.js';
+import { testCluster } from './helpers.js';
 
 // Variables that closures receive through `env`, declared for the type checker.
 declare const w: number;
 
-const MASTERS = ['local', 'local[1]', 'local[3]'] as const;
+// In the cluster pass the same properties run against the test cluster alone.
+const cluster = testCluster();
+const MASTERS = cluster ? [cluster.master] : ['local', 'local[1]', 'local[3]'];
 let contexts: Flint[] = [];
 beforeAll(async () => {
-  contexts = await Promise.all(MASTERS.map((master) => Flint.start({ master, appName: `properties-${master}` })));
+  contexts = await Promise.all(MASTERS.map((master) => Flint.start({ master, token: cluster?.token, appName: `properties-${master}` })));
 });
 afterAll(async () => {
   await Promise.all(contexts.map((fl) => fl.stop()));

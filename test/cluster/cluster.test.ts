@@ -13,6 +13,9 @@ import { flintBin, killAll, root, startCluster, startProcess, type TestCluster }
 
 afterAll(() => killAll());
 
+// A name the closures receive through env.
+declare const acorn: typeof import('acorn');
+
 describe('flint serve', () => {
   it('prints its URLs once it accepts connections, binds 127.0.0.1, generates a 256-bit token, and refuses a port in use', async () => {
     const serve = startProcess([flintBin, 'serve', '--port', '0'], { env: { FLINT_TOKEN: '' } });
@@ -160,6 +163,31 @@ describe('jobs on a cluster of two workers', () => {
     } finally {
       await remote.stop();
       await local.stop();
+    }
+  });
+
+  it('brings results larger than one message to the driver (pulled in parts), equal to local[2]', async () => {
+    const remote = await Flint.start({ master: cluster.url, token: cluster.token });
+    const local = await Flint.start({ master: 'local[2]' });
+    try {
+      const job = (fl: Flint) => fl.range(0, 40_000, 1, 2).map((i) => `${i}:${'x'.repeat(i % 400)}`).collect();
+      const [r, l] = [await job(remote), await job(local)];
+      expect(r.length).toBe(40_000);
+      expect(r).toEqual(l);
+    } finally {
+      await remote.stop();
+      await local.stop();
+    }
+  });
+
+  it('ships modules (fl.module) to remote workers', async () => {
+    const fl = await Flint.start({ master: cluster.url, token: cluster.token });
+    try {
+      const acornModule = fl.module<typeof import('acorn')>('acorn', { from: root });
+      const counts = await fl.parallelize(['a; b;', 'c;'], 2).map((src) => acorn.parse(src, { ecmaVersion: 2022 }).body.length, { env: { acorn: acornModule } }).collect();
+      expect(counts).toEqual([2, 1]);
+    } finally {
+      await fl.stop();
     }
   });
 

@@ -71,20 +71,30 @@ export interface TestCluster {
   token: string;
   coordinator: Proc;
   workers: Proc[];
-  addWorker(options?: { cores?: number; args?: string[]; env?: Record<string, string> }): Promise<Proc>;
+  /** `command` runs the worker through another program, e.g. `ip netns exec NS node`. */
+  addWorker(options?: { cores?: number; args?: string[]; env?: Record<string, string>; command?: string[] }): Promise<Proc>;
   /** The coordinator's view of executor slots. */
-  executors(): Promise<Array<{ id: string; workerId: string; appId: string | null; activeTasks: number }>>;
+  executors(): Promise<Array<{ id: string; workerId: string; appId: string | null; activeTasks: number; hostPort: string }>>;
   waitForSlots(n: number, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
 export async function startCluster(
-  options: { workers: number; cores?: number; token?: string; workerArgs?: string[]; workerEnv?: Record<string, string>; nodeArgs?: string[] } = { workers: 2 },
+  options: {
+    workers: number;
+    cores?: number;
+    token?: string;
+    workerArgs?: string[];
+    workerEnv?: Record<string, string>;
+    host?: string;
+    serveEnv?: Record<string, string>;
+    /** Node's own flags (a benchmark's --cpu-prof) for every process of the cluster. */
+    nodeArgs?: string[];
+  } = { workers: 2 },
 ): Promise<TestCluster> {
   const token = options.token ?? `test-${Math.random().toString(36).slice(2)}`;
-  // Node's own flags (a benchmark's --cpu-prof) for every process of the cluster.
   const command = [process.execPath, ...(options.nodeArgs ?? [])];
-  const coordinator = startProcess([flintBin, 'serve', '--port', '0', '--token', token], { command });
+  const coordinator = startProcess([flintBin, 'serve', '--port', '0', '--token', token, ...(options.host ? ['--host', options.host] : [])], { env: options.serveEnv, command });
   const [, url] = await coordinator.waitFor(/cluster:\s+(flint:\/\/\S+)/);
   const [, httpUrl] = await coordinator.waitFor(/dashboard:\s+(http:\/\/[^/\s]+)/);
   const workers: Proc[] = [];
@@ -97,7 +107,7 @@ export async function startCluster(
     async addWorker(o = {}) {
       const w = startProcess([flintBin, 'worker', url!, '--cores', String(o.cores ?? options.cores ?? 1), '--token', token, ...(o.args ?? options.workerArgs ?? [])], {
         env: { ...options.workerEnv, ...o.env },
-        command,
+        command: o.command ?? command,
       });
       workers.push(w);
       await w.waitFor(/registered with/);
@@ -105,7 +115,7 @@ export async function startCluster(
     },
     async executors() {
       const res = await fetch(`${httpUrl}/api/v1/executors`, { headers: { authorization: `Bearer ${token}` } });
-      return (await res.json()) as Array<{ id: string; workerId: string; appId: string | null; activeTasks: number }>;
+      return (await res.json()) as Array<{ id: string; workerId: string; appId: string | null; activeTasks: number; hostPort: string }>;
     },
     async waitForSlots(n, timeoutMs = 20_000) {
       const deadline = Date.now() + timeoutMs;

@@ -8,6 +8,7 @@
  * Results are compared exactly, with Object.is semantics for -0 and NaN (see `tag`), as-is where
  * the order is defined or the engine preserves it, and as sorted lists where it is not.
  */
+import { concatBytes } from '../../host/codec/bytes.js';
 import fc from 'fast-check';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -806,15 +807,6 @@ const TEXT_FRAGMENTS: Uint8Array[] = [
   ...[[0xff], [0xfe], [0xc3], [0xe3, 0x80], [0xe2, 0x80], [0xf0, 0x9f, 0x98], [0xef, 0xbb], [0xc2], [0xed, 0xa0, 0x80], [0xc0, 0xaf], [0x80], [0xe1, 0x9a]].map((b) => Uint8Array.from(b)),
 ];
 
-function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 const LAMBDA_WORDS = (line: string) => line.split(/\s+/).filter(Boolean);
 

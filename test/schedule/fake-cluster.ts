@@ -112,7 +112,7 @@ export class FakeExecutor {
   }
 
   /** Answers a pending task with success: map sizes for map tasks, `records` for result tasks. */
-  succeed(t: ReceivedTask, durationMs = 10, records: unknown[] = [t.task.partition]): void {
+  succeed(t: ReceivedTask, durationMs = 10, records: unknown[] = [t.task.partition], digest?: string): void {
     const isMap = t.task.output.kind === 'shuffle';
     const reducers = t.stage.shuffle?.partitioner.numPartitions ?? 0;
     this.reply({
@@ -122,6 +122,8 @@ export class FakeExecutor {
       mapSizes: isMap ? Array.from({ length: reducers }, () => 10) : null,
       blocksAdded: [],
       metrics: metrics(durationMs),
+      // An honest executor's digest depends only on the task; pass another to lie.
+      ...(t.task.digest ? { digest: digest ?? honestDigest(t) } : {}),
     });
   }
 
@@ -132,6 +134,11 @@ export class FakeExecutor {
   heartbeat(): void {
     this.toDriver?.({ t: 'heartbeat', executorId: this.id, runningTasks: [], memoryBytes: 0 });
   }
+}
+
+/** What every honest executor reports for a task's output: a function of stage and partition only. */
+export function honestDigest(t: ReceivedTask): string {
+  return `${t.task.stageId.toString(16).padStart(8, '0')}${t.task.partition.toString(16).padStart(8, '0')}`.padEnd(64, 'a');
 }
 
 function metrics(durationMs: number) {
@@ -172,6 +179,7 @@ export function fakeCluster(executors: ExecutorDescription[], config: Partial<Dr
       remoteSendAheadMs: 0,
       heartbeatTimeoutMs: 0,
       useWasm: false,
+      verify: 'untrusted',
       ...config,
     },
     clock,
@@ -214,6 +222,8 @@ export class FakeSource implements LineageNode {
     private readonly partitions: number,
     private readonly requires: Array<'node'> = [],
     private readonly cached = false,
+    /** fl.module ids its map closure uses. */
+    private readonly modules: string[] = [],
   ) {}
   numPartitions(): number {
     return this.partitions;
@@ -222,13 +232,13 @@ export class FakeSource implements LineageNode {
     return [];
   }
   planNode(): PlanNode {
-    if (this.requires.length === 0) return { kind: 'range', rddId: this.id, start: 0, step: 1, count: this.partitions, slices: this.partitions };
-    // A map whose closure needs Node: the plan carries the closure spec with its requirement.
+    if (this.requires.length === 0 && this.modules.length === 0) return { kind: 'range', rddId: this.id, start: 0, step: 1, count: this.partitions, slices: this.partitions };
+    // A map whose closure needs Node or modules: the plan carries the closure spec saying so.
     return {
       kind: 'pipe',
       rddId: this.id,
       parent: { kind: 'range', rddId: this.id, start: 0, step: 1, count: this.partitions, slices: this.partitions },
-      ops: [{ op: 'map', f: { src: '(x) => process.pid + x', env: null, broadcasts: [], method: 'map', requires: ['node'] } }],
+      ops: [{ op: 'map', f: { src: '(x) => x', env: null, broadcasts: [], method: 'map', ...(this.requires.length ? { requires: this.requires } : {}), ...(this.modules.length ? { modules: this.modules } : {}) } }],
     };
   }
   storageDesc() {

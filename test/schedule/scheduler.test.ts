@@ -375,3 +375,140 @@ describe('sending tasks ahead to remote executors', () => {
     await job.done;
   });
 });
+describe('large results', () => {
+  it('pulls a result kept on the executor in parts, a few at a time, and hands the whole to the job', async () => {
+    const c = fakeCluster([executor('a')]);
+    const job = runJob(c, new FakeSource(1));
+    await c.settle();
+    const a = c.get('a');
+    const t = a.take();
+    const whole = new Uint8Array(5 * 1024 * 1024 + 17);
+    for (let i = 0; i < whole.length; i++) whole[i] = (i * 7) & 255;
+    a.reply({ taskId: t.task.taskId, ok: true, result: null, resultBlock: { bytes: whole.length }, mapSizes: null, blocksAdded: [], metrics: { durationMs: 1, recordsRead: 0, recordsWritten: 0, shuffleReadBytes: 0, shuffleWriteBytes: 0, resultBytes: whole.length, operators: [] } });
+    let answered = 0;
+    for (let round = 0; round < 20; round++) {
+      const asks = a.messages.filter((m): m is Extract<typeof m, { t: 'fetchResult' }> => m.t === 'fetchResult').slice(answered);
+      // Never more than a few parts in flight.
+      expect(asks.length).toBeLessThanOrEqual(4);
+      if (asks.length === 0) break;
+      for (const ask of asks) a.sendRaw({ t: 'resultPart', taskId: ask.taskId, offset: ask.offset, total: whole.length, bytes: whole.slice(ask.offset, ask.offset + ask.length) });
+      answered += asks.length;
+    }
+    expect(a.messages.some((m) => m.t === 'dropResult' && m.taskId === t.task.taskId)).toBe(true);
+    const results = await job.done;
+    expect(answered).toBe(6);
+    // The job's handler got the whole result, byte for byte.
+    expect(Buffer.compare(Buffer.from(results[0] as number[]), whole)).toBe(0);
+  });
+
+  it('drops the sender of a part it did not ask for and keeps the job going elsewhere', async () => {
+    const c = fakeCluster([executor('a'), executor('b')]);
+    const job = runJob(c, new FakeSource(1));
+    await c.settle();
+    const holder = [...c.executors.values()].find((e) => e.pending.length > 0)!;
+    const t = holder.take();
+    holder.reply({ taskId: t.task.taskId, ok: true, result: null, resultBlock: { bytes: 10 }, mapSizes: null, blocksAdded: [], metrics: { durationMs: 1, recordsRead: 0, recordsWritten: 0, shuffleReadBytes: 0, shuffleWriteBytes: 0, resultBytes: 10, operators: [] } });
+    holder.sendRaw({ t: 'resultPart', taskId: t.task.taskId, offset: 8, total: 10, bytes: new Uint8Array(5) });
+    expect(holder.closed).toBe(true);
+    await c.settle();
+    const other = [...c.executors.values()].find((e) => e !== holder)!;
+    other.succeed(other.take());
+    await job.done;
+  });
+});
+
+describe('modules (fl.module)', () => {
+  it("ship once per executor, before its first task that uses them, in the executor's platform's build", async () => {
+    const c = fakeCluster([executor('node', { cores: 2 }), executor('tab', { cores: 2, kind: 'browser', capabilities: ['wasm'] })]);
+    c.driver.addModule('m1', { node: 'NODE BUILD', browser: 'BROWSER BUILD' });
+    const job = runJob(c, new FakeSource(8, [], false, ['m1']));
+    for (let round = 0; round < 8 && !job.state.settled; round++) {
+      await c.settle();
+      for (const e of c.executors.values()) while (e.pending.length) e.succeed(e.take());
+    }
+    await job.done;
+    for (const [id, code] of [['node', 'NODE BUILD'], ['tab', 'BROWSER BUILD']] as const) {
+      const e = c.get(id);
+      const sent = e.messages.filter((m) => m.t === 'module');
+      expect(sent).toEqual([{ t: 'module', id: 'm1', code }]);
+      expect(e.messages.findIndex((m) => m.t === 'module')).toBeLessThan(e.messages.findIndex((m) => m.t === 'task'));
+    }
+  });
+});
+
+describe('verification of untrusted executors', () => {
+  const untrusted = (id: string) => executor(id, { capabilities: ['node', 'wasm'] });
+  const ends = (c: FakeCluster) => taskEnds(c).filter((e) => e.status === 'success');
+
+  it("counts an untrusted executor's result only once another executor produced the same digest", async () => {
+    const c = fakeCluster([untrusted('a'), untrusted('b')]);
+    const job = runJob(c, new FakeSource(1));
+    await c.settle();
+    const first = [...c.executors.values()].find((e) => e.pending.length > 0)!;
+    const t = first.take();
+    expect(t.task.digest).toBe(true);
+    first.succeed(t);
+    await c.settle();
+    expect(job.state.settled).toBe(false);
+    // The copy goes to the other executor, never back to the first.
+    const other = [...c.executors.values()].find((e) => e !== first)!;
+    expect(first.pending).toHaveLength(0);
+    const replica = other.take();
+    expect(replica.task.partition).toBe(t.task.partition);
+    expect(replica.task.digest).toBe(true);
+    other.succeed(replica);
+    await job.done;
+    expect(ends(c)).toHaveLength(2);
+  });
+
+  it("a trusted executor's result counts alone, and asks no digest", async () => {
+    const c = fakeCluster([executor('trusted')]);
+    const job = runJob(c, new FakeSource(2));
+    await c.settle();
+    const e = c.get('trusted');
+    for (let i = 0; i < 2; i++) {
+      const t = e.take();
+      expect(t.task.digest).toBeUndefined();
+      e.succeed(t);
+      await c.settle();
+    }
+    await job.done;
+  });
+
+  it('settles a disagreement by a majority, convicts the liar, recomputes what it held and gives it nothing more', async () => {
+    const c = fakeCluster([untrusted('a'), untrusted('b'), untrusted('liar')]);
+    const liar = c.get('liar');
+    const job = runJob(c, new FakeSource(6));
+    let rounds = 0;
+    while (!job.state.settled && rounds++ < 30) {
+      await c.settle();
+      for (const e of c.executors.values()) {
+        while (e.pending.length) {
+          const t = e.take();
+          e.succeed(t, 10, [t.task.partition], e === liar ? 'f'.repeat(64) : undefined);
+        }
+      }
+    }
+    await job.done;
+    await c.settle();
+    const excluded = c.events.filter((e) => e.type === 'executorExcluded');
+    expect(excluded.map((e) => (e as { executorId: string }).executorId)).toEqual(['liar']);
+    expect((excluded[0] as { until: number | null }).until).toBeNull();
+    // The liar got nothing after its conviction.
+    const convictedAt = excluded[0]!.time;
+    expect(taskStarts(c).filter((s) => s.executorId === 'liar' && s.time > convictedAt)).toEqual([]);
+  });
+
+  it('gives up with a clear error when no two copies agree (a function that is not deterministic)', async () => {
+    const c = fakeCluster(['a', 'b', 'c', 'd', 'e', 'f'].map(untrusted));
+    const job = runJob(c, new FakeSource(1));
+    let n = 0;
+    while (!job.state.settled && n < 20) {
+      await c.settle();
+      for (const e of c.executors.values()) while (e.pending.length) e.succeed(e.take(), 10, [0], (n++).toString(16).padStart(64, '0'));
+    }
+    const err = await job.done.catch((e: unknown) => e as FlintError);
+    expect((err as FlintError).code).toBe('JOB_ABORTED');
+    expect((err as FlintError).message).toMatch(/no two of 5 executors agreed .* not deterministic/);
+  });
+});

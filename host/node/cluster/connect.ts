@@ -6,6 +6,7 @@
 import WebSocket from 'ws';
 import { FlintError } from '../../errors.js';
 import type { Endpoint } from '../../transport/endpoint.js';
+import { keepAlive, type KeepAlive } from './keep-alive.js';
 import { nodeWebSocketEndpoint } from './ws-endpoint.js';
 
 export interface ConnectOptions {
@@ -16,6 +17,8 @@ export interface ConnectOptions {
   maxMessageBytes?: number;
   /** Local address to connect from (the interface other peers should reach us on). */
   localAddress?: string;
+  /** Pings the other end, and gives the link up when it stops answering. */
+  keepAlive?: KeepAlive;
 }
 
 export interface Connection {
@@ -57,6 +60,7 @@ export function connect(url: string, options: ConnectOptions): Promise<Connectio
     });
     socket.once('open', () => {
       settled = true;
+      if (options.keepAlive) keepAlive(socket, options.keepAlive);
       const raw = (socket as unknown as { _socket?: { localAddress?: string } })._socket;
       resolve({
         endpoint: nodeWebSocketEndpoint(socket, { label: options.label, maxMessageBytes: options.maxMessageBytes }),

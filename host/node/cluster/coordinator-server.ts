@@ -10,6 +10,8 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { Coordinator } from '../../cluster/coordinator.js';
 import { FlintError } from '../../errors.js';
 import { systemClock } from '../../schedule/clock.js';
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../../transport/framing.js';
+import { COORDINATOR_KEEPALIVE, keepAlive } from './keep-alive.js';
 import { TOKEN_COOKIE, presentedToken, tokensMatch } from './token.js';
 import { nodeWebSocketEndpoint } from './ws-endpoint.js';
 
@@ -18,6 +20,8 @@ export interface CoordinatorServerOptions {
   port: number;
   token: string;
   heartbeatTimeoutMs?: number;
+  /** Largest message accepted on a connection; a larger one closes it (default 1 GiB). */
+  maxMessageBytes?: number;
   log?: (message: string) => void;
 }
 
@@ -30,13 +34,13 @@ export interface RunningCoordinator {
   close(reason?: string): Promise<void>;
 }
 
-const MAX_MESSAGE_BYTES = 1024 * 1024 * 1024;
-
 export async function startCoordinator(options: CoordinatorServerOptions): Promise<RunningCoordinator> {
   const log = options.log ?? ((m: string) => process.stderr.write(`flint serve: ${m}\n`));
   const coordinator = new Coordinator({ clock: systemClock, heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 3000, helloTimeoutMs: 10_000, log });
   const sockets = new Set<Socket>();
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES + 1024 });
+  const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  // A frame is at most one message and its header: larger ones are refused before they are buffered.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: maxMessageBytes + 1024 });
   const server: Server = createServer((req, res) => handleHttp(req, res, options.token, coordinator, log));
   server.on('connection', (socket) => {
     sockets.add(socket);
@@ -55,8 +59,9 @@ export async function startCoordinator(options: CoordinatorServerOptions): Promi
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-      keepAlive(ws);
-      coordinator.accept(nodeWebSocketEndpoint(ws, { label: peer, maxMessageBytes: MAX_MESSAGE_BYTES }), peer);
+      // Half-open connections (a peer whose machine vanished) are found by WebSocket pings.
+      keepAlive(ws, COORDINATOR_KEEPALIVE);
+      coordinator.accept(nodeWebSocketEndpoint(ws, { label: peer, maxMessageBytes }), peer);
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -89,22 +94,6 @@ export async function startCoordinator(options: CoordinatorServerOptions): Promi
       return closing;
     },
   };
-}
-
-/** Half-open connections (a peer whose machine vanished) are found by WebSocket pings. */
-function keepAlive(ws: WebSocket): void {
-  let alive = true;
-  ws.on('pong', () => (alive = true));
-  const timer = setInterval(() => {
-    if (!alive) {
-      ws.terminate();
-      return;
-    }
-    alive = false;
-    ws.ping();
-  }, 15_000);
-  timer.unref();
-  ws.on('close', () => clearInterval(timer));
 }
 
 function refuseUpgrade(socket: Socket, status: number, message: string): void {

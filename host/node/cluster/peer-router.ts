@@ -4,7 +4,14 @@
  * right place: straight to another thread of this worker, over a direct WebSocket to the peer's
  * worker, or, when no direct link opens or one dies mid-fetch (a network partition between workers),
  * through the coordinator's relay, resending the fetches that were still unanswered.
+ *
+ * A direct link carries a worker's identity only once the coordinator vouched for it: the opener
+ * sends the same random nonce in its hello on the link and through the relay (which stamps the
+ * sender's worker id), and the other side answers hello only when both agree. So a peer with the
+ * cluster token cannot pass for another worker, and the executors of a link speak only for
+ * themselves: what claims to come from an executor of another worker closes that link.
  */
+import { randomBytes } from 'node:crypto';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { checkDataMessage, type DataMessage } from '../../cluster/schemas.js';
 import { decodeValue, encodeValueShared } from '../../codec/records.js';
@@ -12,10 +19,13 @@ import type { PeerMessage } from '../../exec/protocol.js';
 import type { Endpoint } from '../../transport/endpoint.js';
 import type { ExecutorThread } from '../executor-thread.js';
 import { connect } from './connect.js';
+import { DATA_LINK_KEEPALIVE } from './keep-alive.js';
 
 export interface PeerLocation {
   workerId: string | null;
   dataUrl: string | null;
+  /** The application the executor works for. */
+  appId: string | null;
 }
 
 export interface PeerRouterOptions {
@@ -28,6 +38,11 @@ export interface PeerRouterOptions {
   connectTimeoutMs: number;
   log(message: string): void;
 }
+
+/** How long a new data link may take to say (and prove) who is at its other end. */
+const HELLO_TIMEOUT_MS = 10_000;
+/** Vouched nonces kept for links that have not said hello yet; more are a flood, not links. */
+const MAX_VOUCHED = 1024;
 
 interface Route {
   local: string;
@@ -45,16 +60,20 @@ interface Link {
 }
 
 export class PeerRouter {
-  private readonly locals = new Map<string, ExecutorThread>();
+  private readonly locals = new Map<string, { thread: ExecutorThread; appId: string }>();
   private readonly routes = new Map<string, Route>();
   private readonly links = new Map<string, Link>();
   private readonly locations = new Map<string, Promise<PeerLocation>>();
+  /** Nonces of hellos relayed by the coordinator, with the worker it says sent them. */
+  private readonly vouched = new Map<string, string>();
+  /** Inbound links waiting for the coordinator to relay their nonce. */
+  private readonly awaitingVouch = new Map<string, (workerId: string) => void>();
   private closed = false;
 
   constructor(private readonly options: PeerRouterOptions) {}
 
-  addLocal(executorId: string, thread: ExecutorThread): void {
-    this.locals.set(executorId, thread);
+  addLocal(executorId: string, appId: string, thread: ExecutorThread): void {
+    this.locals.set(executorId, { thread, appId });
     thread.onWantPeer((remote) => this.wantPeer(executorId, remote));
   }
 
@@ -71,13 +90,19 @@ export class PeerRouter {
 
   /** A local executor wants a channel to `remote`. */
   private wantPeer(local: string, remote: string): void {
-    const thread = this.locals.get(local);
-    if (!thread) return;
+    const mine = this.locals.get(local);
+    if (!mine) return;
     const other = this.locals.get(remote);
     if (other) {
+      // Applications share workers, never blocks: a driver cannot point its tasks at another's.
+      if (other.appId !== mine.appId) {
+        this.options.log(`refused a channel from executor ${local} to executor ${remote}: they work for different applications`);
+        mine.thread.refusePeer(remote, 'that executor works for another application');
+        return;
+      }
       const { port1, port2 } = new MessageChannel();
-      thread.givePeer(remote, port1);
-      other.givePeer(local, port2);
+      mine.thread.givePeer(remote, port1);
+      other.thread.givePeer(local, port2);
       return;
     }
     this.route(local, remote);
@@ -88,7 +113,7 @@ export class PeerRouter {
     const key = `${local}>${remote}`;
     const existing = this.routes.get(key);
     if (existing) return existing;
-    const thread = this.locals.get(local);
+    const thread = this.locals.get(local)?.thread;
     if (!thread) return null;
     const { port1, port2 } = new MessageChannel();
     const route: Route = { local, remote, port: port2 };
@@ -118,7 +143,7 @@ export class PeerRouter {
   private where(executorId: string): Promise<PeerLocation> {
     let loc = this.locations.get(executorId);
     if (!loc) {
-      loc = this.options.locate(executorId).catch(() => ({ workerId: null, dataUrl: null }));
+      loc = this.options.locate(executorId).catch(() => ({ workerId: null, dataUrl: null, appId: null }));
       this.locations.set(executorId, loc);
       // An executor that was not found may be found later (it was just being lent).
       void loc.then((l) => {
@@ -138,23 +163,66 @@ export class PeerRouter {
   }
 
   private async open(link: Link, dataUrl: string): Promise<void> {
+    let endpoint: Endpoint;
     try {
-      const { endpoint } = await connect(dataUrl, { token: this.options.token, label: `worker ${link.workerId}`, timeoutMs: this.options.connectTimeoutMs });
-      endpoint.send({ t: 'hello', from: this.options.workerId, protocol: 1 } satisfies DataMessage);
-      this.useDirect(link, endpoint);
+      ({ endpoint } = await connect(dataUrl, { token: this.options.token, label: `worker ${link.workerId}`, timeoutMs: this.options.connectTimeoutMs, keepAlive: DATA_LINK_KEEPALIVE }));
     } catch (err) {
-      this.options.log(`no direct link to worker ${link.workerId} (${(err as Error).message}); using the coordinator's relay`);
-      this.toRelay(link);
+      this.noDirectLink(link, (err as Error).message);
+      return;
     }
+    const hello = { t: 'hello', from: this.options.workerId, protocol: 1, nonce: randomBytes(16).toString('hex') } satisfies DataMessage;
+    endpoint.send(hello);
+    this.options.relay(link.workerId, encodeValueShared(hello));
+    // Nothing goes over the link before the other side has checked the nonce and answered hello.
+    let settled = false;
+    const giveUp = (why: string) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      endpoint.close(why);
+      this.noDirectLink(link, why);
+    };
+    const timer = setTimeout(() => giveUp(`no answer to hello within ${this.options.connectTimeoutMs} ms`), this.options.connectTimeoutMs);
+    endpoint.onClose((reason) => giveUp(reason ? reason.message : 'it closed the link before answering hello'));
+    endpoint.onMessage((raw) => {
+      if (settled) return;
+      let m: DataMessage;
+      try {
+        m = checkDataMessage(raw, `worker ${link.workerId}`);
+      } catch (err) {
+        giveUp((err as Error).message);
+        return;
+      }
+      if (m.t !== 'hello' || m.from !== link.workerId) {
+        giveUp(`expected hello from worker ${link.workerId}, got "${m.t}" from ${m.from}`);
+        return;
+      }
+      settled = true;
+      clearTimeout(timer);
+      if (this.closed || this.links.get(link.workerId) !== link) {
+        endpoint.close();
+        return;
+      }
+      this.options.log(`direct link to worker ${link.workerId} is open`);
+      this.useDirect(link, endpoint);
+    });
+  }
+
+  private noDirectLink(link: Link, why: string): void {
+    this.options.log(`no direct link to worker ${link.workerId} (${why}); using the coordinator's relay`);
+    // A link the other side opened to us meanwhile serves as well.
+    if (link.mode === 'opening') this.toRelay(link);
   }
 
   private useDirect(link: Link, endpoint: Endpoint): void {
     link.mode = 'direct';
     link.endpoint = endpoint;
-    endpoint.onMessage((raw) => this.receive(raw, link.workerId, 'direct'));
+    endpoint.onMessage((raw) => this.receive(raw, link.workerId, endpoint));
     endpoint.onClose((reason) => {
       if (link.endpoint !== endpoint || this.closed) return;
-      this.options.log(`direct link to worker ${link.workerId} ended${reason ? ` (${reason.message})` : ''}; using the coordinator's relay`);
+      this.options.log(
+        `direct link to worker ${link.workerId} ended${reason ? ` (${reason.message})` : ''}; using the coordinator's relay, resending ${link.unanswered.size} unanswered fetch(es)`,
+      );
       this.toRelay(link);
       // What was asked over the dead link and never answered is asked again.
       for (const m of link.unanswered.values()) this.sendOn(link, m);
@@ -177,36 +245,83 @@ export class PeerRouter {
   /** A worker (or driver) connected to this worker's data server. */
   acceptDirect(endpoint: Endpoint, peer: string): void {
     let workerId: string | null = null;
+    let nonce: string | null = null;
+    const timer = setTimeout(() => this.refuse(endpoint, peer, `no verified hello within ${HELLO_TIMEOUT_MS} ms`), HELLO_TIMEOUT_MS);
+    endpoint.onClose((reason) => {
+      clearTimeout(timer);
+      if (nonce !== null) this.awaitingVouch.delete(nonce);
+      if (workerId === null && reason) this.options.log(`refused data connection from ${peer}: ${reason.message}`);
+    });
     endpoint.onMessage((raw) => {
-      if (workerId === null) {
-        let hello: DataMessage;
-        try {
-          hello = checkDataMessage(raw, peer);
-        } catch (err) {
-          this.refuse(endpoint, peer, (err as Error).message);
+      if (workerId !== null) {
+        this.receive(raw, workerId, endpoint);
+        return;
+      }
+      // An honest opener waits for our hello before it sends anything else.
+      if (nonce !== null) {
+        this.refuse(endpoint, peer, 'it sent data before its hello was verified');
+        return;
+      }
+      let hello: DataMessage;
+      try {
+        hello = checkDataMessage(raw, peer);
+      } catch (err) {
+        this.refuse(endpoint, peer, (err as Error).message);
+        return;
+      }
+      if (hello.t !== 'hello') {
+        this.refuse(endpoint, peer, `expected hello, got "${hello.t}"`);
+        return;
+      }
+      if (!hello.nonce) {
+        this.refuse(endpoint, peer, 'its hello has no nonce for the coordinator to vouch for');
+        return;
+      }
+      const claimed = hello.from;
+      nonce = hello.nonce;
+      this.whenVouched(nonce, (vouchedFor) => {
+        if (vouchedFor !== claimed) {
+          this.refuse(endpoint, peer, `it claimed to be worker ${claimed}, but its nonce came through the relay from ${vouchedFor}`);
           return;
         }
-        if (hello.t !== 'hello') {
-          this.refuse(endpoint, peer, `expected hello, got "${hello.t}"`);
-          return;
-        }
-        workerId = hello.from;
+        clearTimeout(timer);
+        nonce = null;
+        workerId = claimed;
+        endpoint.send({ t: 'hello', from: this.options.workerId, protocol: 1 } satisfies DataMessage);
         // Links are two-way: answers and our own fetches to that worker may use this one too.
-        const link = this.links.get(workerId);
+        const link = this.links.get(claimed);
         if (!link) {
-          const fresh: Link = { workerId, mode: 'opening', endpoint: null, queue: [], unanswered: new Map() };
-          this.links.set(workerId, fresh);
+          const fresh: Link = { workerId: claimed, mode: 'opening', endpoint: null, queue: [], unanswered: new Map() };
+          this.links.set(claimed, fresh);
           this.useDirect(fresh, endpoint);
         } else if (link.mode !== 'direct') {
           this.useDirect(link, endpoint);
-        } else {
-          const from = workerId;
-          endpoint.onMessage((m) => this.receive(m, from, 'direct'));
         }
-        return;
-      }
-      this.receive(raw, workerId, 'direct');
+      });
     });
+  }
+
+  private whenVouched(nonce: string, then: (workerId: string) => void): void {
+    const workerId = this.vouched.get(nonce);
+    if (workerId === undefined) {
+      this.awaitingVouch.set(nonce, then);
+      return;
+    }
+    this.vouched.delete(nonce);
+    then(workerId);
+  }
+
+  /** The coordinator relayed `nonce` from `workerId`: the direct link that shows it is that worker's. */
+  private vouch(nonce: string, workerId: string): void {
+    const waiting = this.awaitingVouch.get(nonce);
+    if (waiting) {
+      this.awaitingVouch.delete(nonce);
+      waiting(workerId);
+      return;
+    }
+    if (this.vouched.size >= MAX_VOUCHED) return;
+    this.vouched.set(nonce, workerId);
+    setTimeout(() => this.vouched.delete(nonce), HELLO_TIMEOUT_MS).unref();
   }
 
   /** A data message relayed by the coordinator, which vouches for the sending worker. */
@@ -218,23 +333,40 @@ export class PeerRouter {
       this.options.log(`dropped a malformed relayed frame from worker ${fromWorker}: ${(err as Error).message}`);
       return;
     }
-    this.receive(raw, fromWorker, 'relay');
+    this.receive(raw, fromWorker, null);
   }
 
-  private receive(raw: unknown, fromWorker: string, via: 'direct' | 'relay'): void {
+  /** A data message from `fromWorker`, over the direct link `link` or (null) through the relay. */
+  private receive(raw: unknown, fromWorker: string, link: Endpoint | null): void {
+    const via = link ? 'direct' : 'relay';
     let m: DataMessage;
     try {
       m = checkDataMessage(raw, `worker ${fromWorker} (${via})`);
     } catch (err) {
       this.options.log((err as Error).message);
-      if (via === 'direct') this.links.get(fromWorker)?.endpoint?.close((err as Error).message);
+      link?.close((err as Error).message);
       return;
     }
-    if (m.t === 'hello') return;
+    if (m.t === 'hello') {
+      if (!link && m.nonce) this.vouch(m.nonce, fromWorker);
+      return;
+    }
+    if (!link) {
+      // The other side reaches us only through the relay, so our direct link to it is likely dead
+      // too (a half-open link after a partition): answers must go back the way that works.
+      const direct = this.links.get(fromWorker);
+      if (direct?.mode === 'direct') {
+        this.options.log(`worker ${fromWorker} reaches us through the relay: leaving the direct link to it`);
+        direct.endpoint!.close('the peer reaches us through the relay');
+      }
+    }
     void this.where(m.from).then((loc) => {
       // Executors speak only for themselves: the sender must be where the coordinator put it.
       if (loc.workerId !== fromWorker) {
-        this.options.log(`dropped a data message from worker ${fromWorker} claiming to come from executor ${m.from} (${loc.workerId ? `of worker ${loc.workerId}` : 'unknown'})`);
+        const reason = `worker ${fromWorker} sent a data message claiming to come from executor ${m.from} (${loc.workerId ? `of worker ${loc.workerId}` : 'unknown'})`;
+        this.options.log(`dropped: ${reason}`);
+        // An executor that just left is unknown without anyone lying; one of another worker is a lie.
+        if (loc.workerId) link?.close(reason);
         return;
       }
       if (m.t === 'peerGone') {
@@ -246,7 +378,12 @@ export class PeerRouter {
         return;
       }
       if (m.message.t === 'blocks') this.links.get(fromWorker)?.unanswered.delete(`${m.to}>${m.from}#${m.message.reqId}`);
-      if (!this.locals.has(m.to)) {
+      const local = this.locals.get(m.to);
+      if (local && local.appId !== loc.appId) {
+        this.options.log(`dropped a data message from executor ${m.from} to executor ${m.to}: they work for different applications`);
+      }
+      if (!local || local.appId !== loc.appId) {
+        // To the sender, an executor it may not reach is as good as gone: its fetch fails at once.
         this.toRemote(m.from, { t: 'peerGone', from: m.to, to: m.from });
         return;
       }

@@ -18,9 +18,11 @@ import { decodeValue, encodeValueShared } from '../../codec/records.js';
 import type { ChaosSpec } from '../../exec/chaos.js';
 import { FlintError } from '../../errors.js';
 import type { Endpoint } from '../../transport/endpoint.js';
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../../transport/framing.js';
 import { ExecutorThread } from '../executor-thread.js';
 import { localFilesEnabled } from '../machine-id.js';
 import { backoffDelay, connect, coordinatorWebSocketUrl } from './connect.js';
+import { DATA_LINK_KEEPALIVE, keepAlive } from './keep-alive.js';
 import { PeerRouter, type PeerLocation } from './peer-router.js';
 import { presentedToken, tokensMatch } from './token.js';
 import { nodeWebSocketEndpoint } from './ws-endpoint.js';
@@ -40,6 +42,8 @@ export interface WorkerAgentOptions {
   /** How long decommissioning waits for applications to release their executors. */
   drainTimeoutMs?: number;
   fetchTimeoutMs?: number;
+  /** Largest message a data link accepts; a larger one closes it (default 1 GiB). */
+  maxMessageBytes?: number;
   log(message: string): void;
 }
 
@@ -65,6 +69,7 @@ export class WorkerAgent {
   private nextLocate = 0;
   private dataServer: { server: Server; url: string; host: string; close(): Promise<void> } | null = null;
   private stopped = false;
+  private welcomed = false;
   private decommissioning = false;
   private finish!: (code: number) => void;
   /** Resolves with the process exit code once the worker is done (decommissioned or stopped). */
@@ -80,7 +85,7 @@ export class WorkerAgent {
       locate: (executorId) =>
         new Promise<PeerLocation>((resolve) => {
           if (!this.coordinator) {
-            resolve({ workerId: null, dataUrl: null });
+            resolve({ workerId: null, dataUrl: null, appId: null });
             return;
           }
           const reqId = this.nextLocate++;
@@ -122,7 +127,10 @@ export class WorkerAgent {
 
   private async run(connection: { endpoint: Endpoint; localAddress: string }): Promise<void> {
     let conn: { endpoint: Endpoint; localAddress: string } | null = connection;
+    // Sessions refused at once (our old connection is not yet declared gone) back off like failed connects.
+    let refusals = 0;
     while (conn && !this.stopped) {
+      this.welcomed = false;
       await this.session(conn.endpoint, conn.localAddress);
       if (this.stopped) return;
       if (this.decommissioning) {
@@ -130,8 +138,9 @@ export class WorkerAgent {
         this.exit(0);
         return;
       }
+      refusals = this.welcomed ? 0 : refusals + 1;
       this.options.log('lost the coordinator; reconnecting');
-      await new Promise((r) => setTimeout(r, backoffDelay(0)));
+      await new Promise((r) => setTimeout(r, backoffDelay(refusals)));
       conn = await this.connectUntilAnswered(false);
     }
   }
@@ -167,7 +176,7 @@ export class WorkerAgent {
     });
     clearInterval(heartbeat);
     this.coordinator = null;
-    for (const resolve of this.locates.values()) resolve({ workerId: null, dataUrl: null });
+    for (const resolve of this.locates.values()) resolve({ workerId: null, dataUrl: null, appId: null });
     this.locates.clear();
     // The applications these executors worked for reach them only through the coordinator.
     for (const id of [...this.hosted.keys()]) void this.stopExecutor(id);
@@ -193,6 +202,7 @@ export class WorkerAgent {
     }
     switch (m.t) {
       case 'welcome':
+        this.welcomed = true;
         this.options.log(`registered with ${this.options.master} as ${m.workerId} (${this.options.cores} cores)`);
         return;
       case 'launch':
@@ -205,7 +215,7 @@ export class WorkerAgent {
         this.toExecutor(m.executorId, m.message);
         return;
       case 'located':
-        this.locates.get(m.reqId)?.({ workerId: m.workerId, dataUrl: m.dataUrl });
+        this.locates.get(m.reqId)?.({ workerId: m.workerId, dataUrl: m.dataUrl, appId: m.appId ?? null });
         this.locates.delete(m.reqId);
         return;
       case 'relayed':
@@ -229,13 +239,15 @@ export class WorkerAgent {
         cacheMemoryMb: Math.max(64, Math.floor(this.options.memoryMb / this.options.cores / 2)),
         chaos: this.options.chaos,
         fetchTimeoutMs: this.options.fetchTimeoutMs,
+        // Bigger results are pulled by the driver in parts rather than pushed through the relay at once.
+        maxDirectResultBytes: 1024 * 1024,
         ...(app.files ? { files: { ...app.files, driverMachineId: app.driverMachineId }, localFiles: localFilesEnabled() } : {}),
       },
       Math.max(128, Math.floor(this.options.memoryMb / this.options.cores)),
     );
     const hosted: Hosted = { thread, app, running: 0, completed: 0, failed: 0, released: false };
     this.hosted.set(executorId, hosted);
-    this.router.addLocal(executorId, thread);
+    this.router.addLocal(executorId, app.appId, thread);
     thread.onMessage((m) => {
       const msg = m as { t?: string; result?: { ok?: boolean } };
       if (msg.t === 'taskEnd') {
@@ -304,7 +316,8 @@ export class WorkerAgent {
 
   private async startDataServer(host: string): Promise<{ server: Server; url: string; host: string; close(): Promise<void> }> {
     const sockets = new Set<Socket>();
-    const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 * 1024 + 1024 });
+    const maxMessageBytes = this.options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    const wss = new WebSocketServer({ noServer: true, maxPayload: maxMessageBytes + 1024 });
     const server = createServer((_req, res) => {
       res.writeHead(404).end();
     });
@@ -320,7 +333,8 @@ export class WorkerAgent {
         return;
       }
       wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-        this.router.acceptDirect(nodeWebSocketEndpoint(ws, { label: `data link from ${peer}` }), peer);
+        keepAlive(ws, DATA_LINK_KEEPALIVE);
+        this.router.acceptDirect(nodeWebSocketEndpoint(ws, { label: `data link from ${peer}`, maxMessageBytes }), peer);
       });
     });
     await new Promise<void>((resolve, reject) => {

@@ -15,7 +15,9 @@ export async function serve(flags: ServeFlags): Promise<number> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new FlintError('INVALID_ARGUMENT', `--port must be a port number (0-65535), got ${String(flags.port)}`);
   const host = flags.host ?? '127.0.0.1';
   const { token, source } = resolveToken(flags.token, process.env.FLINT_TOKEN);
-  const running = await startCoordinator({ host, port, token });
+  // A lower message limit lets tests send an oversized message without a gigabyte of traffic.
+  const maxMessageBytes = process.env.FLINT_MAX_MESSAGE_BYTES ? Number(process.env.FLINT_MAX_MESSAGE_BYTES) : undefined;
+  const running = await startCoordinator({ host, port, token, maxMessageBytes });
   const tokenNote = source === 'generated' ? '(generated; pass it to workers and drivers with --token or FLINT_TOKEN)' : `(from ${source === 'flag' ? '--token' : 'FLINT_TOKEN'})`;
   process.stdout.write(
     `flint coordinator ready\n` +

@@ -1,0 +1,127 @@
+/**
+ * Results that strangers computed are verified by replication (BOINC's quorum): a task that ran on an
+ * untrusted executor (every browser tab; a worker started with --untrusted) counts only when another
+ * executor produced the same output digest; a disagreement is settled by more copies and a majority,
+ * and whoever disagreed with the majority is convicted: excluded from the application, everything it
+ * holds recomputed. A trusted executor's output counts alone.
+ *
+ * Replication is adaptive, as BOINC's: an executor that keeps agreeing (10 verified tasks in a row)
+ * has its shuffle map outputs spot-checked with a probability that falls as its record grows, so an
+ * honest cluster pays far less than twice. Map outputs accepted unchecked are safe to accept: they
+ * live on that executor, and a conviction drops and recomputes them. Result-stage outputs are always
+ * checked: a result handed to the job cannot be taken back.
+ */
+import { FlintError } from '../errors.js';
+import type { TaskSuccess } from '../plan/plan.js';
+
+export type VerifyMode = 'untrusted' | 'all' | 'none';
+
+/** Copies of one task tried before giving up on finding two that agree. */
+export const MAX_REPLICAS = 5;
+/** Verified tasks in a row after which an executor's map outputs are only spot-checked. */
+export const TRUSTED_AFTER = 10;
+const MIN_SPOT_CHECK = 0.05;
+
+interface Candidate {
+  executorId: string;
+  trusted: boolean;
+  attempt: number;
+  result: TaskSuccess;
+}
+
+export type Verdict =
+  | { kind: 'accept'; executorId: string; attempt: number; result: TaskSuccess; convicted: string[] }
+  /** Run another copy, on none of `avoid`. */
+  | { kind: 'replicate'; avoid: Set<string> }
+  | { kind: 'fail'; error: FlintError };
+
+export class Verifier {
+  /** Verified tasks in a row per executor. */
+  private readonly record = new Map<string, number>();
+  /** Copies collected so far, by task set key and partition. */
+  private readonly pending = new Map<string, Candidate[]>();
+  readonly convicted = new Set<string>();
+
+  constructor(
+    readonly mode: VerifyMode,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  /** Whether a task launched on an executor must report its output's digest. */
+  needsDigest(trusted: boolean, key: string, partition: number): boolean {
+    if (this.mode === 'none') return false;
+    return this.mode === 'all' || !trusted || this.pending.has(`${key}#${partition}`);
+  }
+
+  /** A copy of a task finished: accept it, ask for another copy, or give up. */
+  onSuccess(key: string, partition: number, executorId: string, trusted: boolean, attempt: number, result: TaskSuccess, resultStage: boolean): Verdict {
+    const id = `${key}#${partition}`;
+    const candidates = this.pending.get(id) ?? [];
+    if (candidates.length === 0 && !this.mustVerify(executorId, trusted, resultStage)) {
+      return { kind: 'accept', executorId, attempt, result, convicted: [] };
+    }
+    candidates.push({ executorId, trusted, attempt, result });
+    this.pending.set(id, candidates);
+    const winner = this.decide(candidates);
+    if (winner) {
+      this.pending.delete(id);
+      const convicted: string[] = [];
+      for (const c of candidates) {
+        if (c.result.digest === winner.result.digest) {
+          this.record.set(c.executorId, (this.record.get(c.executorId) ?? 0) + 1);
+        } else if (!c.trusted) {
+          this.convicted.add(c.executorId);
+          convicted.push(c.executorId);
+        }
+      }
+      return { kind: 'accept', executorId: winner.executorId, attempt: winner.attempt, result: winner.result, convicted };
+    }
+    if (candidates.length >= MAX_REPLICAS) {
+      this.pending.delete(id);
+      const digests = [...new Set(candidates.map((c) => c.result.digest?.slice(0, 12)))].join(', ');
+      return {
+        kind: 'fail',
+        error: new FlintError(
+          'JOB_ABORTED',
+          `no two of ${candidates.length} executors agreed on the output of partition ${partition} (digests ${digests}): ` +
+            "the task's functions are not deterministic (verification compares outputs), or too many executors lie; " +
+            "use seeded randomness, or Flint.start({ verify: 'none' }) for executors you trust",
+        ),
+      };
+    }
+    return { kind: 'replicate', avoid: new Set(candidates.map((c) => c.executorId)) };
+  }
+
+  /** A copy that will not come (its attempt failed for good, or its stage ended): forget the quorum. */
+  forget(key: string, partition: number): void {
+    this.pending.delete(`${key}#${partition}`);
+  }
+
+  private mustVerify(executorId: string, trusted: boolean, resultStage: boolean): boolean {
+    if (this.mode === 'none') return false;
+    if (this.mode === 'untrusted' && trusted) return false;
+    if (resultStage) return true;
+    const streak = this.record.get(executorId) ?? 0;
+    if (streak < TRUSTED_AFTER) return true;
+    return this.random() < Math.max(MIN_SPOT_CHECK, TRUSTED_AFTER / streak);
+  }
+
+  /** The copy whose output counts, if the copies so far settle it. */
+  private decide(candidates: Candidate[]): Candidate | null {
+    if (this.mode === 'untrusted') {
+      const trusted = candidates.find((c) => c.trusted);
+      if (trusted) return trusted;
+    }
+    const byDigest = new Map<string | undefined, Candidate[]>();
+    for (const c of candidates) {
+      const group = byDigest.get(c.result.digest) ?? [];
+      group.push(c);
+      byDigest.set(c.result.digest, group);
+    }
+    // A strict majority of at least two: 2 of 2, 2 of 3, 3 of 4 or 5.
+    for (const group of byDigest.values()) {
+      if (group.length >= 2 && group.length * 2 > candidates.length) return group.find((c) => c.trusted) ?? group[0]!;
+    }
+    return null;
+  }
+}

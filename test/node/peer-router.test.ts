@@ -1,0 +1,130 @@
+/**
+ * The worker's peer router (host/node/cluster/peer-router.ts) with scripted links and executors:
+ * after a partition the two ends of a half-open data link notice its death at different moments, so
+ * the router must not answer a fetch that came through the relay over a direct link that may be
+ * dead; and a link speaks only once the coordinator has vouched for the worker it claims to be.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
+import { decodeValue, encodeValue } from '../../host/codec/records.js';
+import type { DataMessage } from '../../host/cluster/schemas.js';
+import type { ExecutorThread } from '../../host/node/executor-thread.js';
+import { PeerRouter, type PeerLocation } from '../../host/node/cluster/peer-router.js';
+import type { Endpoint } from '../../host/transport/endpoint.js';
+
+/** One end of a data link, driven by the test. */
+class ScriptedLink implements Endpoint {
+  readonly sent: DataMessage[] = [];
+  closed = false;
+  private handler: ((m: unknown) => void) | null = null;
+  private readonly closeHandlers: Array<(reason?: Error) => void> = [];
+  send(m: unknown): void {
+    if (!this.closed) this.sent.push(m as DataMessage);
+  }
+  onMessage(h: (m: unknown) => void): void {
+    this.handler = h;
+  }
+  onClose(h: (reason?: Error) => void): void {
+    this.closeHandlers.push(h);
+  }
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const h of this.closeHandlers.splice(0)) h();
+  }
+  say(m: DataMessage): void {
+    this.handler?.(m);
+  }
+}
+
+/** An executor thread that answers every fetch it is given with one block. */
+function blockServingThread(): ExecutorThread {
+  return {
+    onWantPeer: () => undefined,
+    givePeer: (_peer: string, port: MessagePort) => {
+      port.on('message', (m: { t: string; reqId: number }) => {
+        if (m.t === 'fetch') port.postMessage({ t: 'blocks', reqId: m.reqId, data: [new Uint8Array([7])] });
+      });
+    },
+    refusePeer: () => undefined,
+  } as unknown as ExecutorThread;
+}
+
+const until = async (what: string, probe: () => boolean) => {
+  const deadline = Date.now() + 5000;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+function router() {
+  const relayed: Array<{ toWorker: string; message: DataMessage }> = [];
+  const logs: string[] = [];
+  const where: Record<string, PeerLocation> = {
+    'e-1': { workerId: 'W1', dataUrl: 'ws://w1/data', appId: 'app' },
+    'e-2': { workerId: 'W2', dataUrl: 'ws://w2/data', appId: 'app' },
+  };
+  const r = new PeerRouter({
+    workerId: 'W2',
+    token: 't',
+    connectTimeoutMs: 1000,
+    log: (m) => logs.push(m),
+    relay: (toWorker, frame) => relayed.push({ toWorker, message: decodeValue(frame) as DataMessage }),
+    locate: async (id) => where[id] ?? { workerId: null, dataUrl: null, appId: null },
+  });
+  r.addLocal('e-2', 'app', blockServingThread());
+  /** W1 opens a direct link to us and proves who it is through the relay. */
+  const linkFromW1 = async () => {
+    const link = new ScriptedLink();
+    r.acceptDirect(link, 'w1:1');
+    link.say({ t: 'hello', from: 'W1', protocol: 1, nonce: 'n1' });
+    r.onRelayed('W1', encodeValue({ t: 'hello', from: 'W1', protocol: 1, nonce: 'n1' }));
+    await until('our hello', () => link.sent.some((m) => m.t === 'hello'));
+    return link;
+  };
+  return { r, relayed, logs, linkFromW1 };
+}
+
+const fetch = (reqId: number): DataMessage => ({ t: 'peer', from: 'e-1', to: 'e-2', message: { t: 'fetch', reqId, blocks: [{ shuffleId: 0, mapId: 0, reduceId: 0 }] } });
+
+describe('the peer router', () => {
+  it('answers over the direct link a fetch that came over it', async () => {
+    const { r, relayed, linkFromW1 } = router();
+    const link = await linkFromW1();
+    link.say(fetch(1));
+    await until('the answer', () => link.sent.some((m) => m.t === 'peer' && m.message.t === 'blocks'));
+    expect(relayed.filter((x) => x.message.t === 'peer')).toEqual([]);
+    r.close();
+  });
+
+  it('answers through the relay a fetch that came through it, leaving the direct link that may be dead', async () => {
+    const { r, relayed, logs, linkFromW1 } = router();
+    const link = await linkFromW1();
+    // W1 gave the link up (its keepalive fired first) and asks again through the relay.
+    r.onRelayed('W1', encodeValue(fetch(2)));
+    await until('the answer', () => relayed.some((x) => x.message.t === 'peer' && x.message.message.t === 'blocks'));
+    expect(link.closed).toBe(true);
+    expect(link.sent.filter((m) => m.t === 'peer')).toEqual([]);
+    expect(relayed.find((x) => x.message.t === 'peer')).toMatchObject({ toWorker: 'W1', message: { from: 'e-2', to: 'e-1', message: { t: 'blocks', reqId: 2 } } });
+    expect(logs.join('\n')).toMatch(/worker W1 reaches us through the relay/);
+    r.close();
+  });
+
+  it('takes no word from a link before the coordinator vouched for it, nor a vouch for someone else', async () => {
+    const { r, logs } = router();
+    const early = new ScriptedLink();
+    r.acceptDirect(early, 'x:1');
+    early.say({ t: 'hello', from: 'W1', protocol: 1, nonce: 'n2' });
+    early.say(fetch(3));
+    expect(early.closed).toBe(true);
+    const impostor = new ScriptedLink();
+    r.acceptDirect(impostor, 'x:2');
+    impostor.say({ t: 'hello', from: 'W1', protocol: 1, nonce: 'n3' });
+    r.onRelayed('W3', encodeValue({ t: 'hello', from: 'W3', protocol: 1, nonce: 'n3' }));
+    expect(impostor.closed).toBe(true);
+    expect(impostor.sent).toEqual([]);
+    expect(logs.join('\n')).toMatch(/refused data connection from x:2: it claimed to be worker W1, but its nonce came through the relay from W3/);
+    r.close();
+  });
+});

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import type { TaskSuccess } from '../../host/plan/plan.js';
+import { MAX_REPLICAS, TRUSTED_AFTER, Verifier } from '../../host/schedule/verifier.js';
+
+const out = (digest: string): TaskSuccess => ({
+  taskId: 0,
+  ok: true,
+  result: null,
+  mapSizes: [1],
+  blocksAdded: [],
+  digest,
+  metrics: { durationMs: 1, recordsRead: 0, recordsWritten: 0, shuffleReadBytes: 0, shuffleWriteBytes: 0, resultBytes: 0, operators: [] },
+});
+
+describe('Verifier', () => {
+  it('needs a strict majority of at least two', () => {
+    const v = new Verifier('untrusted');
+    expect(v.onSuccess('s', 0, 'a', false, 0, out('x'), false).kind).toBe('replicate');
+    expect(v.onSuccess('s', 0, 'b', false, 1, out('y'), false).kind).toBe('replicate');
+    const third = v.onSuccess('s', 0, 'c', false, 2, out('x'), false);
+    expect(third).toMatchObject({ kind: 'accept', executorId: 'a', convicted: ['b'] });
+  });
+
+  it("in 'all' mode even trusted executors need a second opinion; in 'none' nobody does", () => {
+    const all = new Verifier('all');
+    expect(all.onSuccess('s', 0, 't', true, 0, out('x'), true).kind).toBe('replicate');
+    expect(all.onSuccess('s', 0, 'u', true, 1, out('x'), true).kind).toBe('accept');
+    expect(new Verifier('none').onSuccess('s', 0, 'u', false, 0, out('x'), true).kind).toBe('accept');
+  });
+
+  it('spot-checks the map outputs of an executor that kept agreeing, less and less often, but never its results', () => {
+    let draw = 0.5;
+    const v = new Verifier('untrusted', () => draw);
+    // Earn a record of TRUSTED_AFTER verified tasks.
+    for (let p = 0; p < TRUSTED_AFTER; p++) {
+      v.onSuccess('s', p, 'a', false, 0, out(`d${p}`), false);
+      expect(v.onSuccess('s', p, 'b', false, 1, out(`d${p}`), false).kind).toBe('accept');
+    }
+    // At a record of 10, the chance of a check is 10/10: still checked.
+    expect(v.onSuccess('s', 100, 'a', false, 0, out('z'), false).kind).toBe('replicate');
+    v.onSuccess('s', 100, 'b', false, 1, out('z'), false);
+    for (let p = 200; p < 240; p++) {
+      v.onSuccess('s', p, 'a', false, 0, out(`e${p}`), false);
+      v.onSuccess('s', p, 'b', false, 1, out(`e${p}`), false);
+    }
+    // Record 51: checked with probability 10/51 ≈ 0.2; a draw of 0.5 skips it, 0.1 checks it.
+    expect(v.onSuccess('s', 300, 'a', false, 0, out('q'), false).kind).toBe('accept');
+    draw = 0.1;
+    expect(v.onSuccess('s', 301, 'a', false, 0, out('q'), false).kind).toBe('replicate');
+    draw = 0.99;
+    expect(v.onSuccess('s', 302, 'a', false, 0, out('r'), true).kind).toBe('replicate');
+  });
+
+  it(`gives up after ${MAX_REPLICAS} copies that do not agree`, () => {
+    const v = new Verifier('untrusted');
+    let last;
+    for (let i = 0; i < MAX_REPLICAS; i++) last = v.onSuccess('s', 0, `e${i}`, false, i, out(`d${i}`), false);
+    expect(last!.kind).toBe('fail');
+  });
+});
