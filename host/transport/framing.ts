@@ -109,7 +109,10 @@ class FramedEndpoint implements Endpoint {
     }
   }
 
-  /** Writes the messages sent since the last flush: small ones packed into shared frames, big ones in chunks. */
+  /**
+   * Writes the messages sent since the last flush: small ones packed into shared frames, one larger
+   * than a batch alone in its frame, one larger than a frame in chunks.
+   */
   private flush(): void {
     this.flushScheduled = false;
     const messages = this.outbox;
@@ -117,6 +120,9 @@ class FramedEndpoint implements Endpoint {
     this.outboxBytes = 0;
     if (this.closed) return;
     const budget = this.frameBytes - 1;
+    // Messages share frames up to 1 MiB, however large frames may be: a frame that gathered several
+    // big messages could exceed what the other side accepts in one frame (its own message limit).
+    const batchBudget = Math.min(this.frameBytes, DEFAULT_FRAME_BYTES) - 1;
     let batch: Uint8Array[] = [];
     let batchBytes = 0;
     const writeBatch = () => {
@@ -146,7 +152,7 @@ class FramedEndpoint implements Endpoint {
         }
         continue;
       }
-      if (batchBytes + 4 + m.byteLength > budget) writeBatch();
+      if (batchBytes + 4 + m.byteLength > batchBudget) writeBatch();
       batch.push(m);
       batchBytes += 4 + m.byteLength;
     }

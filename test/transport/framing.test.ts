@@ -34,6 +34,16 @@ describe('framing', () => {
     expect(await twoSends({})).toHaveLength(2);
   });
 
+  it('sends a message larger than a batch but not than a frame whole and alone; batches stay at 1 MiB', async () => {
+    const { channel, frames } = recordingChannel();
+    const endpoint = framedEndpoint(channel, { frameBytes: 64 << 20 });
+    for (const size of [100, 600_000, 600_000, 3_000_000, 100, 100]) endpoint.send(new Uint8Array(size));
+    await Promise.resolve();
+    expect(frames.map((f) => f[0])).toEqual([0x01, 0x01, 0x01, 0x01]);
+    expect(frames.every((f) => f.byteLength <= 3_000_100)).toBe(true);
+    expect(frames[2]!.byteLength).toBeGreaterThan(3_000_000);
+  });
+
   it('puts the messages of one event-loop turn in one frame when flushes run on setImmediate', async () => {
     const frames = await twoSends({ schedule: setImmediate });
     expect(frames).toHaveLength(1);
