@@ -47,7 +47,7 @@ const log = (s: string) => console.log(s);
 
 const P = quick
   ? { emptyTasks: 2000, emptyRuns: 5, textBytes: 10_000_000, wcRuns: 5, shuffleRecords: 200_000, shuffleRuns: 3, crossBlockBytes: 4 << 20, crossRuns: 3, kills: 3 }
-  : { emptyTasks: 10_000, emptyRuns: 7, textBytes: 100_000_000, wcRuns: 5, shuffleRecords: 2_000_000, shuffleRuns: 5, crossBlockBytes: 32 << 20, crossRuns: 5, kills: 5 };
+  : { emptyTasks: 10_000, emptyRuns: 7, textBytes: 100_000_000, wcRuns: 9, shuffleRecords: 2_000_000, shuffleRuns: 5, crossBlockBytes: 32 << 20, crossRuns: 5, kills: 5 };
 const WORKERS = 2;
 /** Records of the cross-worker shuffle: 64 KiB binary values. */
 const CROSS_RECORD = 64 << 10;
