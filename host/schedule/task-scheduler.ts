@@ -204,7 +204,7 @@ export class TaskScheduler {
     const limit = this.sendAheadLimit(executor);
     const mean = set.meanDurationMs;
     if (limit === 0 || mean === null) return 0;
-    // Tasks that report 0 ms still cost the executor something to receive and answer.
+    // Durations are whole milliseconds, so tiny tasks report 0; they still cost something to run.
     return Math.min(limit, Math.floor((executor.cores * this.config.remoteSendAheadMs) / Math.max(mean, 0.02)));
   }
 

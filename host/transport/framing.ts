@@ -2,8 +2,8 @@
  * Messages over a byte channel (a WebSocket, an RTCDataChannel, a relay through the coordinator):
  * each message is encoded with the record codec (so every record type, -0 and bigints included,
  * crosses exactly as it does between threads), messages sent in the same tick (or, where the host
- * says so, the same turn of its event loop) share one frame, and a
- * message larger than the channel's frame limit is cut into chunks that the other side reassembles.
+ * says so, the same turn of its event loop) share one frame, and a message larger than the channel's
+ * frame limit is cut into chunks that the other side reassembles.
  *
  * Frame layout (docs/PROTOCOL.md):
  *   0x01 (u32 length, bytes)*   one or more whole messages

@@ -375,6 +375,7 @@ describe('sending tasks ahead to remote executors', () => {
     await job.done;
   });
 });
+
 describe('large results', () => {
   it('pulls a result kept on the executor in parts, a few at a time, and hands the whole to the job', async () => {
     const c = fakeCluster([executor('a')]);
