@@ -22,11 +22,11 @@
  * the driver's).
  */
 import { Flint, pairWith, words, type FlintEvent } from 'flint';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { startCluster, type TestCluster } from '../test/cluster/harness.js';
 import { CpuMeter, ownCpuMs, processCpuMs } from './lib/cpu.js';
+import { machineFacts, metricsTable, writeReport } from './lib/report.js';
 import { fmt, interleaved, median, stat, type Stat } from './lib/stats.js';
 import { ensureText } from './lib/textgen.js';
 import { rawWebSocketTransfers } from './lib/ws-baseline.js';
@@ -78,6 +78,14 @@ const targets: Target[] = [];
 const extra: Record<string, unknown> = {};
 const rateStat = (unit: string, amount: number, msRuns: number[]): Stat => stat(unit, msRuns.map((ms) => amount / (ms / 1000)));
 const sumOf = (pairs: Array<[string, number]>) => ({ distinct: pairs.length, total: pairs.reduce((a, [, n]) => a + n, 0) });
+
+/** `${key}LocalMs` and `${key}ClusterMs` from the runs of both, and whether the cluster's speed meets `goal`. */
+function compareSpeed(key: string, goal: { ratio: number; text: string }, runs: Record<string, number[]>): void {
+  const local = (metrics[`${key}LocalMs`] = stat('ms', runs.local!));
+  const onWorkers = (metrics[`${key}ClusterMs`] = stat('ms', runs.cluster!));
+  const ratio = local.median / onWorkers.median;
+  targets.push({ name: goal.text, measured: `${fmt(onWorkers.median)} ms vs ${fmt(local.median)} ms`, ratio, goal: `≥ ${goal.ratio}`, pass: ratio >= goal.ratio });
+}
 
 function recordEvents(fl: Flint): { events: FlintEvent[]; clear(): void; stop(): void } {
   const events: FlintEvent[] = [];
@@ -157,17 +165,8 @@ try {
     const all = [...results.local!, ...results.cluster!];
     if (!all.every((r) => r.distinct === all[0]!.distinct && r.total === all[0]!.total)) throw new Error(`word counts disagree: ${JSON.stringify(results)}`);
     if (!operators.has('wasm:wordScan')) throw new Error(`the cluster did not run the WebAssembly scan: ${[...operators].join(', ')}`);
-    metrics.wordCountLocalMs = stat('ms', t.local!);
-    metrics.wordCountClusterMs = stat('ms', t.cluster!);
     extra.wordCount = { file: relative(root, path), bytes: P.textBytes, distinctWords: all[0]!.distinct, totalWords: all[0]!.total, clusterOperators: [...operators].sort() };
-    const ratio = metrics.wordCountLocalMs.median / metrics.wordCountClusterMs.median;
-    targets.push({
-      name: GOALS.wordCount.text,
-      measured: `${fmt(metrics.wordCountClusterMs.median)} ms vs ${fmt(metrics.wordCountLocalMs.median)} ms`,
-      ratio,
-      goal: `≥ ${GOALS.wordCount.ratio}`,
-      pass: ratio >= GOALS.wordCount.ratio,
-    });
+    compareSpeed('wordCount', GOALS.wordCount, t);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -191,16 +190,7 @@ try {
       P.shuffleRuns,
       log,
     );
-    metrics.shuffleLocalMs = stat('ms', t.local!);
-    metrics.shuffleClusterMs = stat('ms', t.cluster!);
-    const ratio = metrics.shuffleLocalMs.median / metrics.shuffleClusterMs.median;
-    targets.push({
-      name: GOALS.shuffle.text,
-      measured: `${fmt(metrics.shuffleClusterMs.median)} ms vs ${fmt(metrics.shuffleLocalMs.median)} ms`,
-      ratio,
-      goal: `≥ ${GOALS.shuffle.ratio}`,
-      pass: ratio >= GOALS.shuffle.ratio,
-    });
+    compareSpeed('shuffle', GOALS.shuffle, t);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -360,15 +350,7 @@ async function stopCluster(c: TestCluster, gently: boolean): Promise<void> {
 const report = {
   bench: 'cluster',
   mode: quick ? 'quick' : 'full',
-  machine: {
-    cpus: cpus().length,
-    cpuModel: cpus()[0]?.model ?? 'unknown',
-    totalMemGiB: +(totalmem() / 2 ** 30).toFixed(1),
-    node: process.version,
-    platform: `${process.platform} ${process.arch}`,
-    date: new Date().toISOString(),
-    loadavgAtEnd: loadavg().map((x) => +x.toFixed(2)),
-  },
+  machine: machineFacts(),
   setup: `flint serve and ${WORKERS} flint worker --cores 1 processes on 127.0.0.1, the driver in the bench process; baseline local[${WORKERS}] in the same process`,
   goals: GOALS,
   params: P,
@@ -376,25 +358,9 @@ const report = {
   targets,
   extra,
 };
-const resultsDir = join(benchDir, 'results');
-mkdirSync(resultsDir, { recursive: true });
-const out = join(resultsDir, 'cluster.json');
-if (only && existsSync(out)) {
-  // A partial run updates its sections in the last full report instead of replacing it.
-  const previous = JSON.parse(readFileSync(out, 'utf8')) as typeof report;
-  report.metrics = { ...previous.metrics, ...report.metrics };
-  report.targets = [...previous.targets.filter((t) => !report.targets.some((n) => n.name === t.name)), ...report.targets];
-  report.extra = { ...previous.extra, ...report.extra };
-}
-writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
-
-const rows: string[][] = [['metric', 'median', 'min', 'max', 'unit', 'runs']];
-for (const [name, m] of Object.entries(metrics)) rows.push([name, fmt(m.median), fmt(m.min), fmt(m.max), m.unit, String(m.runs.length)]);
-const table = (r: string[][]) => {
-  const w = r[0]!.map((_, i) => Math.max(...r.map((row) => row[i]!.length)));
-  return r.map((row, j) => row.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ') + (j === 0 ? '\n' + w.map((x) => '-'.repeat(x)).join('  ') : '')).join('\n');
-};
-log(`\n${table(rows)}\n`);
+const out = join(benchDir, 'results', 'cluster.json');
+writeReport(out, report, only !== null);
+log(`\n${metricsTable(metrics)}\n`);
 log('| measurement | measured (medians) | ratio | goal | result |\n|---|---|---|---|---|');
 for (const t of targets) log(`| ${t.name} | ${t.measured} | ${t.ratio.toFixed(2)} | ${t.goal} | ${t.goal === '—' ? '' : t.pass ? 'PASS' : 'MISS'} |`);
 log(`\nload average at end: ${loadavg().map((x) => x.toFixed(1)).join(' ')}; wrote ${relative(root, out)}`);
