@@ -26,8 +26,8 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { startCluster, type TestCluster } from '../test/cluster/harness.js';
 import { CpuMeter, ownCpuMs, processCpuMs } from './lib/cpu.js';
-import { machineFacts, metricsTable, writeReport } from './lib/report.js';
-import { fmt, interleaved, median, stat, type Stat } from './lib/stats.js';
+import { machineFacts, metricsTable, writeReport, type Target } from './lib/report.js';
+import { fmt, interleaved, median, rateStat, stat, type Stat } from './lib/stats.js';
 import { ensureText } from './lib/textgen.js';
 import { rawWebSocketTransfers } from './lib/ws-baseline.js';
 
@@ -65,18 +65,9 @@ declare const SIZE: number;
 declare const PER_BLOCK: number;
 declare const SPIN_MS: number;
 
-interface Target {
-  name: string;
-  measured: string;
-  ratio: number;
-  goal: string;
-  pass: boolean;
-}
-
 const metrics: Record<string, Stat & { note?: string }> = {};
 const targets: Target[] = [];
 const extra: Record<string, unknown> = {};
-const rateStat = (unit: string, amount: number, msRuns: number[]): Stat => stat(unit, msRuns.map((ms) => amount / (ms / 1000)));
 const sumOf = (pairs: Array<[string, number]>) => ({ distinct: pairs.length, total: pairs.reduce((a, [, n]) => a + n, 0) });
 
 /** `${key}LocalMs` and `${key}ClusterMs` from the runs of both, and whether the cluster's speed meets `goal`. */
@@ -84,7 +75,7 @@ function compareSpeed(key: string, goal: { ratio: number; text: string }, runs: 
   const local = (metrics[`${key}LocalMs`] = stat('ms', runs.local!));
   const onWorkers = (metrics[`${key}ClusterMs`] = stat('ms', runs.cluster!));
   const ratio = local.median / onWorkers.median;
-  targets.push({ name: goal.text, measured: `${fmt(onWorkers.median)} ms vs ${fmt(local.median)} ms`, ratio, goal: `≥ ${goal.ratio}`, pass: ratio >= goal.ratio });
+  targets.push({ name: goal.text, measured: `${fmt(onWorkers.median)} ms vs ${fmt(local.median)} ms`, ratio, target: `≥ ${goal.ratio}`, pass: ratio >= goal.ratio });
 }
 
 function recordEvents(fl: Flint): { events: FlintEvent[]; clear(): void; stop(): void } {
@@ -138,7 +129,7 @@ try {
       name: GOALS.emptyTasks.text,
       measured: `${fmt(metrics.emptyTasksClusterPerSec.median)} vs ${fmt(metrics.emptyTasksLocalPerSec.median)} tasks/s`,
       ratio,
-      goal: `≥ ${GOALS.emptyTasks.ratio}`,
+      target: `≥ ${GOALS.emptyTasks.ratio}`,
       pass: ratio >= GOALS.emptyTasks.ratio,
     });
   }
@@ -238,7 +229,7 @@ try {
       name: 'shuffle between 2 worker processes (no goal; vs a bare WebSocket stream between 2 processes)',
       measured: `${fmt(metrics.crossShuffleMBps.median)} vs ${fmt(metrics.rawWebSocketMBps.median)} MB/s`,
       ratio: metrics.crossShuffleMBps.median / metrics.rawWebSocketMBps.median,
-      goal: '—',
+      target: '—',
       pass: true,
     });
   }
@@ -253,7 +244,7 @@ try {
       name: GOALS.lossSeconds.text,
       measured: `${fmt(metrics.lossDeclaredSeconds.median)} s (max ${fmt(metrics.lossDeclaredSeconds.max)} s)`,
       ratio: metrics.lossDeclaredSeconds.median,
-      goal: `≤ ${GOALS.lossSeconds.max} s`,
+      target: `≤ ${GOALS.lossSeconds.max} s`,
       pass: metrics.lossDeclaredSeconds.max <= GOALS.lossSeconds.max,
     });
   }
@@ -362,5 +353,5 @@ const out = join(benchDir, 'results', 'cluster.json');
 writeReport(out, report, only !== null);
 log(`\n${metricsTable(metrics)}\n`);
 log('| measurement | measured (medians) | ratio | goal | result |\n|---|---|---|---|---|');
-for (const t of targets) log(`| ${t.name} | ${t.measured} | ${t.ratio.toFixed(2)} | ${t.goal} | ${t.goal === '—' ? '' : t.pass ? 'PASS' : 'MISS'} |`);
+for (const t of targets) log(`| ${t.name} | ${t.measured} | ${t.ratio.toFixed(2)} | ${t.target} | ${t.target === '—' ? '' : t.pass ? 'PASS' : 'MISS'} |`);
 log(`\nload average at end: ${loadavg().map((x) => x.toFixed(1)).join(' ')}; wrote ${relative(root, out)}`);

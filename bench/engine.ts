@@ -18,8 +18,8 @@ import { Flint, pairWith, words } from 'flint';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { PingPong, piscinaEmptyTasks, plainWordCount, startPiscina, ThreadedPlainWordCount } from './lib/baselines.js';
-import { machineFacts, metricsTable, textTable, writeReport } from './lib/report.js';
-import { fmt, interleaved, median, stat, timeMs, type Stat } from './lib/stats.js';
+import { machineFacts, metricsTable, textTable, writeReport, type Target } from './lib/report.js';
+import { fmt, interleaved, median, rateStat, stat, timeMs, type Stat } from './lib/stats.js';
 import { ensureText } from './lib/textgen.js';
 
 const quick = process.argv.includes('--quick');
@@ -41,21 +41,9 @@ declare const K: number;
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
-interface Target {
-  name: string;
-  measured: string;
-  ratio: number;
-  target: string;
-  pass: boolean;
-}
-
 const metrics: Record<string, Stat & { note?: string }> = {};
 const targets: Target[] = [];
 const extra: Record<string, unknown> = {};
-
-function rateStat(unit: string, amount: number, msRuns: number[]): Stat {
-  return stat(unit, msRuns.map((ms) => amount / (ms / 1000)));
-}
 
 // ---------------------------------------------------------------------------------------------
 // 1 + 2: scheduler throughput and tiny-job latency on local[2], with piscina and ping-pong.

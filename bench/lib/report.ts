@@ -16,6 +16,15 @@ export function machineFacts() {
   };
 }
 
+/** A goal of a bench: what was measured (medians), the ratio to its baseline, the goal, met or not. */
+export interface Target {
+  name: string;
+  measured: string;
+  ratio: number;
+  target: string;
+  pass: boolean;
+}
+
 export interface Report {
   params: object;
   metrics: Record<string, Stat>;
