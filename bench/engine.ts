@@ -15,11 +15,11 @@
  * Writes bench/results/engine.json and prints a table with the targets' ratios and PASS/MISS.
  */
 import { Flint, pairWith, words } from 'flint';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { PingPong, piscinaEmptyTasks, plainWordCount, startPiscina, ThreadedPlainWordCount } from './lib/baselines.js';
-import { fmt, interleaved, median, stat, timeMs, type Stat } from './lib/stats.js';
+import { machineFacts, metricsTable, textTable, writeReport, type Target } from './lib/report.js';
+import { fmt, interleaved, median, rateStat, stat, timeMs, type Stat } from './lib/stats.js';
 import { ensureText } from './lib/textgen.js';
 
 const quick = process.argv.includes('--quick');
@@ -41,21 +41,9 @@ declare const K: number;
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
-interface Target {
-  name: string;
-  measured: string;
-  ratio: number;
-  target: string;
-  pass: boolean;
-}
-
 const metrics: Record<string, Stat & { note?: string }> = {};
 const targets: Target[] = [];
 const extra: Record<string, unknown> = {};
-
-function rateStat(unit: string, amount: number, msRuns: number[]): Stat {
-  return stat(unit, msRuns.map((ms) => amount / (ms / 1000)));
-}
 
 // ---------------------------------------------------------------------------------------------
 // 1 + 2: scheduler throughput and tiny-job latency on local[2], with piscina and ping-pong.
@@ -309,45 +297,18 @@ if (want(5)) {
 const report = {
   bench: 'engine',
   mode: quick ? 'quick' : 'full',
-  machine: {
-    cpus: cpus().length,
-    cpuModel: cpus()[0]?.model ?? 'unknown',
-    totalMemGiB: +(totalmem() / 2 ** 30).toFixed(1),
-    node: process.version,
-    platform: `${process.platform} ${process.arch}`,
-    date: new Date().toISOString(),
-    loadavgAtEnd: loadavg().map((x) => +x.toFixed(2)),
-  },
+  machine: machineFacts(),
   params: P,
   metrics,
   targets,
   extra,
 };
-const resultsDir = join(benchDir, 'results');
-mkdirSync(resultsDir, { recursive: true });
-const out = join(resultsDir, 'engine.json');
-if (only && existsSync(out)) {
-  // A partial run updates its sections in the last full report instead of replacing it.
-  const previous = JSON.parse(readFileSync(out, 'utf8')) as typeof report;
-  report.params = { ...previous.params, ...report.params };
-  report.metrics = { ...previous.metrics, ...report.metrics };
-  report.targets = [...previous.targets.filter((t) => !report.targets.some((n) => n.name === t.name)), ...report.targets];
-  report.extra = { ...previous.extra, ...report.extra };
-}
-writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
-
-const rows: string[][] = [['metric', 'median', 'min', 'max', 'unit', 'runs']];
-for (const [name, m] of Object.entries(metrics)) {
-  rows.push([name, fmt(m.median), fmt(m.min), fmt(m.max), m.unit, String(m.runs.length)]);
-}
-const table = (r: string[][]) => {
-  const w = r[0]!.map((_, i) => Math.max(...r.map((row) => row[i]!.length)));
-  return r.map((row, j) => row.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ') + (j === 0 ? '\n' + w.map((x) => '-'.repeat(x)).join('  ') : '')).join('\n');
-};
-log(`\n${table(rows)}\n`);
+const out = join(benchDir, 'results', 'engine.json');
+writeReport(out, report, only !== null);
+log(`\n${metricsTable(metrics)}\n`);
 const trows: string[][] = [['target', 'measured (medians)', 'ratio', 'goal', 'result']];
 for (const t of targets) trows.push([t.name, t.measured, t.ratio.toFixed(2), t.target, t.pass ? 'PASS' : 'MISS']);
-log(table(trows));
+log(textTable(trows));
 if (want(4)) {
   log(`\nword count: local[1] ${fmt(extra.wordCountLocal1VsPlain as number)}× and local[2] ${fmt(extra.wordCountLocal2VsPlain as number)}× the speed of the plain script`);
   log(`machine ceiling: the plain word count on 2 raw threads ran ${fmt(extra.wordCountPlain2ThreadsSpeedup as number)}× the 1-thread plain script (load average at end: ${loadavg().map((x) => x.toFixed(1)).join(' ')})`);

@@ -20,6 +20,11 @@ export function stat(unit: string, runs: number[]): Stat {
   return { unit, median: median(runs), min: Math.min(...runs), max: Math.max(...runs), runs };
 }
 
+/** Runs of `amount` (tasks, bytes, ...) in `msRuns` milliseconds each, as a rate per second. */
+export function rateStat(unit: string, amount: number, msRuns: number[]): Stat {
+  return stat(unit, msRuns.map((ms) => amount / (ms / 1000)));
+}
+
 /** Milliseconds one call of `fn` takes. */
 export async function timeMs(fn: () => unknown): Promise<number> {
   const t0 = performance.now();

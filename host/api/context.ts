@@ -308,6 +308,7 @@ export class Flint {
       localityWaitMs: options.localityWaitMs ?? 300,
       schedulingMode: options.schedulingMode ?? 'FIFO',
       prefetchPerCore: 1,
+      remoteSendAheadMs: 5,
       heartbeatTimeoutMs: 0,
       verify: options.verify ?? 'untrusted',
       useWasm: options.wasm ?? wasmEnv !== '0',

@@ -373,6 +373,17 @@ export function encodeValue(v: unknown): Uint8Array {
   return owned(packr.pack(prepare(v, null)));
 }
 
+/**
+ * The same bytes as `encodeValue`, without the copy into a buffer of their own: a view into the
+ * codec's output buffer, which is never written over (a full one is replaced) but stays alive as
+ * long as the view. For bytes copied at once into something else (a frame, another message's
+ * payload): a message crossing the cluster is encoded two or three times on its way, and a copy
+ * and an allocation each time are a large part of what a tiny task costs.
+ */
+export function encodeValueShared(v: unknown): Uint8Array {
+  return plainView(packr.pack(prepare(v, null)));
+}
+
 /** A closure's env: record values, and RegExps (see the top of this file). */
 export function encodeEnvValue(v: unknown): Uint8Array {
   return owned(packr.pack(prepare(v, null, true)));

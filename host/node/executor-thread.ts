@@ -60,6 +60,8 @@ export class ExecutorThread {
   private handler: ((m: unknown) => void) | null = null;
   private readonly early: unknown[] = [];
   private wantPeer: ((executorId: string) => void) | null = null;
+  private outbox: unknown[] = [];
+  private outboxTransfer: unknown[] = [];
 
   constructor(
     readonly id: string,
@@ -104,8 +106,24 @@ export class ExecutorThread {
     this.worker.once('exit', (code) => handler({ code, error: this.error, terminated: this.terminated, wasReady: this.isReady }));
   }
 
+  /**
+   * A message of the executor protocol to the thread. Those sent in one tick cross in one
+   * postMessage: a frame from the coordinator often carries dozens of tasks for one executor, and
+   * each postMessage costs a serialization and a wake-up of the thread.
+   */
   send(message: unknown, transfer?: readonly unknown[]): void {
-    this.worker.postMessage(message, transfer as never);
+    this.outbox.push(message);
+    if (transfer) this.outboxTransfer.push(...transfer);
+    if (this.outbox.length === 1) queueMicrotask(() => this.flush());
+  }
+
+  private flush(): void {
+    const messages = this.outbox;
+    const transfer = this.outboxTransfer;
+    this.outbox = [];
+    this.outboxTransfer = [];
+    if (messages.length === 1) this.worker.postMessage(messages[0], transfer as never);
+    else this.worker.postMessage({ t: 'batch', messages } satisfies ThreadControl, transfer as never);
   }
 
   givePeer(executorId: string, port: MessagePort): void {

@@ -21,12 +21,14 @@ export interface ExecutorThreadData {
 
 /**
  * Thread-level messages beside the executor's own protocol: the parent hands over channels to
- * peers (`peer`, or `peerUnavailable`), and the executor asks for one it lacks (`wantPeer`).
+ * peers (`peer`, or `peerUnavailable`), the executor asks for one it lacks (`wantPeer`), and a
+ * `flint worker` passes on several of the executor's messages at once (`batch`, in order).
  */
 export type ThreadControl =
   | { t: 'peer'; executorId: string; port: MessagePort }
   | { t: 'peerUnavailable'; executorId: string; reason: string }
-  | { t: 'wantPeer'; executorId: string };
+  | { t: 'wantPeer'; executorId: string }
+  | { t: 'batch'; messages: unknown[] };
 
 const port = parentPort!;
 const data = workerData as ExecutorThreadData;
@@ -51,9 +53,17 @@ port.on('message', (m: ThreadControl | { t?: undefined }) => {
     wanted.delete(m.executorId);
     return;
   }
+  if (m && m.t === 'batch') {
+    for (const one of m.messages) deliver(one);
+    return;
+  }
+  deliver(m);
+});
+
+function deliver(m: unknown): void {
   if (executorHandler) executorHandler(m);
   else early.push(m);
-});
+}
 
 const driver: Endpoint = {
   send: (message, transfer) => port.postMessage(message, transfer as never),

@@ -25,6 +25,8 @@ export interface DriverConfig {
   localityWaitMs: number;
   schedulingMode: 'FIFO' | 'FAIR';
   prefetchPerCore: number;
+  /** See TaskSchedulerConfig.remoteSendAheadMs. */
+  remoteSendAheadMs: number;
   /** 0 disables: executors whose loss their transport reports (threads) need no heartbeat. */
   heartbeatTimeoutMs: number;
   useWasm: boolean;
@@ -75,6 +77,7 @@ export class Driver implements BackendListener {
         localityWaitMs: config.localityWaitMs,
         schedulingMode: config.schedulingMode,
         prefetchPerCore: config.prefetchPerCore,
+        remoteSendAheadMs: config.remoteSendAheadMs,
         excludeAfterFailures: 4,
         excludeForMs: 10_000,
         speculationIntervalMs: 100,

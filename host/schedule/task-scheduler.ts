@@ -19,11 +19,22 @@ export interface TaskSchedulerConfig {
   schedulingMode: 'FIFO' | 'FAIR';
   /** Tasks sent ahead to an executor beyond its cores, hiding the round trip of tiny tasks. */
   prefetchPerCore: number;
+  /**
+   * Executors reached over a network (kind 'node' or 'browser') answer only after a round trip
+   * through the coordinator, which takes far longer than a tiny task runs: while a task set's tasks
+   * are short, such an executor is sent as many more of them as fill about this many milliseconds
+   * of its time (at most MAX_SEND_AHEAD_PER_CORE per core). Long tasks are not sent ahead further,
+   * so neither load balance nor speculation suffers. 0 turns this off.
+   */
+  remoteSendAheadMs: number;
   excludeAfterFailures: number;
   excludeForMs: number;
   /** How often speculation is reconsidered while a speculating task set runs. */
   speculationIntervalMs: number;
 }
+
+/** The most tasks a remote executor holds per core beyond its prefetch (see remoteSendAheadMs). */
+const MAX_SEND_AHEAD_PER_CORE = 64;
 
 /** One attempt as it leaves the driver: the stage plan (shipped once per executor) and the task. */
 export interface TaskLaunch {
@@ -47,6 +58,11 @@ export interface TaskSetListener {
   aborted(set: TaskSet, partition: number, cause: Error, attempts: number): void;
   /** No live executor can ever run these tasks (a missing capability). */
   unschedulable(set: TaskSet, error: FlintError): void;
+}
+
+/** Executors whose round trip crosses processes and the coordinator. */
+function isRemote(executor: ExecutorInfo): boolean {
+  return executor.kind === 'node' || executor.kind === 'browser';
 }
 
 /** Why a task result was refused: the driver closes the connection of whoever sent it. */
@@ -135,15 +151,19 @@ export class TaskScheduler {
     // Sets whose inputs vanished during this pass: they are about to be resubmitted.
     const blocked = new Set<TaskSet>();
     // Round-robin, one task per executor per turn: first up to each executor's cores, then the
-    // prefetch slots. Filling one executor first would leave the others idle on small stages.
-    for (const perCore of [1, 1 + this.config.prefetchPerCore]) {
+    // prefetch slots, then what remote executors are sent ahead of short tasks. Filling one
+    // executor first would leave the others idle on small stages.
+    for (const pass of [1, 2, 3] as const) {
       let progress = true;
       while (progress) {
         progress = false;
         for (const executor of executors) {
-          if (executor.running.size >= executor.cores * perCore) continue;
+          const prefetched = executor.cores * (pass === 1 ? 1 : 1 + this.config.prefetchPerCore);
+          const sendAhead = pass === 3 ? this.sendAheadLimit(executor) : 0;
+          if (executor.running.size >= prefetched + sendAhead) continue;
           for (const set of this.ordered()) {
             if (set.zombie || blocked.has(set) || !satisfies(executor, set.requirements)) continue;
+            if (pass === 3 && executor.running.size >= prefetched + this.sendAheadFor(executor, set)) continue;
             let partition = set.take(executor.id, alive, this.config.localityWaitMs, now);
             let speculative = false;
             if (partition === null && set.hasPending) waitingForLocality = true;
@@ -169,6 +189,23 @@ export class TaskScheduler {
         this.dispatch();
       }, Math.max(10, this.config.localityWaitMs / 4));
     }
+  }
+
+  /** The most tasks `executor` is sent ahead of short tasks, whatever the set. */
+  private sendAheadLimit(executor: ExecutorInfo): number {
+    return isRemote(executor) && this.config.remoteSendAheadMs > 0 ? executor.cores * MAX_SEND_AHEAD_PER_CORE : 0;
+  }
+
+  /**
+   * Tasks of `set` sent ahead to `executor` beyond its prefetch: enough of them to keep it busy for
+   * remoteSendAheadMs at the set's mean task time so far (none before a task of the set finished).
+   */
+  private sendAheadFor(executor: ExecutorInfo, set: TaskSet): number {
+    const limit = this.sendAheadLimit(executor);
+    const mean = set.meanDurationMs;
+    if (limit === 0 || mean === null) return 0;
+    // Durations are whole milliseconds, so tiny tasks report 0; they still cost something to run.
+    return Math.min(limit, Math.floor((executor.cores * this.config.remoteSendAheadMs) / Math.max(mean, 0.02)));
   }
 
   private launch(set: TaskSet, partition: number, executor: ExecutorInfo, speculative: boolean, now: number): 'launched' | 'blocked' | 'aborted' {
@@ -271,7 +308,7 @@ export class TaskScheduler {
     }
     set.succeeded.add(run.partition);
     set.avoid.delete(run.partition);
-    set.durations.push(verdict.result.metrics.durationMs);
+    set.recordDuration(verdict.result.metrics.durationMs);
     // The other copies (a speculative race, replicas no longer needed) lost: free their slots.
     for (const other of set.attemptsOf(run.partition)) this.killAttempt(set, other, 'another attempt of the task succeeded');
     const now = this.clock.now();

@@ -30,7 +30,9 @@ export class TaskSet {
   readonly attempts = new Map<number, number>();
   /** Executors on which a partition failed: it goes elsewhere when it can. */
   readonly failedOn = new Map<number, Set<string>>();
+  /** Run times of successful attempts, in milliseconds. */
   readonly durations: number[] = [];
+  private durationTotal = 0;
   readonly speculated = new Set<number>();
   /** Executors a partition must not run on: those whose copies of it are being compared. */
   readonly avoid = new Map<number, Set<string>>();
@@ -137,6 +139,16 @@ export class TaskSet {
     return a;
   }
 
+  recordDuration(ms: number): void {
+    this.durations.push(ms);
+    this.durationTotal += ms;
+  }
+
+  /** Mean run time of the successful attempts so far; null before the first. */
+  get meanDurationMs(): number | null {
+    return this.durations.length === 0 ? null : this.durationTotal / this.durations.length;
+  }
+
   /** Running attempts of `partition`. */
   attemptsOf(partition: number): RunningAttempt[] {
     const out: RunningAttempt[] = [];
@@ -154,6 +166,11 @@ export class TaskSet {
     if (!this.config.speculation || this.zombie || this.durations.length === 0) return null;
     const total = this.partitions.size;
     if (this.succeeded.size < Math.ceil(this.config.speculationQuantile * total)) return null;
+    // The threshold is never below speculationMinMs: while no attempt is that old, the median (a
+    // sort of every duration, on each dispatch near a stage's end) is not needed.
+    let oldest = Infinity;
+    for (const r of this.running.values()) if (r.startedAt < oldest) oldest = r.startedAt;
+    if (now - oldest <= this.config.speculationMinMs) return null;
     const sorted = [...this.durations].sort((a, b) => a - b);
     const median = sorted[Math.floor(sorted.length / 2)]!;
     const threshold = Math.max(this.config.speculationMinMs, this.config.speculationMultiplier * median);

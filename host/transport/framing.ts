@@ -1,8 +1,9 @@
 /**
  * Messages over a byte channel (a WebSocket, an RTCDataChannel, a relay through the coordinator):
  * each message is encoded with the record codec (so every record type, -0 and bigints included,
- * crosses exactly as it does between threads), messages sent in the same tick share one frame, and a
- * message larger than the channel's frame limit is cut into chunks that the other side reassembles.
+ * crosses exactly as it does between threads), messages sent in the same tick (or, where the host
+ * says so, the same turn of its event loop) share one frame, and a message larger than the channel's
+ * frame limit is cut into chunks that the other side reassembles.
  *
  * Frame layout (docs/PROTOCOL.md):
  *   0x01 (u32 length, bytes)*   one or more whole messages
@@ -11,7 +12,7 @@
  * Chunks of one message are contiguous: the sender never interleaves another message with them.
  */
 import { concatBytes } from '../codec/bytes.js';
-import { decodeValue, encodeValue } from '../codec/records.js';
+import { decodeValue, encodeValueShared } from '../codec/records.js';
 import { FlintError } from '../errors.js';
 import type { Endpoint } from './endpoint.js';
 
@@ -35,6 +36,14 @@ export interface FramingOptions {
   lowWaterBytes?: number;
   /** For messages and logs: what is at the other end. */
   label?: string;
+  /**
+   * Runs the flush that writes what was sent since the last one. The default, queueMicrotask,
+   * gathers the messages of one tick. A relay that answers each message it receives with one of its
+   * own (a `flint worker` passing its threads' results on) sends one per tick, so one frame per
+   * message; Node hosts pass setImmediate, which gathers everything sent while handling one turn's
+   * I/O into one frame and one write.
+   */
+  schedule?: (flush: () => void) => void;
 }
 
 const WHOLE = 0x01;
@@ -53,6 +62,7 @@ class FramedEndpoint implements Endpoint {
   private readonly maxMessageBytes: number;
   private readonly lowWater: number;
   private readonly label: string;
+  private readonly schedule: (flush: () => void) => void;
   private outbox: Uint8Array[] = [];
   private outboxBytes = 0;
   private flushScheduled = false;
@@ -72,6 +82,7 @@ class FramedEndpoint implements Endpoint {
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.lowWater = options.lowWaterBytes ?? 4 * 1024 * 1024;
     this.label = options.label ?? 'peer';
+    this.schedule = options.schedule ?? queueMicrotask;
     channel.onFrame((frame) => this.receive(frame));
     channel.onClose((reason) => this.end(reason));
   }
@@ -80,7 +91,7 @@ class FramedEndpoint implements Endpoint {
     if (this.closed) return;
     let bytes: Uint8Array;
     try {
-      bytes = encodeValue(message);
+      bytes = encodeValueShared(message);
     } catch (err) {
       throw new FlintError('PROTOCOL_ERROR', `cannot send a message to ${this.label}: ${(err as Error).message}`, { cause: err });
     }
@@ -94,11 +105,14 @@ class FramedEndpoint implements Endpoint {
     this.outboxBytes += bytes.byteLength;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      queueMicrotask(() => this.flush());
+      this.schedule(() => this.flush());
     }
   }
 
-  /** Writes the messages of this tick: small ones packed into shared frames, big ones in chunks. */
+  /**
+   * Writes the messages sent since the last flush: small ones packed into shared frames, one larger
+   * than a batch alone in its frame, one larger than a frame in chunks.
+   */
   private flush(): void {
     this.flushScheduled = false;
     const messages = this.outbox;
@@ -106,6 +120,9 @@ class FramedEndpoint implements Endpoint {
     this.outboxBytes = 0;
     if (this.closed) return;
     const budget = this.frameBytes - 1;
+    // Messages share frames up to 1 MiB, however large frames may be: a frame that gathered several
+    // big messages could exceed what the other side accepts in one frame (its own message limit).
+    const batchBudget = Math.min(this.frameBytes, DEFAULT_FRAME_BYTES) - 1;
     let batch: Uint8Array[] = [];
     let batchBytes = 0;
     const writeBatch = () => {
@@ -135,7 +152,7 @@ class FramedEndpoint implements Endpoint {
         }
         continue;
       }
-      if (batchBytes + 4 + m.byteLength > budget) writeBatch();
+      if (batchBytes + 4 + m.byteLength > batchBudget) writeBatch();
       batch.push(m);
       batchBytes += 4 + m.byteLength;
     }
@@ -210,7 +227,7 @@ class FramedEndpoint implements Endpoint {
 
   close(reason?: string): void {
     if (this.closed) return;
-    // Messages of this tick still go out before the close frame.
+    // Messages not flushed yet still go out before the close frame.
     if (this.outbox.length > 0) this.flush();
     this.channel.close(reason);
     this.end();

@@ -80,10 +80,22 @@ export interface TestCluster {
 }
 
 export async function startCluster(
-  options: { workers: number; cores?: number; token?: string; workerArgs?: string[]; workerEnv?: Record<string, string>; host?: string; serveEnv?: Record<string, string>; serveArgs?: string[] } = { workers: 2 },
+  options: {
+    workers: number;
+    cores?: number;
+    token?: string;
+    workerArgs?: string[];
+    workerEnv?: Record<string, string>;
+    host?: string;
+    serveEnv?: Record<string, string>;
+    serveArgs?: string[];
+    /** Node's own flags (a benchmark's --cpu-prof) for every process of the cluster. */
+    nodeArgs?: string[];
+  } = { workers: 2 },
 ): Promise<TestCluster> {
   const token = options.token ?? `test-${Math.random().toString(36).slice(2)}`;
-  const coordinator = startProcess([flintBin, 'serve', '--port', '0', '--token', token, ...(options.host ? ['--host', options.host] : []), ...(options.serveArgs ?? [])], { env: options.serveEnv });
+  const command = [process.execPath, ...(options.nodeArgs ?? [])];
+  const coordinator = startProcess([flintBin, 'serve', '--port', '0', '--token', token, ...(options.host ? ['--host', options.host] : []), ...(options.serveArgs ?? [])], { env: options.serveEnv, command });
   const [, url] = await coordinator.waitFor(/cluster:\s+(flint:\/\/\S+)/);
   const [, httpUrl] = await coordinator.waitFor(/dashboard:\s+(http:\/\/[^/\s]+)/);
   const workers: Proc[] = [];
@@ -96,7 +108,7 @@ export async function startCluster(
     async addWorker(o = {}) {
       const w = startProcess([flintBin, 'worker', url!, '--cores', String(o.cores ?? options.cores ?? 1), '--token', token, ...(o.args ?? options.workerArgs ?? [])], {
         env: { ...options.workerEnv, ...o.env },
-        command: o.command,
+        command: o.command ?? command,
       });
       workers.push(w);
       await w.waitFor(/registered with/);

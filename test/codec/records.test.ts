@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { RecordBlockWriter, decodeRecords, decodeValue, encodeEnvValue, encodeRecords, encodeValue } from '../../host/codec/records.js';
+import { RecordBlockWriter, decodeRecords, decodeValue, encodeEnvValue, encodeRecords, encodeValue, encodeValueShared } from '../../host/codec/records.js';
 import { FlintError } from '../../host/errors.js';
 
 /** Deep equality that distinguishes -0, NaN, bigint vs number, Uint8Array vs Buffer, and key order. */
@@ -176,5 +176,21 @@ describe('env values', () => {
     expect(back.list[1].get('k')).toEqual(/x/);
     for (const v of samples) expect(same(decodeValue(encodeEnvValue(v)), v)).toBe(true);
     expect(() => encodeRecords([/x/])).toThrow(/a RegExp instance/);
+  });
+});
+
+describe('shared encodings', () => {
+  it('keep their bytes while later values are encoded, small and large', () => {
+    // Larger than the codec's output buffer, so that it is replaced while earlier views live.
+    const values: unknown[] = [{ t: 'task', n: 1 }, 'x'.repeat(5000), { big: new Uint8Array(64 << 10).fill(7) }, [1, -0, 2n]];
+    const kept = Array.from({ length: 40 }, (_, i) => {
+      const v = values[i % values.length];
+      return { v, bytes: encodeValueShared(v), copy: encodeValue(v) };
+    });
+    for (const { bytes, copy } of kept) {
+      expect(bytes.constructor).toBe(Uint8Array);
+      expect(Buffer.compare(bytes, copy)).toBe(0);
+    }
+    expect(decodeValue(kept[3]!.bytes)).toEqual(values[3]);
   });
 });

@@ -176,6 +176,7 @@ export function fakeCluster(executors: ExecutorDescription[], config: Partial<Dr
       localityWaitMs: 300,
       schedulingMode: 'FIFO',
       prefetchPerCore: 0,
+      remoteSendAheadMs: 0,
       heartbeatTimeoutMs: 0,
       useWasm: false,
       verify: 'untrusted',

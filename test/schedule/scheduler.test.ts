@@ -338,6 +338,44 @@ describe('stage plans and hostile executors', () => {
   });
 });
 
+describe('sending tasks ahead to remote executors', () => {
+  it('sends short tasks ahead, enough for remoteSendAheadMs of the executor’s time, once one finished', async () => {
+    const c = fakeCluster([executor('a')], { remoteSendAheadMs: 5 });
+    const job = runJob(c, new FakeSource(200));
+    await c.settle();
+    const a = c.get('a');
+    // Nothing is known of the tasks' length yet: only the core's task.
+    expect(a.pending).toHaveLength(1);
+    a.succeed(a.take(), 0.1);
+    await c.settle();
+    // 5 ms at 0.1 ms a task: 50 ahead, plus the one that runs.
+    expect(a.pending).toHaveLength(51);
+    while (!job.state.settled) {
+      while (a.pending.length) a.succeed(a.take(), 0.1);
+      await c.settle();
+    }
+    await job.done;
+  });
+
+  it('sends long tasks no further ahead, and never threads of this machine', async () => {
+    const c = fakeCluster([executor('a'), executor('t', { kind: 'thread' })], { remoteSendAheadMs: 5 });
+    const job = runJob(c, new FakeSource(40));
+    await c.settle();
+    const a = c.get('a');
+    const t = c.get('t');
+    a.succeed(a.take(), 10);
+    t.succeed(t.take(), 0.1);
+    await c.settle();
+    expect(a.pending).toHaveLength(1);
+    expect(t.pending).toHaveLength(1);
+    while (!job.state.settled) {
+      for (const e of [a, t]) while (e.pending.length) e.succeed(e.take(), 10);
+      await c.settle();
+    }
+    await job.done;
+  });
+});
+
 describe('large results', () => {
   it('pulls a result kept on the executor in parts, a few at a time, and hands the whole to the job', async () => {
     const c = fakeCluster([executor('a')]);

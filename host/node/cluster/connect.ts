@@ -6,8 +6,8 @@
 import WebSocket from 'ws';
 import { FlintError } from '../../errors.js';
 import type { Endpoint } from '../../transport/endpoint.js';
-import { webSocketEndpoint, type WebSocketLike } from '../../transport/websocket.js';
 import { keepAlive, type KeepAlive } from './keep-alive.js';
+import { nodeWebSocketEndpoint } from './ws-endpoint.js';
 
 export interface ConnectOptions {
   token: string;
@@ -63,7 +63,7 @@ export function connect(url: string, options: ConnectOptions): Promise<Connectio
       if (options.keepAlive) keepAlive(socket, options.keepAlive);
       const raw = (socket as unknown as { _socket?: { localAddress?: string } })._socket;
       resolve({
-        endpoint: webSocketEndpoint(socket as unknown as WebSocketLike, { label: options.label, maxMessageBytes: options.maxMessageBytes }),
+        endpoint: nodeWebSocketEndpoint(socket, { label: options.label, maxMessageBytes: options.maxMessageBytes }),
         localAddress: raw?.localAddress ?? '127.0.0.1',
         socket,
       });

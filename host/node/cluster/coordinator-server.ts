@@ -10,13 +10,13 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { Coordinator } from '../../cluster/coordinator.js';
 import { FlintError } from '../../errors.js';
 import { systemClock } from '../../schedule/clock.js';
-import { webSocketEndpoint, type WebSocketLike } from '../../transport/websocket.js';
 import { ClusterStatus } from '../../ui/cluster-status.js';
 import { openEventLogDir } from '../ui/event-log.js';
 import { createUiHandler, send } from '../ui/ui-handler.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../../transport/framing.js';
 import { COORDINATOR_KEEPALIVE, keepAlive } from './keep-alive.js';
 import { presentedToken, tokenCookieName, tokensMatch } from './token.js';
+import { nodeWebSocketEndpoint } from './ws-endpoint.js';
 
 export interface CoordinatorServerOptions {
   host: string;
@@ -83,7 +83,7 @@ export async function startCoordinator(options: CoordinatorServerOptions): Promi
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       // Half-open connections (a peer whose machine vanished) are found by WebSocket pings.
       keepAlive(ws, COORDINATOR_KEEPALIVE);
-      coordinator.accept(webSocketEndpoint(ws as unknown as WebSocketLike, { label: peer, maxMessageBytes }), peer);
+      coordinator.accept(nodeWebSocketEndpoint(ws, { label: peer, maxMessageBytes }), peer);
     });
   });
   await new Promise<void>((resolve, reject) => {

@@ -14,7 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { checkDataMessage, type DataMessage } from '../../cluster/schemas.js';
-import { decodeValue, encodeValue } from '../../codec/records.js';
+import { decodeValue, encodeValueShared } from '../../codec/records.js';
 import type { PeerMessage } from '../../exec/protocol.js';
 import type { Endpoint } from '../../transport/endpoint.js';
 import type { ExecutorThread } from '../executor-thread.js';
@@ -172,7 +172,7 @@ export class PeerRouter {
     }
     const hello = { t: 'hello', from: this.options.workerId, protocol: 1, nonce: randomBytes(16).toString('hex') } satisfies DataMessage;
     endpoint.send(hello);
-    this.options.relay(link.workerId, encodeValue(hello));
+    this.options.relay(link.workerId, encodeValueShared(hello));
     // Nothing goes over the link before the other side has checked the nonce and answered hello.
     let settled = false;
     const giveUp = (why: string) => {
@@ -239,7 +239,7 @@ export class PeerRouter {
   private sendOn(link: Link, message: DataMessage): void {
     if (link.mode === 'opening') link.queue.push(message);
     else if (link.mode === 'direct') link.endpoint!.send(message);
-    else this.options.relay(link.workerId, encodeValue(message));
+    else this.options.relay(link.workerId, encodeValueShared(message));
   }
 
   /** A worker (or driver) connected to this worker's data server. */

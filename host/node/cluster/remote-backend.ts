@@ -14,7 +14,7 @@ import type { BackendListener, ExecutorBackend, ExecutorDescription } from '../.
 import type { EventBus } from '../../events/bus.js';
 import type { FlintEvent } from '../../events/events.js';
 import { checkCoordinatorToDriver, checkExecutorToDriver, type CoordinatorToDriver, type DriverHello, type DriverToCoordinator } from '../../cluster/schemas.js';
-import { decodeValue, encodeValue } from '../../codec/records.js';
+import { decodeValue, encodeValueShared } from '../../codec/records.js';
 import { FlintError } from '../../errors.js';
 import type { Endpoint } from '../../transport/endpoint.js';
 import type { FileServer } from '../file-server.js';
@@ -92,7 +92,7 @@ export class RemoteBackend implements ExecutorBackend {
     if (this.events.length === 0 || !this.coordinator || !this.appId) return;
     const batch = this.events;
     this.events = [];
-    this.send({ t: 'events', events: encodeValue(batch) });
+    this.send({ t: 'events', events: encodeValueShared(batch) });
   }
 
   async start(listener: BackendListener): Promise<void> {
@@ -202,7 +202,7 @@ export class RemoteBackend implements ExecutorBackend {
     const id = description.id;
     const endpoint: Endpoint = {
       send: (message) => {
-        if (!lent.closed) this.send({ t: 'toExecutor', executorId: id, message: encodeValue(message) });
+        if (!lent.closed) this.send({ t: 'toExecutor', executorId: id, message: encodeValueShared(message) });
       },
       onMessage: (h) => {
         lent.handler = h;

@@ -14,18 +14,18 @@ import { hostname, totalmem } from 'node:os';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Capability } from '../../cluster/backend.js';
 import { checkCoordinatorToWorker, checkDriverToExecutor, type AppInfo, type CoordinatorToWorker, type WorkerHello, type WorkerToCoordinator } from '../../cluster/schemas.js';
-import { decodeValue, encodeValue } from '../../codec/records.js';
+import { decodeValue, encodeValueShared } from '../../codec/records.js';
 import type { ChaosSpec } from '../../exec/chaos.js';
 import { FlintError } from '../../errors.js';
 import type { Endpoint } from '../../transport/endpoint.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../../transport/framing.js';
-import { webSocketEndpoint, type WebSocketLike } from '../../transport/websocket.js';
 import { ExecutorThread } from '../executor-thread.js';
 import { localFilesEnabled } from '../machine-id.js';
 import { backoffDelay, connect, coordinatorWebSocketUrl } from './connect.js';
 import { DATA_LINK_KEEPALIVE, keepAlive } from './keep-alive.js';
 import { PeerRouter, type PeerLocation } from './peer-router.js';
 import { presentedToken, tokensMatch } from './token.js';
+import { nodeWebSocketEndpoint } from './ws-endpoint.js';
 
 export interface WorkerAgentOptions {
   master: string;
@@ -255,7 +255,7 @@ export class WorkerAgent {
         if (msg.result?.ok) hosted.completed++;
         else hosted.failed++;
       }
-      this.send({ t: 'fromExecutor', executorId, message: encodeValue(m) });
+      this.send({ t: 'fromExecutor', executorId, message: encodeValueShared(m) });
     });
     thread.onExit((exit) => {
       this.router.removeLocal(executorId);
@@ -334,7 +334,7 @@ export class WorkerAgent {
       }
       wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
         keepAlive(ws, DATA_LINK_KEEPALIVE);
-        this.router.acceptDirect(webSocketEndpoint(ws as unknown as WebSocketLike, { label: `data link from ${peer}`, maxMessageBytes }), peer);
+        this.router.acceptDirect(nodeWebSocketEndpoint(ws, { label: `data link from ${peer}`, maxMessageBytes }), peer);
       });
     });
     await new Promise<void>((resolve, reject) => {
