@@ -5,7 +5,8 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker, type MessagePort } from 'node:worker_threads';
-import type { ExecutorThreadData, ThreadControl } from './worker-main.js';
+import type { ThreadControl } from '../exec/executor-port.js';
+import type { ExecutorThreadData } from './worker-main.js';
 import { withoutRefusedFlags, workerExecArgv } from './worker-exec-argv.js';
 
 /** The bundled worker entry sits beside the bundled library; tests running from source use dist/. */
