@@ -347,7 +347,7 @@ export class Coordinator {
         if (!app) return;
         this.toDriver(app, {
           t: 'executorAdded',
-          executor: { id: m.executorId, host: worker.host, cores: 1, kind: worker.kind, capabilities: worker.capabilities, workerId: worker.id, memoryMb: Math.floor(worker.memoryMb / worker.cores) },
+          executor: { id: m.executorId, host: worker.host, cores: 1, kind: worker.kind, capabilities: worker.capabilities, workerId: worker.id, memoryMb: Math.floor(worker.memoryMb / Math.max(1, worker.cores)) },
         });
         if (slot.revoked) this.toDriver(app, { t: 'executorRevoked', executorId: m.executorId, reason: 'lent to another application' });
         return;
@@ -381,7 +381,47 @@ export class Coordinator {
         else this.toWorker(worker, { t: 'relayFailed', toWorker: m.toWorker });
         return;
       }
+      case 'signal': {
+        const target = this.workers.get(m.toWorker);
+        if (target) this.toWorker(target, { t: 'signalled', fromWorker: worker.id, linkId: m.linkId, signal: m.signal });
+        else this.toWorker(worker, { t: 'relayFailed', toWorker: m.toWorker });
+        return;
+      }
+      case 'cores':
+        this.setCores(worker, m.cores);
+        return;
     }
+  }
+
+  /**
+   * A worker lends another number of cores (a volunteer moved its slider, or paused): new slots are
+   * lent at once; executors in slots beyond the new number are revoked, and their slots go once
+   * their applications release them.
+   */
+  private setCores(worker: WorkerState, cores: number): void {
+    worker.cores = cores;
+    while (worker.slots.length < cores) worker.slots.push(null);
+    worker.slots.forEach((slot, i) => {
+      if (i < cores || !slot || slot.revoked) return;
+      slot.revoked = true;
+      const app = this.apps.get(slot.appId);
+      if (app && slot.up) this.toDriver(app, { t: 'executorRevoked', executorId: slot.executorId, reason: `worker ${worker.id} lends fewer cores` });
+      else this.releaseExecutor(slot.executorId, `worker ${worker.id} lends fewer cores`);
+    });
+    this.trimSlots(worker);
+    this.options.log(`worker ${worker.id} lends ${cores} core${cores === 1 ? '' : 's'}`);
+    this.rebalance();
+  }
+
+  /** Slots beyond what a worker lends go once empty. */
+  private trimSlots(worker: WorkerState): void {
+    while (worker.slots.length > worker.cores && worker.slots[worker.slots.length - 1] === null) worker.slots.pop();
+  }
+
+  /** The first slot a new executor may take, or -1. */
+  private freeSlot(worker: WorkerState): number {
+    for (let i = 0; i < Math.min(worker.cores, worker.slots.length); i++) if (worker.slots[i] === null) return i;
+    return -1;
   }
 
   /** The executor, if `worker` runs it; a claim on another worker's executor closes the liar. */
@@ -454,7 +494,10 @@ export class Coordinator {
     this.executors.delete(executorId);
     const worker = this.workers.get(ref.workerId);
     const slot = worker?.slots[ref.slot];
-    if (worker && slot?.executorId === executorId) worker.slots[ref.slot] = null;
+    if (worker && slot?.executorId === executorId) {
+      worker.slots[ref.slot] = null;
+      this.trimSlots(worker);
+    }
     const app = this.apps.get(ref.appId);
     if (app?.executors.delete(executorId) && slot?.up) this.toDriver(app, { t: 'executorLost', executorId, reason, causedByApp });
     if (worker?.decommissioning && this.workers.get(worker.id) === worker && worker.slots.every((s) => s === null) && !this.removing.has(worker)) {
@@ -520,7 +563,7 @@ export class Coordinator {
           starving = true;
           break;
         }
-        this.launch(worker, worker.slots.indexOf(null), app);
+        this.launch(worker, this.freeSlot(worker), app);
         want--;
       }
     }
@@ -553,7 +596,7 @@ export class Coordinator {
     let bestScore = -Infinity;
     for (const w of this.workers.values()) {
       if (w.decommissioning) continue;
-      const free = w.slots.filter((s) => s === null).length;
+      const free = w.slots.slice(0, w.cores).filter((s) => s === null).length;
       if (free === 0) continue;
       // Spread one application over workers: prefer workers where it holds fewer slots.
       const mine = w.slots.filter((s) => s?.appId === app.id).length;

@@ -260,7 +260,8 @@ export const WorkerHelloSchema = Type.Object({
   protocol: Type.Literal(1),
   workerId: Id,
   host: Text(256),
-  cores: Int({ minimum: 1, maximum: 4096 }),
+  /** 0: connected but paused (a volunteer tab can be). */
+  cores: Int({ minimum: 0, maximum: 4096 }),
   memoryMb: Int(),
   kind: Type.Union([Type.Literal('node'), Type.Literal('browser')]),
   capabilities: Type.Array(Capability, { maxItems: 8 }),
@@ -355,6 +356,17 @@ export const CoordinatorToDriverSchema = Type.Union([
   Type.Object({ t: Type.Literal('shutdown'), reason: Text() }),
 ]);
 
+/** WebRTC signals of a link being opened between two workers (transport/rtc-link.ts). */
+const RtcSignalSchema = Type.Union([
+  Type.Object({ kind: Literals('offer', 'answer'), sdp: Type.String({ maxLength: 64 * 1024 }) }),
+  Type.Object({
+    kind: Type.Literal('candidate'),
+    candidate: Text(1024),
+    sdpMid: Type.Union([Text(256), Type.Null()]),
+    sdpMLineIndex: Type.Union([Int({ maximum: 1024 }), Type.Null()]),
+  }),
+]);
+
 export const WorkerToCoordinatorSchema = Type.Union([
   Type.Object({ t: Type.Literal('executorUp'), executorId: Id }),
   Type.Object({ t: Type.Literal('executorDown'), executorId: Id, reason: Text(), causedByApp: Type.Boolean() }),
@@ -364,6 +376,10 @@ export const WorkerToCoordinatorSchema = Type.Union([
   Type.Object({ t: Type.Literal('decommission') }),
   Type.Object({ t: Type.Literal('locate'), reqId: Int(), executorId: Id }),
   Type.Object({ t: Type.Literal('relay'), toWorker: Id, frame: Payload }),
+  /** A WebRTC signal for another worker; `linkId` tells its links apart. */
+  Type.Object({ t: Type.Literal('signal'), toWorker: Id, linkId: Id, signal: RtcSignalSchema }),
+  /** From now on this worker lends this many cores (0: paused); executors over it are revoked. */
+  Type.Object({ t: Type.Literal('cores'), cores: Int({ maximum: 4096 }) }),
 ]);
 
 export const CoordinatorToWorkerSchema = Type.Union([
@@ -377,6 +393,7 @@ export const CoordinatorToWorkerSchema = Type.Union([
   Type.Object({ t: Type.Literal('relayed'), fromWorker: Id, frame: Payload }),
   /** A relayed frame could not be delivered: that worker is gone. */
   Type.Object({ t: Type.Literal('relayFailed'), toWorker: Id }),
+  Type.Object({ t: Type.Literal('signalled'), fromWorker: Id, linkId: Id, signal: RtcSignalSchema }),
   Type.Object({ t: Type.Literal('shutdown'), reason: Text() }),
 ]);
 

@@ -9,6 +9,12 @@ export interface PortLike {
   start?(): void;
 }
 
+/**
+ * Said by a port that closes: Node's MessagePort tells the other side with a 'close' event, a
+ * browser's does not, so a closing endpoint says so in band (after everything it sent).
+ */
+const CLOSED = '\u0000flint:port-closed';
+
 export function portEndpoint(port: PortLike): Endpoint {
   const closeHandlers: Array<(reason?: Error) => void> = [];
   let closed = false;
@@ -26,7 +32,8 @@ export function portEndpoint(port: PortLike): Endpoint {
     },
     onMessage(handler) {
       port.addEventListener('message', (event) => {
-        if (!closed) handler(event.data);
+        if (event.data === CLOSED) fireClose();
+        else if (!closed) handler(event.data);
       });
       port.start?.();
     },
@@ -35,6 +42,13 @@ export function portEndpoint(port: PortLike): Endpoint {
       else closeHandlers.push(handler);
     },
     close() {
+      if (!closed) {
+        try {
+          port.postMessage(CLOSED);
+        } catch {
+          // Already closed on the other side: nothing to tell.
+        }
+      }
       port.close?.();
       fireClose();
     },

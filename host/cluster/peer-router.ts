@@ -1,9 +1,11 @@
 /**
- * Shuffle traffic of the executors one `flint worker` hosts. Each executor thread sees every peer as
- * a MessagePort (as between local threads); the router carries what goes through those ports to the
- * right place: straight to another thread of this worker, over a direct WebSocket to the peer's
- * worker, or, when no direct link opens or one dies mid-fetch (a network partition between workers),
- * through the coordinator's relay, resending the fetches that were still unanswered.
+ * Shuffle traffic of the executors one worker (a `flint worker`, a volunteer tab) hosts. Each
+ * executor sees every peer as a MessagePort (as between local threads); the router carries what goes
+ * through those ports to the right place: straight to another executor of this worker, over a direct
+ * link to the peer's worker (a WebSocket between Node workers, an RTCDataChannel where a tab is at
+ * either end: the host's `openDirect` decides), or, when no direct link opens or one dies mid-fetch
+ * (a network partition between workers), through the coordinator's relay, resending the fetches that
+ * were still unanswered. Environment-neutral: the host supplies links, the globals do the rest.
  *
  * A direct link carries a worker's identity only once the coordinator vouched for it: the opener
  * sends the same random nonce in its hello on the link and through the relay (which stamps the
@@ -11,15 +13,19 @@
  * cluster token cannot pass for another worker, and the executors of a link speak only for
  * themselves: what claims to come from an executor of another worker closes that link.
  */
-import { randomBytes } from 'node:crypto';
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import { checkDataMessage, type DataMessage } from '../../cluster/schemas.js';
-import { decodeValue, encodeValueShared } from '../../codec/records.js';
-import type { PeerMessage } from '../../exec/protocol.js';
-import type { Endpoint } from '../../transport/endpoint.js';
-import type { ExecutorThread } from '../executor-thread.js';
-import { connect } from './connect.js';
-import { DATA_LINK_KEEPALIVE } from './keep-alive.js';
+import { checkDataMessage, type DataMessage } from './schemas.js';
+import { decodeValue, encodeValueShared } from '../codec/records.js';
+import type { PeerMessage } from '../exec/protocol.js';
+import type { Endpoint } from '../transport/endpoint.js';
+import { portEndpoint, type PortLike } from '../transport/message-port.js';
+
+/** What the router needs of an executor its worker hosts (a thread, a Web Worker). */
+export interface PeerHostedExecutor {
+  onWantPeer(handler: (executorId: string) => void): void;
+  /** Hands the executor its end of a channel to `executorId`. */
+  givePeer(executorId: string, port: unknown): void;
+  refusePeer(executorId: string, reason: string): void;
+}
 
 export interface PeerLocation {
   workerId: string | null;
@@ -31,12 +37,23 @@ export interface PeerLocation {
 export interface PeerRouterOptions {
   /** This worker's id, as the coordinator knows it. */
   workerId: string;
-  token: string;
   locate(executorId: string): Promise<PeerLocation>;
   /** Sends an encoded data message through the coordinator to another worker. */
   relay(toWorker: string, frame: Uint8Array): void;
+  /**
+   * Opens a direct link to a worker: its data server when it has one (`dataUrl`), a WebRTC data
+   * channel otherwise; rejects when none opens within `connectTimeoutMs`.
+   */
+  openDirect(workerId: string, dataUrl: string | null): Promise<Endpoint>;
+  /** Whether a direct link to a worker without a data server can be tried (WebRTC is available). */
+  canOpenWithoutDataUrl: boolean;
   connectTimeoutMs: number;
   log(message: string): void;
+}
+
+function randomNonce(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /** How long a new data link may take to say (and prove) who is at its other end. */
@@ -47,7 +64,8 @@ const MAX_VOUCHED = 1024;
 interface Route {
   local: string;
   remote: string;
-  port: MessagePort;
+  /** The router's end of the executor's channel to `remote`. */
+  port: Endpoint;
 }
 
 interface Link {
@@ -60,7 +78,7 @@ interface Link {
 }
 
 export class PeerRouter {
-  private readonly locals = new Map<string, { thread: ExecutorThread; appId: string }>();
+  private readonly locals = new Map<string, { thread: PeerHostedExecutor; appId: string }>();
   private readonly routes = new Map<string, Route>();
   private readonly links = new Map<string, Link>();
   private readonly locations = new Map<string, Promise<PeerLocation>>();
@@ -72,7 +90,7 @@ export class PeerRouter {
 
   constructor(private readonly options: PeerRouterOptions) {}
 
-  addLocal(executorId: string, appId: string, thread: ExecutorThread): void {
+  addLocal(executorId: string, appId: string, thread: PeerHostedExecutor): void {
     this.locals.set(executorId, { thread, appId });
     thread.onWantPeer((remote) => this.wantPeer(executorId, remote));
   }
@@ -116,10 +134,10 @@ export class PeerRouter {
     const thread = this.locals.get(local)?.thread;
     if (!thread) return null;
     const { port1, port2 } = new MessageChannel();
-    const route: Route = { local, remote, port: port2 };
+    const route: Route = { local, remote, port: portEndpoint(port2 as unknown as PortLike) };
     this.routes.set(key, route);
-    port2.on('message', (message: PeerMessage) => this.toRemote(remote, { t: 'peer', from: local, to: remote, message }));
-    port2.on('close', () => {
+    route.port.onMessage((message) => this.toRemote(remote, { t: 'peer', from: local, to: remote, message: message as PeerMessage }));
+    route.port.onClose(() => {
       if (this.routes.get(key) === route) this.routes.delete(key);
     });
     thread.givePeer(remote, port1);
@@ -156,21 +174,22 @@ export class PeerRouter {
   private link(workerId: string, dataUrl: string | null): Link {
     let link = this.links.get(workerId);
     if (link) return link;
-    link = { workerId, mode: dataUrl ? 'opening' : 'relay', endpoint: null, queue: [], unanswered: new Map() };
+    const direct = dataUrl !== null || this.options.canOpenWithoutDataUrl;
+    link = { workerId, mode: direct ? 'opening' : 'relay', endpoint: null, queue: [], unanswered: new Map() };
     this.links.set(workerId, link);
-    if (dataUrl) void this.open(link, dataUrl);
+    if (direct) void this.open(link, dataUrl);
     return link;
   }
 
-  private async open(link: Link, dataUrl: string): Promise<void> {
+  private async open(link: Link, dataUrl: string | null): Promise<void> {
     let endpoint: Endpoint;
     try {
-      ({ endpoint } = await connect(dataUrl, { token: this.options.token, label: `worker ${link.workerId}`, timeoutMs: this.options.connectTimeoutMs, keepAlive: DATA_LINK_KEEPALIVE }));
+      endpoint = await this.options.openDirect(link.workerId, dataUrl);
     } catch (err) {
       this.noDirectLink(link, (err as Error).message);
       return;
     }
-    const hello = { t: 'hello', from: this.options.workerId, protocol: 1, nonce: randomBytes(16).toString('hex') } satisfies DataMessage;
+    const hello = { t: 'hello', from: this.options.workerId, protocol: 1, nonce: randomNonce() } satisfies DataMessage;
     endpoint.send(hello);
     this.options.relay(link.workerId, encodeValueShared(hello));
     // Nothing goes over the link before the other side has checked the nonce and answered hello.
@@ -321,7 +340,8 @@ export class PeerRouter {
     }
     if (this.vouched.size >= MAX_VOUCHED) return;
     this.vouched.set(nonce, workerId);
-    setTimeout(() => this.vouched.delete(nonce), HELLO_TIMEOUT_MS).unref();
+    const timer = setTimeout(() => this.vouched.delete(nonce), HELLO_TIMEOUT_MS);
+    (timer as { unref?: () => void }).unref?.();
   }
 
   /** A data message relayed by the coordinator, which vouches for the sending worker. */
@@ -393,7 +413,7 @@ export class PeerRouter {
       if (m.message.t === 'blocks') {
         for (const b of m.message.data) if (b && b.byteOffset === 0 && b.byteLength === b.buffer.byteLength) transfer.push(b.buffer as ArrayBuffer);
       }
-      route.port.postMessage(m.message, transfer);
+      route.port.send(m.message, transfer);
     });
   }
 

@@ -1,5 +1,5 @@
 /**
- * The worker's peer router (host/node/cluster/peer-router.ts) with scripted links and executors:
+ * The worker's peer router (host/cluster/peer-router.ts) with scripted links and executors:
  * after a partition the two ends of a half-open data link notice its death at different moments, so
  * the router must not answer a fetch that came through the relay over a direct link that may be
  * dead; and a link speaks only once the coordinator has vouched for the worker it claims to be.
@@ -8,8 +8,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { decodeValue, encodeValue } from '../../host/codec/records.js';
 import type { DataMessage } from '../../host/cluster/schemas.js';
-import type { ExecutorThread } from '../../host/node/executor-thread.js';
-import { PeerRouter, type PeerLocation } from '../../host/node/cluster/peer-router.js';
+import { PeerRouter, type PeerHostedExecutor, type PeerLocation } from '../../host/cluster/peer-router.js';
 import type { Endpoint } from '../../host/transport/endpoint.js';
 
 /** One end of a data link, driven by the test. */
@@ -38,7 +37,7 @@ class ScriptedLink implements Endpoint {
 }
 
 /** An executor thread that answers every fetch it is given with one block. */
-function blockServingThread(): ExecutorThread {
+function blockServingThread(): PeerHostedExecutor {
   return {
     onWantPeer: () => undefined,
     givePeer: (_peer: string, port: MessagePort) => {
@@ -47,7 +46,7 @@ function blockServingThread(): ExecutorThread {
       });
     },
     refusePeer: () => undefined,
-  } as unknown as ExecutorThread;
+  } as unknown as PeerHostedExecutor;
 }
 
 const until = async (what: string, probe: () => boolean) => {
@@ -67,7 +66,9 @@ function router() {
   };
   const r = new PeerRouter({
     workerId: 'W2',
-    token: 't',
+    // Links in this test are the ones W1 opens to us; ours fail at once and go through the relay.
+    openDirect: () => Promise.reject(new Error('no direct link in this test')),
+    canOpenWithoutDataUrl: false,
     connectTimeoutMs: 1000,
     log: (m) => logs.push(m),
     relay: (toWorker, frame) => relayed.push({ toWorker, message: decodeValue(frame) as DataMessage }),
