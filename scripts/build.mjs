@@ -54,5 +54,24 @@ await build({
   logLevel: 'warning',
 });
 
+// The volunteer page (browser/volunteer) and its executor, a Web Worker carrying the same executor
+// and WebAssembly operators as a Node worker thread, beside the dashboard in browser/build.
+await build({
+  absWorkingDir: root,
+  entryPoints: { volunteer: 'browser/volunteer/main.tsx', 'volunteer-executor': 'browser/volunteer/executor-worker.ts' },
+  outdir: 'browser/build',
+  bundle: true,
+  platform: 'browser',
+  format: 'esm',
+  target: 'es2022',
+  minify: true,
+  sourcemap: true,
+  jsx: 'automatic',
+  jsxImportSource: 'preact',
+  loader: { '.wasm': 'binary' },
+  legalComments: 'linked',
+  logLevel: 'warning',
+});
+
 run(bin('tsc'), ['-p', 'tsconfig.json']);
 await import('./sample-data.mjs');

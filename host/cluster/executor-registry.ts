@@ -9,6 +9,8 @@ export interface ExecutorInfo {
   id: string;
   endpoint: Endpoint;
   host: string;
+  /** The machine or tab it runs in (itself when nobody said). */
+  workerId: string;
   cores: number;
   kind: ExecutorKind;
   capabilities: ReadonlySet<Capability>;
@@ -36,6 +38,7 @@ export class ExecutorRegistry {
       id: description.id,
       endpoint,
       host: description.host,
+      workerId: description.workerId ?? description.id,
       cores: description.cores,
       kind: description.kind,
       capabilities: new Set(description.capabilities),

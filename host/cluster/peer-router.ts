@@ -48,7 +48,23 @@ export interface PeerRouterOptions {
   /** Whether a direct link to a worker without a data server can be tried (WebRTC is available). */
   canOpenWithoutDataUrl: boolean;
   connectTimeoutMs: number;
+  /**
+   * Direct links open at once, and opened over the router's life; past either, peers are reached
+   * through the relay. A tab needs both: each link is an RTCPeerConnection, and Chromium allows a
+   * page 500 of them in its lifetime.
+   */
+  maxDirectLinks?: number;
+  maxDirectLinksEver?: number;
   log(message: string): void;
+}
+
+/** Block bytes this worker exchanged with other workers, by path (for the volunteer page and tests). */
+export interface PeerTraffic {
+  directLinks: number;
+  directBytesIn: number;
+  directBytesOut: number;
+  relayedBytesIn: number;
+  relayedBytesOut: number;
 }
 
 function randomNonce(): string {
@@ -77,6 +93,13 @@ interface Link {
   unanswered: Map<string, DataMessage>;
 }
 
+function blockBytes(message: DataMessage): number {
+  if (message.t !== 'peer' || message.message.t !== 'blocks') return 0;
+  let n = 0;
+  for (const b of message.message.data) if (b) n += b.byteLength;
+  return n;
+}
+
 export class PeerRouter {
   private readonly locals = new Map<string, { thread: PeerHostedExecutor; appId: string }>();
   private readonly routes = new Map<string, Route>();
@@ -87,8 +110,23 @@ export class PeerRouter {
   /** Inbound links waiting for the coordinator to relay their nonce. */
   private readonly awaitingVouch = new Map<string, (workerId: string) => void>();
   private closed = false;
+  private directOpened = 0;
+  private readonly counters = { directBytesIn: 0, directBytesOut: 0, relayedBytesIn: 0, relayedBytesOut: 0 };
 
   constructor(private readonly options: PeerRouterOptions) {}
+
+  traffic(): PeerTraffic {
+    let directLinks = 0;
+    for (const link of this.links.values()) if (link.mode === 'direct') directLinks++;
+    return { directLinks, ...this.counters };
+  }
+
+  /** Whether one more direct link may open (outbound or inbound). */
+  private mayOpenDirect(): boolean {
+    let open = 0;
+    for (const link of this.links.values()) if (link.mode !== 'relay') open++;
+    return open < (this.options.maxDirectLinks ?? Infinity) && this.directOpened < (this.options.maxDirectLinksEver ?? Infinity);
+  }
 
   addLocal(executorId: string, appId: string, thread: PeerHostedExecutor): void {
     this.locals.set(executorId, { thread, appId });
@@ -174,7 +212,8 @@ export class PeerRouter {
   private link(workerId: string, dataUrl: string | null): Link {
     let link = this.links.get(workerId);
     if (link) return link;
-    const direct = dataUrl !== null || this.options.canOpenWithoutDataUrl;
+    const direct = (dataUrl !== null || this.options.canOpenWithoutDataUrl) && this.mayOpenDirect();
+    if (direct) this.directOpened++;
     link = { workerId, mode: direct ? 'opening' : 'relay', endpoint: null, queue: [], unanswered: new Map() };
     this.links.set(workerId, link);
     if (direct) void this.open(link, dataUrl);
@@ -246,7 +285,7 @@ export class PeerRouter {
       // What was asked over the dead link and never answered is asked again.
       for (const m of link.unanswered.values()) this.sendOn(link, m);
     });
-    for (const m of link.queue.splice(0)) endpoint.send(m);
+    for (const m of link.queue.splice(0)) this.sendOn(link, m);
   }
 
   private toRelay(link: Link): void {
@@ -256,9 +295,17 @@ export class PeerRouter {
   }
 
   private sendOn(link: Link, message: DataMessage): void {
-    if (link.mode === 'opening') link.queue.push(message);
-    else if (link.mode === 'direct') link.endpoint!.send(message);
-    else this.options.relay(link.workerId, encodeValueShared(message));
+    if (link.mode === 'opening') {
+      link.queue.push(message);
+      return;
+    }
+    if (link.mode === 'direct') {
+      this.counters.directBytesOut += blockBytes(message);
+      link.endpoint!.send(message);
+    } else {
+      this.counters.relayedBytesOut += blockBytes(message);
+      this.options.relay(link.workerId, encodeValueShared(message));
+    }
   }
 
   /** A worker (or driver) connected to this worker's data server. */
@@ -296,6 +343,12 @@ export class PeerRouter {
         this.refuse(endpoint, peer, 'its hello has no nonce for the coordinator to vouch for');
         return;
       }
+      const known = this.links.get(hello.from);
+      if ((!known || known.mode === 'relay') && !this.mayOpenDirect()) {
+        // The opener hears the link close and reaches us through the relay.
+        this.refuse(endpoint, peer, 'this worker has as many direct links as it keeps; use the relay');
+        return;
+      }
       const claimed = hello.from;
       nonce = hello.nonce;
       this.whenVouched(nonce, (vouchedFor) => {
@@ -312,8 +365,10 @@ export class PeerRouter {
         if (!link) {
           const fresh: Link = { workerId: claimed, mode: 'opening', endpoint: null, queue: [], unanswered: new Map() };
           this.links.set(claimed, fresh);
+          this.directOpened++;
           this.useDirect(fresh, endpoint);
         } else if (link.mode !== 'direct') {
+          if (link.mode === 'relay') this.directOpened++;
           this.useDirect(link, endpoint);
         }
       });
@@ -397,7 +452,11 @@ export class PeerRouter {
         }
         return;
       }
-      if (m.message.t === 'blocks') this.links.get(fromWorker)?.unanswered.delete(`${m.to}>${m.from}#${m.message.reqId}`);
+      if (m.message.t === 'blocks') {
+        this.links.get(fromWorker)?.unanswered.delete(`${m.to}>${m.from}#${m.message.reqId}`);
+        if (link) this.counters.directBytesIn += blockBytes(m);
+        else this.counters.relayedBytesIn += blockBytes(m);
+      }
       const local = this.locals.get(m.to);
       if (local && local.appId !== loc.appId) {
         this.options.log(`dropped a data message from executor ${m.from} to executor ${m.to}: they work for different applications`);

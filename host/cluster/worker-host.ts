@@ -17,7 +17,7 @@ import type { ChaosSpec } from '../exec/chaos.js';
 import type { Endpoint } from '../transport/endpoint.js';
 import type { RtcSignal } from '../transport/rtc-link.js';
 import type { Capability } from './backend.js';
-import { PeerRouter, type PeerHostedExecutor, type PeerLocation } from './peer-router.js';
+import { PeerRouter, type PeerHostedExecutor, type PeerLocation, type PeerTraffic } from './peer-router.js';
 import {
   checkCoordinatorToWorker,
   checkDriverToExecutor,
@@ -58,9 +58,18 @@ export interface WorkerHostOptions {
   openDirect(workerId: string, dataUrl: string | null, signals: SignalChannel): Promise<Endpoint>;
   /** Whether links to workers without a data server (tabs) can be opened: WebRTC is available. */
   webRtc: boolean;
+  /** See PeerRouterOptions.maxDirectLinks. */
+  maxDirectLinks?: number;
+  maxDirectLinksEver?: number;
   /** A worker asks to open a WebRTC link to this one: answer it (then `acceptDirect`). */
   answerDirect?(fromWorker: string, linkId: string, signals: SignalChannel): void;
   heartbeatIntervalMs?: number;
+  /**
+   * Runs `tick` every `ms` until the returned function is called. A tab passes one driven by a Web
+   * Worker: browsers throttle a hidden page's own timers to one wake-up a minute, which would make
+   * a background volunteer look dead.
+   */
+  every?(ms: number, tick: () => void): () => void;
   drainTimeoutMs?: number;
   log(message: string): void;
   /** What the host is doing, for a page that shows it. */
@@ -86,8 +95,11 @@ export interface WorkerStatus {
   tasksFailed: number;
   /** Milliseconds executors spent running tasks. */
   cpuMs: number;
+  /** Shuffle bytes its tasks read and wrote. */
   bytesIn: number;
   bytesOut: number;
+  /** Shuffle blocks exchanged with other workers, direct or through the coordinator's relay. */
+  links: PeerTraffic;
 }
 
 interface Hosted {
@@ -119,11 +131,13 @@ export class WorkerHost {
 
   constructor(private readonly options: WorkerHostOptions) {
     this.cores = options.cores;
-    this.status = { connection: 'connecting', detail: null, applications: [], cores: options.cores, busy: 0, tasksDone: 0, tasksFailed: 0, cpuMs: 0, bytesIn: 0, bytesOut: 0 };
+    this.status = { connection: 'connecting', detail: null, applications: [], cores: options.cores, busy: 0, tasksDone: 0, tasksFailed: 0, cpuMs: 0, bytesIn: 0, bytesOut: 0, links: { directLinks: 0, directBytesIn: 0, directBytesOut: 0, relayedBytesIn: 0, relayedBytesOut: 0 } };
     this.router = new PeerRouter({
       workerId: options.workerId,
       connectTimeoutMs: 3000,
       canOpenWithoutDataUrl: options.webRtc,
+      maxDirectLinks: options.maxDirectLinks,
+      maxDirectLinksEver: options.maxDirectLinksEver,
       log: options.log,
       relay: (toWorker, frame) => this.send({ t: 'relay', toWorker, frame }),
       openDirect: (workerId, dataUrl) => options.openDirect(workerId, dataUrl, this.signalChannel(workerId, `${options.workerId}:${this.nextLink++}`)),
@@ -214,12 +228,16 @@ export class WorkerHost {
       dataUrl: this.dataUrl,
     };
     endpoint.send(hello);
-    const heartbeat = setInterval(() => this.sendHeartbeat(), this.options.heartbeatIntervalMs ?? 1000);
+    const every = this.options.every ?? ((ms: number, tick: () => void) => {
+      const timer = setInterval(tick, ms);
+      return () => clearInterval(timer);
+    });
+    const stopHeartbeats = every(this.options.heartbeatIntervalMs ?? 1000, () => this.sendHeartbeat());
     await new Promise<void>((resolve) => {
       endpoint.onMessage((raw) => this.onCoordinatorMessage(raw));
       endpoint.onClose(() => resolve());
     });
-    clearInterval(heartbeat);
+    stopHeartbeats();
     this.coordinator = null;
     for (const resolve of this.locates.values()) resolve({ workerId: null, dataUrl: null, appId: null });
     this.locates.clear();
@@ -235,6 +253,10 @@ export class WorkerHost {
     const stats: Record<string, { running: number; completed: number; failed: number }> = {};
     for (const [id, h] of this.hosted) stats[id] = { running: h.running, completed: h.completed, failed: h.failed };
     this.send({ t: 'heartbeat', stats });
+    // Links carry blocks between task ends too: what a page shows of them stays current.
+    const links = this.router.traffic();
+    const was = this.status.links;
+    if (links.directLinks !== was.directLinks || links.directBytesIn + links.relayedBytesIn !== was.directBytesIn + was.relayedBytesIn || links.directBytesOut + links.relayedBytesOut !== was.directBytesOut + was.relayedBytesOut) this.setStatus({});
   }
 
   private onCoordinatorMessage(raw: unknown): void {
@@ -451,6 +473,7 @@ export class WorkerHost {
 
   private setStatus(change: Partial<WorkerStatus>): void {
     Object.assign(this.status, change);
+    this.status.links = this.router.traffic();
     this.options.onStatus?.({ ...this.status });
   }
 

@@ -27,6 +27,11 @@ export interface RemotePlatformOptions {
   local?: ExecutorPlatform | null;
   machineId?: string;
   driverMachineId?: string;
+  /**
+   * Browsers stream a request body only over HTTP/2, and the driver's file server speaks HTTP/1.1:
+   * there an upload is gathered and sent as one body when it ends (a task's part file, a checkpoint).
+   */
+  streamingUploads?: boolean;
 }
 
 /** Chunks (about 1 MiB each) an upload may hold before `write` waits for the network. */
@@ -47,6 +52,7 @@ export function remoteExecutorPlatform(opts: RemotePlatformOptions): ExecutorPla
   };
   // A URL is fetched from its own server, never with the file server's credentials.
   const source = (file: FileSplit) => (isUrl(file.path) ? httpSplitSource(file) : httpSplitSource(file, { url: fileUrl(file.path), headers: auth }));
+  const upload = opts.streamingUploads === false ? gatheredUploadSink : uploadSink;
 
   return {
     async *readTextSplit(split) {
@@ -63,11 +69,11 @@ export function remoteExecutorPlatform(opts: RemotePlatformOptions): ExecutorPla
     },
     async openTextOutput(path): Promise<TextOutput> {
       if (sameMachine) return local!.openTextOutput(path);
-      return lineWriter(path, uploadSink(fileUrl(path), auth, path));
+      return lineWriter(path, upload(fileUrl(path), auth, path));
     },
     async writeFileAtomic(path, bytes) {
       if (sameMachine) return local!.writeFileAtomic(path, bytes);
-      const sink = uploadSink(fileUrl(path), auth, path);
+      const sink = upload(fileUrl(path), auth, path);
       await sink.write(bytes);
       await sink.close();
     },
@@ -84,6 +90,34 @@ export function remoteExecutorPlatform(opts: RemotePlatformOptions): ExecutorPla
         throw httpError(path, res.status);
       }
       return new Uint8Array(await res.arrayBuffer());
+    },
+  };
+}
+
+/** One PUT of everything written, sent when the output ends (see RemotePlatformOptions.streamingUploads). */
+function gatheredUploadSink(url: string, headers: Record<string, string>, label: string): ByteSink {
+  let parts: Array<Uint8Array<ArrayBuffer>> = [];
+  const aborter = new AbortController();
+  return {
+    async write(bytes) {
+      // The writer may reuse its buffer: keep a copy.
+      parts.push(bytes.slice());
+    },
+    async close() {
+      const body = new Blob(parts);
+      parts = [];
+      let res: Response;
+      try {
+        res = await fetch(url, { method: 'PUT', body, headers: { ...headers, 'content-type': 'application/octet-stream' }, signal: aborter.signal });
+      } catch (err) {
+        throw new FlintError('IO_ERROR', `upload of ${label} failed: ${describeError(err)}`, { cause: err });
+      }
+      const text = await res.text().catch(() => '');
+      if (res.status !== 201) throw new FlintError('IO_ERROR', `upload of ${label} refused: HTTP ${res.status} ${text.trim()}`);
+    },
+    async abort() {
+      parts = [];
+      aborter.abort();
     },
   };
 }

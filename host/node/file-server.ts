@@ -75,6 +75,18 @@ export async function serveDriverFiles(grants: FileGrants, opts: FileServerOptio
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Volunteer tabs read and write from the coordinator's origin: cross-origin requests with the
+    // secret in a header, never cookies, so any origin may ask (the secret is what is checked).
+    res.setHeader('access-control-allow-origin', '*');
+    res.setHeader('access-control-expose-headers', 'content-range, content-length, accept-ranges, etag, last-modified');
+    if (req.method === 'OPTIONS') {
+      res.setHeader('access-control-allow-methods', 'GET, HEAD, PUT');
+      res.setHeader('access-control-allow-headers', 'authorization, range, content-type');
+      res.setHeader('access-control-max-age', '600');
+      res.statusCode = 204;
+      res.end();
+      return;
+    }
     const refuse = (status: number, reason: string): void => {
       log(`refused ${req.method} ${(req.url ?? '').slice(0, 300)} from ${req.socket.remoteAddress}: ${reason}`);
       if (status === 401) res.setHeader('www-authenticate', 'Bearer');

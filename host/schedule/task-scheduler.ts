@@ -164,11 +164,11 @@ export class TaskScheduler {
           for (const set of this.ordered()) {
             if (set.zombie || blocked.has(set) || !satisfies(executor, set.requirements)) continue;
             if (pass === 3 && executor.running.size >= prefetched + this.sendAheadFor(executor, set)) continue;
-            let partition = set.take(executor.id, alive, this.config.localityWaitMs, now);
+            let partition = set.take(executor.id, alive, this.config.localityWaitMs, now, executor.workerId);
             let speculative = false;
             if (partition === null && set.hasPending) waitingForLocality = true;
             if (partition === null) {
-              partition = set.speculatable(now, executor.id);
+              partition = set.speculatable(now, executor.id, executor.workerId);
               speculative = partition !== null;
             }
             if (partition === null) continue;
@@ -299,7 +299,7 @@ export class TaskScheduler {
     const trusted = executor?.capabilities.has('trusted') ?? false;
     const verdict = this.verifier.onSuccess(set.key, run.partition, executorId, trusted, run.attempt, result, set.resultStage);
     if (verdict.kind === 'replicate') {
-      if (!set.zombie) set.enqueueReplica(run.partition, verdict.avoid);
+      if (!set.zombie) set.enqueueReplica(run.partition, new Set([...verdict.avoid].map((id) => this.registry.get(id)?.workerId ?? id)));
       return;
     }
     if (verdict.kind === 'fail') {

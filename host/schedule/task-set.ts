@@ -34,7 +34,10 @@ export class TaskSet {
   readonly durations: number[] = [];
   private durationTotal = 0;
   readonly speculated = new Set<number>();
-  /** Executors a partition must not run on: those whose copies of it are being compared. */
+  /**
+   * Workers (machines, tabs) a partition must not run on: those whose copies of it are being
+   * compared. By worker, not executor: two executors of one tab would agree with each other.
+   */
   readonly avoid = new Map<number, Set<string>>();
   /** Partitions this stage attempt must compute. */
   readonly partitions: Set<number>;
@@ -65,7 +68,7 @@ export class TaskSet {
     this.pending.push(partition);
   }
 
-  /** Runs `partition` again on an executor not in `avoid` (another copy to compare). */
+  /** Runs `partition` again on a worker not in `avoid` (another copy to compare). */
   enqueueReplica(partition: number, avoid: Set<string>): void {
     this.avoid.set(partition, avoid);
     this.enqueue(partition);
@@ -85,7 +88,7 @@ export class TaskSet {
    * The next partition to run on `executorId`: one that prefers it, else one without a usable
    * preference, else (after the locality wait) any. Returns null when nothing may run there now.
    */
-  take(executorId: string, alive: (id: string) => boolean, localityWaitMs: number, now: number): number | null {
+  take(executorId: string, alive: (id: string) => boolean, localityWaitMs: number, now: number, workerId = executorId): number | null {
     if (this.pendingSet.size === 0) return null;
     let fallback = -1;
     let waiting = -1;
@@ -96,7 +99,7 @@ export class TaskSet {
         if (i === this.head) this.head++;
         continue;
       }
-      if (this.avoid.get(p)?.has(executorId)) continue;
+      if (this.avoid.get(p)?.has(workerId)) continue;
       if (this.failedOn.get(p)?.has(executorId) && this.hasOtherExecutor(p, alive)) continue;
       const prefs = this.preferred(p).filter(alive);
       if (prefs.length === 0) {
@@ -162,7 +165,7 @@ export class TaskSet {
   }
 
   /** A partition whose running copy is a straggler and which has no copy yet, if any. */
-  speculatable(now: number, executorId: string): number | null {
+  speculatable(now: number, executorId: string, workerId = executorId): number | null {
     if (!this.config.speculation || this.zombie || this.durations.length === 0) return null;
     const total = this.partitions.size;
     if (this.succeeded.size < Math.ceil(this.config.speculationQuantile * total)) return null;
@@ -176,7 +179,7 @@ export class TaskSet {
     const threshold = Math.max(this.config.speculationMinMs, this.config.speculationMultiplier * median);
     for (const r of this.running.values()) {
       if (r.speculative || this.speculated.has(r.partition) || this.succeeded.has(r.partition)) continue;
-      if (r.executorId === executorId || this.avoid.get(r.partition)?.has(executorId)) continue;
+      if (r.executorId === executorId || this.avoid.get(r.partition)?.has(workerId)) continue;
       if (now - r.startedAt > threshold) {
         this.speculated.add(r.partition);
         return r.partition;

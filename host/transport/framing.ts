@@ -82,7 +82,9 @@ class FramedEndpoint implements Endpoint {
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.lowWater = options.lowWaterBytes ?? 4 * 1024 * 1024;
     this.label = options.label ?? 'peer';
-    this.schedule = options.schedule ?? queueMicrotask;
+    // Unbound, as a browser requires of its globals: `this.schedule(f)` would call it on the endpoint.
+    const schedule = options.schedule ?? ((f: () => void) => queueMicrotask(f));
+    this.schedule = schedule;
     channel.onFrame((frame) => this.receive(frame));
     channel.onClose((reason) => this.end(reason));
   }

@@ -57,7 +57,7 @@ const until = async (what: string, probe: () => boolean) => {
   }
 };
 
-function router() {
+function router(limits: { maxDirectLinks?: number } = {}) {
   const relayed: Array<{ toWorker: string; message: DataMessage }> = [];
   const logs: string[] = [];
   const where: Record<string, PeerLocation> = {
@@ -73,6 +73,7 @@ function router() {
     log: (m) => logs.push(m),
     relay: (toWorker, frame) => relayed.push({ toWorker, message: decodeValue(frame) as DataMessage }),
     locate: async (id) => where[id] ?? { workerId: null, dataUrl: null, appId: null },
+    ...limits,
   });
   r.addLocal('e-2', 'app', blockServingThread());
   /** W1 opens a direct link to us and proves who it is through the relay. */
@@ -96,6 +97,21 @@ describe('the peer router', () => {
     link.say(fetch(1));
     await until('the answer', () => link.sent.some((m) => m.t === 'peer' && m.message.t === 'blocks'));
     expect(relayed.filter((x) => x.message.t === 'peer')).toEqual([]);
+    expect(r.traffic()).toEqual({ directLinks: 1, directBytesIn: 0, directBytesOut: 1, relayedBytesIn: 0, relayedBytesOut: 0 });
+    r.close();
+  });
+
+  it('keeps no more direct links than it may: another worker is refused and reaches it through the relay', async () => {
+    const { r, relayed, logs, linkFromW1 } = router({ maxDirectLinks: 1 });
+    await linkFromW1();
+    const second = new ScriptedLink();
+    r.acceptDirect(second, 'w3:1');
+    second.say({ t: 'hello', from: 'W3', protocol: 1, nonce: 'n9' });
+    expect(second.closed).toBe(true);
+    expect(logs.join('\n')).toMatch(/refused data connection from w3:1: this worker has as many direct links as it keeps/);
+    r.onRelayed('W1', encodeValue(fetch(4)));
+    await until('the relayed answer', () => relayed.some((x) => x.message.t === 'peer' && x.message.message.t === 'blocks'));
+    expect(r.traffic()).toMatchObject({ relayedBytesOut: 1 });
     r.close();
   });
 

@@ -16,7 +16,16 @@ export interface Chromium {
   close(): Promise<void>;
 }
 
-export async function launchChromium(): Promise<Chromium> {
+export interface ChromiumOptions {
+  /**
+   * Loopback-only WebRTC (NOTES.md): ICE on 127.0.0.1 without mDNS names. Tabs of an origin also
+   * need camera and microphone permission (grantWebRtc) or they gather no candidates on a host
+   * without a default route.
+   */
+  webRtc?: boolean;
+}
+
+export async function launchChromium(options: ChromiumOptions = {}): Promise<Chromium> {
   const home = mkdtempSync(join(tmpdir(), 'flint-chromium-'));
   const browser = await puppeteer.launch({
     executablePath: CHROMIUM,
@@ -33,6 +42,7 @@ export async function launchChromium(): Promise<Chromium> {
       '--disable-renderer-backgrounding',
       '--disable-backgrounding-occluded-windows',
       `--user-data-dir=${join(home, 'profile')}`,
+      ...(options.webRtc ? ['--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns'] : []),
     ],
     env: { ...process.env, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_CACHE_HOME: join(home, '.cache'), XDG_DATA_HOME: join(home, '.local/share') },
   });
@@ -43,6 +53,11 @@ export async function launchChromium(): Promise<Chromium> {
       rmSync(home, { recursive: true, force: true });
     },
   };
+}
+
+/** See ChromiumOptions.webRtc. */
+export async function grantWebRtc(browser: Browser, origin: string): Promise<void> {
+  await browser.defaultBrowserContext().overridePermissions(origin, ['camera', 'microphone']);
 }
 
 /** Console errors, failed requests and uncaught exceptions of a page, for "no console errors". */

@@ -145,13 +145,14 @@ function metrics(durationMs: number) {
   return { durationMs, recordsRead: 0, recordsWritten: 0, shuffleReadBytes: 0, shuffleWriteBytes: 0, resultBytes: 0, operators: [] };
 }
 
-export function executor(id: string, options: { cores?: number; capabilities?: Capability[]; kind?: ExecutorDescription['kind'] } = {}): ExecutorDescription {
+export function executor(id: string, options: { cores?: number; capabilities?: Capability[]; kind?: ExecutorDescription['kind']; workerId?: string } = {}): ExecutorDescription {
   return {
     id,
     host: `host-${id}`,
     cores: options.cores ?? 1,
     kind: options.kind ?? 'node',
     capabilities: options.capabilities ?? ['node', 'fs', 'wasm', 'trusted'],
+    ...(options.workerId ? { workerId: options.workerId } : {}),
   };
 }
 

@@ -462,6 +462,27 @@ describe('verification of untrusted executors', () => {
     expect(ends(c)).toHaveLength(2);
   });
 
+  it('never compares two executors of one worker: the copy waits for another machine or tab', async () => {
+    const c = fakeCluster([
+      executor('tab-a', { capabilities: ['wasm'], workerId: 'tab' }),
+      executor('tab-b', { capabilities: ['wasm'], workerId: 'tab' }),
+    ]);
+    const job = runJob(c, new FakeSource(1));
+    await c.settle();
+    const first = [...c.executors.values()].find((e) => e.pending.length > 0)!;
+    first.succeed(first.take());
+    await c.settle();
+    c.clock.advance(60_000);
+    await c.settle();
+    // The tab's other executor would agree with it whatever it computed: it gets no copy.
+    expect(c.get('tab-a').pending.length + c.get('tab-b').pending.length).toBe(0);
+    expect(job.state.settled).toBe(false);
+    const other = c.add(executor('elsewhere', { capabilities: ['wasm'], workerId: 'laptop' }));
+    await c.settle();
+    other.succeed(other.take());
+    await job.done;
+  });
+
   it("a trusted executor's result counts alone, and asks no digest", async () => {
     const c = fakeCluster([executor('trusted')]);
     const job = runJob(c, new FakeSource(2));

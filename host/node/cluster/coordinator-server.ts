@@ -16,6 +16,7 @@ import { createUiHandler, send } from '../ui/ui-handler.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../../transport/framing.js';
 import { COORDINATOR_KEEPALIVE, keepAlive } from './keep-alive.js';
 import { presentedToken, tokenCookieName, tokensMatch } from './token.js';
+import { serveVolunteer } from './volunteer-page.js';
 import { nodeWebSocketEndpoint } from './ws-endpoint.js';
 
 export interface CoordinatorServerOptions {
@@ -63,7 +64,7 @@ export async function startCoordinator(options: CoordinatorServerOptions): Promi
   // A frame is at most one message and its header: larger ones are refused before they are buffered.
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxMessageBytes + 1024 });
   let dashboard: ((req: IncomingMessage, res: ServerResponse) => void) | null = null;
-  const server: Server = createServer((req, res) => handleHttp(req, res, options.token, dashboard!));
+  const server: Server = createServer((req, res) => handleHttp(req, res, dashboard!));
   server.on('connection', (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -128,17 +129,8 @@ function refuseUpgrade(socket: Socket, status: number, message: string): void {
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(message)}\r\nConnection: close\r\n\r\n${message}`);
 }
 
-function handleHttp(req: IncomingMessage, res: ServerResponse, token: string, dashboard: (req: IncomingMessage, res: ServerResponse) => void): void {
-  const url = new URL(req.url ?? '/', 'http://x');
-  if (url.pathname === '/volunteer' && tokensMatch(presentedToken(req), token)) {
-    send(res, 200, 'text/html; charset=utf-8', VOLUNTEER_PAGE);
-    return;
-  }
+function handleHttp(req: IncomingMessage, res: ServerResponse, dashboard: (req: IncomingMessage, res: ServerResponse) => void): void {
+  if (serveVolunteer(req, res)) return;
   // Everything else, the token check included, is the dashboard's.
   dashboard(req, res);
 }
-
-const VOLUNTEER_PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Flint volunteer</title>
-<meta name="viewport" content="width=device-width,initial-scale=1"></head>
-<body style="font:15px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:40rem;padding:0 1rem">
-<p>Browser volunteers are not part of this version of Flint yet: this page will turn the tab into an executor.</p></body></html>`;

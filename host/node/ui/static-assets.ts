@@ -1,5 +1,5 @@
 /**
- * The dashboard's files: the page shell, and the bundle esbuild wrote to browser/build when the
+ * The dashboard's and the volunteer page's files: the page shells, and the bundles esbuild wrote to browser/build when the
  * package was built (scripts/build.mjs). Read once and kept in memory: a handful of files, served
  * offline, never from a CDN.
  */
@@ -40,7 +40,7 @@ function load(): Map<string, Asset> {
   assets.set('favicon.svg', { type: TYPES['.svg']!, body: Buffer.from(ICON) });
   const dir = buildDir();
   if (dir) {
-    for (const name of ['dashboard.js', 'dashboard.css', 'dashboard.js.map']) {
+    for (const name of ['dashboard.js', 'dashboard.css', 'dashboard.js.map', 'volunteer.js', 'volunteer.css', 'volunteer.js.map', 'volunteer-executor.js', 'volunteer-executor.js.map']) {
       const file = join(dir, name);
       if (existsSync(file)) assets.set(name, { type: TYPES[name.slice(name.lastIndexOf('.'))] ?? 'application/octet-stream', body: readFileSync(file) });
     }
