@@ -1,9 +1,13 @@
 /**
  * Results that strangers computed are verified by replication (BOINC's quorum): a task that ran on an
  * untrusted executor (every browser tab; a worker started with --untrusted) counts only when another
- * executor produced the same output digest; a disagreement is settled by more copies and a majority,
- * and whoever disagreed with the majority is convicted: excluded from the application, everything it
- * holds recomputed. A trusted executor's output counts alone.
+ * executor produced the same output digest; a disagreement is settled by more copies: the output
+ * that at least two copies agree on and that more copies agree on than on any other wins, and
+ * whoever disagreed with it is convicted: excluded from the application, everything it holds
+ * recomputed. A trusted executor's output counts alone. Liars that each lie their own way never
+ * agree with one another, so a plurality settles what a strict majority could not (two honest
+ * copies against three different lies); liars that collude are out of reach of any quorum smaller
+ * than their number.
  *
  * Replication is adaptive, as BOINC's: an executor that keeps agreeing (10 verified tasks in a row)
  * has its shuffle map outputs spot-checked with a probability that falls as its record grows, so an
@@ -86,7 +90,7 @@ export class Verifier {
         kind: 'fail',
         error: new FlintError(
           'JOB_ABORTED',
-          `no two of ${candidates.length} executors agreed on the output of partition ${partition} (digests ${digests}): ` +
+          `no output of partition ${partition} was agreed on by more of ${candidates.length} executors than any other (digests ${digests}): ` +
             "the task's functions are not deterministic (verification compares outputs), or too many executors lie; " +
             "use seeded randomness, or Flint.start({ verify: 'none' }) for executors you trust",
         ),
@@ -121,10 +125,10 @@ export class Verifier {
       group.push(c);
       byDigest.set(c.result.digest, group);
     }
-    // A strict majority of at least two: 2 of 2, 2 of 3, 3 of 4 or 5.
-    for (const group of byDigest.values()) {
-      if (group.length >= 2 && group.length * 2 > candidates.length) return group.find((c) => c.trusted) ?? group[0]!;
-    }
+    // A plurality of at least two (copies come one by one, so the first output two copies agree on).
+    const groups = [...byDigest.values()].sort((a, b) => b.length - a.length);
+    const [first, second] = groups;
+    if (first!.length >= 2 && (second === undefined || first!.length > second.length)) return first!.find((c) => c.trusted) ?? first![0]!;
     return null;
   }
 }

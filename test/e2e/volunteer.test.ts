@@ -214,3 +214,243 @@ describe('volunteer tabs on a coordinator without Node workers', () => {
     await waitForWorkers(cluster, (ws) => ws.find((w) => w.id === tab.workerId)?.cores === 1);
   });
 });
+
+/** The coordinator's executor ids of a tab. */
+async function executorsOf(cluster: TestCluster, tab: Tab): Promise<string[]> {
+  return (await cluster.executors()).filter((e) => e.workerId === tab.workerId).map((e) => e.id);
+}
+
+type Event = Parameters<Parameters<Flint['events']['on']>[1]>[0];
+
+describe('tabs that go away', () => {
+  let cluster: TestCluster;
+  let fl: Flint;
+
+  beforeAll(async () => {
+    cluster = await startCluster({ workers: 0 });
+    await grantWebRtc(chromium.browser, cluster.httpUrl);
+  });
+
+  afterAll(async () => {
+    await fl?.stop().catch(() => undefined);
+    await cluster?.stop();
+  });
+
+  it('a tab closed mid-shuffle is lost within 2 s, only its map outputs are recomputed, and the result is right', async () => {
+    const tabs = await openTabs(chromium.browser, cluster, 3);
+    await cluster.waitForSlots(3);
+    fl = await Flint.start({ master: cluster.url, token: cluster.token, appName: 'closing tabs' });
+    const events: Event[] = [];
+    fl.events.on('*', (e) => events.push(e));
+    const data = Array.from({ length: 6000 }, (_, i) => i);
+    const reduced = fl
+      .parallelize(data, 6)
+      .map((x) => [x % 12, x] as [number, number])
+      .reduceByKey((a, b) => a + b, 6)
+      .mapValues((v) => {
+        const until = Date.now() + 300;
+        while (Date.now() < until);
+        return v;
+      });
+    let closedAt = Infinity;
+    let victim: Tab | null = null;
+    let victimExecutors: string[] = [];
+    let resultStage = -1;
+    fl.events.on('stageSubmitted', (s) => {
+      if (s.kind === 'result') resultStage = s.stageId;
+    });
+    fl.events.on('taskEnd', (e) => {
+      if (victim || e.stageId !== resultStage || e.status !== 'success') return;
+      // Close a tab that holds map outputs and did not run the reduce task that just finished.
+      const mapEnds = events.filter((t) => t.type === 'taskEnd' && t.stageId !== resultStage && t.status === 'success') as Array<{ executorId: string }>;
+      void (async () => {
+        const owners = await Promise.all(tabs.map(async (t) => ({ t, ids: await executorsOf(cluster, t) })));
+        const candidate = owners.find((o) => !o.ids.includes(e.executorId) && mapEnds.some((m) => o.ids.includes(m.executorId)));
+        if (!candidate || victim) return;
+        victim = candidate.t;
+        victimExecutors = candidate.ids;
+        closedAt = Date.now();
+        await candidate.t.page.close();
+      })();
+    });
+    const result = await reduced.collect();
+    const want = new Map<number, number>();
+    for (const x of data) want.set(x % 12, (want.get(x % 12) ?? 0) + x);
+    expect(new Map(result)).toEqual(want);
+    await fl.events.delivered();
+    expect(victim).not.toBeNull();
+    const removed = events.find((e) => e.type === 'executorRemoved' && victimExecutors.includes((e as { executorId: string }).executorId)) as { time: number } | undefined;
+    expect(removed).toBeDefined();
+    expect(removed!.time - closedAt).toBeLessThanOrEqual(2000);
+    // Only map partitions whose output lived in the closed tab ran again.
+    const mapStage = (events.find((e) => e.type === 'taskEnd' && (e as { stageId: number }).stageId !== resultStage) as { stageId: number }).stageId;
+    const held = new Set(
+      events
+        .filter((e) => e.type === 'taskEnd' && (e as { stageId: number }).stageId === mapStage && victimExecutors.includes((e as { executorId: string }).executorId))
+        .map((e) => (e as { partition: number }).partition),
+    );
+    const rerun = new Set(
+      events.filter((e) => e.type === 'taskStart' && (e as { stageId: number }).stageId === mapStage && e.time > closedAt).map((e) => (e as { partition: number }).partition),
+    );
+    expect(held.size).toBeGreaterThan(0);
+    for (const p of rerun) expect(held).toContain(p);
+    expect(rerun.size).toBeLessThan(6);
+    await fl.stop();
+    for (const t of tabs) await t.page.close().catch(() => undefined);
+  });
+
+  it('a tab that goes silent (frozen) is lost within 5 s', async () => {
+    const tabs = await openTabs(chromium.browser, cluster, 2);
+    await waitForWorkers(cluster, (ws) => tabs.every((t) => ws.some((w) => w.id === t.workerId)));
+    const frozen = tabs[0]!;
+    const session = await frozen.page.createCDPSession();
+    const frozenAt = Date.now();
+    await session.send('Page.setWebLifecycleState', { state: 'frozen' });
+    await waitForWorkers(cluster, (ws) => !ws.some((w) => w.id === frozen.workerId), 10_000);
+    expect(Date.now() - frozenAt).toBeLessThanOrEqual(5000);
+    expect(cluster.coordinator.output()).toMatch(new RegExp(`worker ${frozen.workerId} .* left: no heartbeat for \\d+ ms`));
+    await session.send('Page.setWebLifecycleState', { state: 'active' });
+    for (const t of tabs) await t.page.close().catch(() => undefined);
+  });
+});
+
+describe('volunteer tabs without a direct path', () => {
+  let cluster: TestCluster;
+  let tabs: Tab[];
+  let fl: Flint;
+
+  beforeAll(async () => {
+    cluster = await startCluster({ workers: 0 });
+    tabs = await openTabs(chromium.browser, cluster, 3, 'cores=1', { noDirectLinks: true });
+    await cluster.waitForSlots(3);
+    fl = await Flint.start({ master: cluster.url, token: cluster.token, appName: 'relay only' });
+  });
+
+  afterAll(async () => {
+    await fl?.stop().catch(() => undefined);
+    for (const t of tabs ?? []) await t.page.close().catch(() => undefined);
+    await cluster?.stop();
+  });
+
+  it("exchange every block through the coordinator's relay, with the same results", async () => {
+    expect(await threeJobs(fl)).toEqual(reference);
+    let relayed = 0;
+    for (const tab of tabs) {
+      const l = await links(tab);
+      expect(l.direct).toBe(0);
+      relayed += l.relayed;
+    }
+    expect(relayed).toBeGreaterThan(100_000);
+  });
+});
+
+describe('volunteer tabs beside a Node worker', () => {
+  let cluster: TestCluster;
+  let tabs: Tab[];
+  let fl: Flint;
+
+  beforeAll(async () => {
+    cluster = await startCluster({ workers: 1 });
+    await grantWebRtc(chromium.browser, cluster.httpUrl);
+    tabs = await openTabs(chromium.browser, cluster, 2);
+    await cluster.waitForSlots(3);
+    fl = await Flint.start({ master: cluster.url, token: cluster.token, appName: 'tabs and node' });
+  });
+
+  afterAll(async () => {
+    await fl?.stop().catch(() => undefined);
+    for (const t of tabs ?? []) await t.page.close().catch(() => undefined);
+    await cluster?.stop();
+  });
+
+  it('exchange blocks with the Node worker over WebRTC (node-datachannel on its side)', async () => {
+    expect(await threeJobs(fl)).toEqual(reference);
+    for (const tab of tabs) {
+      const l = await links(tab);
+      expect(l.relayed).toBe(0);
+      expect(l.direct).toBeGreaterThan(0);
+    }
+    // Both tabs hold a WebRTC link to the Node worker, besides the one between them.
+    for (const tab of tabs) expect(Number((await field(tab.page, 'links')).match(/^(\d+) direct/)![1])).toBe(2);
+  });
+});
+
+describe('lying tabs', () => {
+  let cluster: TestCluster;
+  let tabs: Tab[];
+  let fl: Flint;
+
+  beforeAll(async () => {
+    cluster = await startCluster({ workers: 0 });
+    await grantWebRtc(chromium.browser, cluster.httpUrl);
+    const honest = await openTabs(chromium.browser, cluster, 4);
+    const liars = await openTabs(chromium.browser, cluster, 3, 'cores=1&chaos=lie=1');
+    tabs = [...honest, ...liars];
+    await cluster.waitForSlots(7);
+    fl = await Flint.start({ master: cluster.url, token: cluster.token, appName: 'lying tabs' });
+  }, 120_000);
+
+  afterAll(async () => {
+    await fl?.stop().catch(() => undefined);
+    for (const t of tabs ?? []) await t.page.close().catch(() => undefined);
+    await cluster?.stop();
+  });
+
+  it('3 of 7 tabs lying on every task: the results are exactly right and the 3 are excluded', async () => {
+    const excluded: string[] = [];
+    fl.events.on('executorExcluded', (e) => excluded.push(e.executorId));
+    const liarExecutors = (await Promise.all(tabs.slice(4).map((t) => executorsOf(cluster, t)))).flat();
+    expect(liarExecutors).toHaveLength(3);
+    expect(await threeJobs(fl)).toEqual(reference);
+    await fl.events.delivered();
+    expect(new Set(excluded)).toEqual(new Set(liarExecutors));
+    // The page says what it is doing.
+    expect(await tabs[4]!.page.$eval('.detail.warn', (e) => e.textContent)).toMatch(/Misbehaving on purpose .*lie=1/);
+  }, 120_000);
+});
+
+describe('what the page says', () => {
+  let cluster: TestCluster;
+
+  beforeAll(async () => {
+    cluster = await startCluster({ workers: 0 });
+  });
+
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it('a wrong token: not allowed, and why; nothing joins', async () => {
+    const page = await chromium.browser.newPage();
+    await page.goto(`${cluster.httpUrl}/volunteer?token=not-the-token`);
+    await waitForField(page, 'headline', /could not join/);
+    expect(await page.$eval('[data-state]', (e) => e.getAttribute('data-state'))).toBe('refused');
+    expect(await field(page, 'detail')).toMatch(/refused the token/);
+    // The secret does not stay in the address bar.
+    expect(page.url()).not.toMatch(/token/);
+    await page.goto(`${cluster.httpUrl}/volunteer`);
+    await waitForField(page, 'detail', /no token/);
+    const res = await fetch(`${cluster.httpUrl}/api/v1/workers`, { headers: { authorization: `Bearer ${cluster.token}` } });
+    expect(await res.json()).toEqual([]);
+    await page.close();
+  });
+
+  it('reconnects when the coordinator comes back', async () => {
+    const port = new URL(cluster.httpUrl).port;
+    const tab = await openTab(chromium.browser, cluster.httpUrl, `token=${cluster.token}&cores=1`);
+    cluster.coordinator.child.kill('SIGKILL');
+    await cluster.coordinator.exited;
+    await waitForField(tab.page, 'detail', /went away|cannot be reached|closed/);
+    expect(await tab.page.$eval('[data-state]', (e) => e.getAttribute('data-state'))).toBe('reconnecting');
+    const again = startProcess([flintBin, 'serve', '--port', port, '--token', cluster.token]);
+    try {
+      await again.waitFor(new RegExp(`worker ${tab.workerId} joined`), 30_000);
+      await waitForField(tab.page, 'headline', /Ready to lend 1 core/);
+      expect(await tab.page.$eval('[data-state]', (e) => e.getAttribute('data-state'))).toBe('connected');
+    } finally {
+      again.child.kill('SIGKILL');
+      await again.exited;
+      await tab.page.close();
+    }
+  });
+});

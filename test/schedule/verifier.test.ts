@@ -13,12 +13,21 @@ const out = (digest: string): TaskSuccess => ({
 });
 
 describe('Verifier', () => {
-  it('needs a strict majority of at least two', () => {
+  it('needs a plurality of at least two', () => {
     const v = new Verifier('untrusted');
     expect(v.onSuccess('s', 0, 'a', false, 0, out('x'), false).kind).toBe('replicate');
     expect(v.onSuccess('s', 0, 'b', false, 1, out('y'), false).kind).toBe('replicate');
     const third = v.onSuccess('s', 0, 'c', false, 2, out('x'), false);
     expect(third).toMatchObject({ kind: 'accept', executorId: 'a', convicted: ['b'] });
+  });
+
+  it('settles two honest copies against lies that differ from each other', () => {
+    const v = new Verifier('untrusted');
+    // Two liars first, each with its own lie, then the honest: 2 of 4 is no majority but wins.
+    expect(v.onSuccess('s', 0, 'l1', false, 0, out('lie1'), false).kind).toBe('replicate');
+    expect(v.onSuccess('s', 0, 'h1', false, 1, out('x'), false).kind).toBe('replicate');
+    expect(v.onSuccess('s', 0, 'l2', false, 2, out('lie2'), false).kind).toBe('replicate');
+    expect(v.onSuccess('s', 0, 'h2', false, 3, out('x'), false)).toMatchObject({ kind: 'accept', executorId: 'h1', agreed: ['h1', 'h2'], convicted: ['l1', 'l2'] });
   });
 
   it("in 'all' mode even trusted executors need a second opinion; in 'none' nobody does", () => {
