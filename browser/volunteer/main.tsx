@@ -94,12 +94,15 @@ function App() {
             ? `Lending ${status.cores} core${status.cores === 1 ? '' : 's'} to ${status.applications.join(', ')}`
             : connected
               ? `Ready to lend ${status.cores} core${status.cores === 1 ? '' : 's'}: waiting for work`
-              : 'Joining the cluster…';
+              : status.connection === 'reconnecting'
+                ? 'The coordinator went away: trying again'
+                : 'Joining the cluster…';
+  const refused = status.connection === 'refused';
   return (
     <div class="page">
       <header class="top">
         <span class="brand">
-          <span class="flame">🔥</span> Flint <span class="muted">volunteer</span>
+          <img class="flame" src="/volunteer/favicon.svg" alt="" width="20" height="20" /> Flint <span class="muted">volunteer</span>
         </span>
         <span class={`pill pill-${state}`} data-state={state}>
           <span class="dot" />
@@ -117,83 +120,92 @@ function App() {
           {chaosError && <p class="detail bad">{chaosError}</p>}
           {chaos && <p class="detail warn">Misbehaving on purpose for a demonstration: {params.get('chaos')}</p>}
         </section>
-        <section class="cards">
-          <div class="card">
-            <div class="label">Cores busy</div>
-            <div class="value" data-field="busy">
-              {status.busy}
-              <span class="of"> / {paused ? 0 : status.cores}</span>
-            </div>
-          </div>
-          <div class="card">
-            <div class="label">Tasks done</div>
-            <div class="value" data-field="tasks">
-              {status.tasksDone.toLocaleString('en-US')}
-            </div>
-            {status.tasksFailed > 0 && <div class="sub">{status.tasksFailed} failed</div>}
-          </div>
-          <div class="card">
-            <div class="label">CPU time lent</div>
-            <div class="value" data-field="cpu">
-              {formatDuration(status.cpuMs)}
-            </div>
-          </div>
-          <div class="card">
-            <div class="label">Data exchanged</div>
-            <div class="value" data-field="bytes">
-              {formatBytes(status.bytesIn + status.bytesOut)}
-            </div>
-            <div class="sub">
-              {formatBytes(status.bytesIn)} in · {formatBytes(status.bytesOut)} out
-            </div>
-            <div
-              class="sub"
-              data-field="links"
-              data-direct-bytes={status.links.directBytesIn + status.links.directBytesOut}
-              data-relayed-bytes={status.links.relayedBytesIn + status.links.relayedBytesOut}
-            >
-              {status.links.directLinks} direct link{status.links.directLinks === 1 ? '' : 's'} ·{' '}
-              {formatBytes(status.links.relayedBytesIn + status.links.relayedBytesOut)} relayed
-            </div>
-          </div>
-        </section>
-        <section class="controls">
-          <div class="slots">
-            <span class="label">Cores to lend</span>
-            <button class="round" disabled={cores <= 1 || status.connection === 'left'} onClick={() => lend(cores - 1)} aria-label="fewer cores">
-              −
-            </button>
-            <span class="count" data-field="cores">
-              {cores}
-            </span>
-            <button class="round" disabled={cores >= maxCores || status.connection === 'left'} onClick={() => lend(cores + 1)} aria-label="more cores">
-              +
-            </button>
-            <span class="muted">of {maxCores} on this device</span>
-          </div>
-          <div class="buttons">
-            <button
-              data-action="pause"
-              disabled={!host || status.connection === 'left' || status.connection === 'refused'}
-              onClick={() => {
-                host?.setCores(paused ? cores : 0);
-                setPaused(!paused);
-              }}
-            >
-              {paused ? 'Resume' : 'Pause'}
-            </button>
-            <button data-action="leave" class="danger" disabled={!host || status.connection === 'left'} onClick={() => host?.decommission()}>
-              Leave
-            </button>
-          </div>
-        </section>
+        {refused ? (
+          <section class="card help">
+            Ask whoever runs the cluster for its volunteer link: <code>flint serve</code> prints it as{' '}
+            <code>volunteer: http://…/volunteer?token=…</code>. The token is what lets a tab in.
+          </section>
+        ) : (
+          <>
+            <section class="cards">
+              <div class="card">
+                <div class="label">Cores busy</div>
+                <div class="value" data-field="busy">
+                  {status.busy}
+                  <span class="of"> / {paused ? 0 : status.cores}</span>
+                </div>
+              </div>
+              <div class="card">
+                <div class="label">Tasks done</div>
+                <div class="value" data-field="tasks">
+                  {status.tasksDone.toLocaleString('en-US')}
+                </div>
+                {status.tasksFailed > 0 && <div class="sub">{status.tasksFailed} failed</div>}
+              </div>
+              <div class="card">
+                <div class="label">CPU time lent</div>
+                <div class="value" data-field="cpu">
+                  {formatDuration(status.cpuMs)}
+                </div>
+              </div>
+              <div class="card">
+                <div class="label">Data exchanged</div>
+                <div class="value" data-field="bytes">
+                  {formatBytes(status.bytesIn + status.bytesOut)}
+                </div>
+                <div class="sub">
+                  {formatBytes(status.bytesIn)} in · {formatBytes(status.bytesOut)} out
+                </div>
+                <div
+                  class="sub"
+                  data-field="links"
+                  data-direct-bytes={status.links.directBytesIn + status.links.directBytesOut}
+                  data-relayed-bytes={status.links.relayedBytesIn + status.links.relayedBytesOut}
+                >
+                  {status.links.directLinks} direct link{status.links.directLinks === 1 ? '' : 's'} ·{' '}
+                  {formatBytes(status.links.relayedBytesIn + status.links.relayedBytesOut)} relayed
+                </div>
+              </div>
+            </section>
+            <section class="controls">
+              <div class="slots">
+                <span class="label">Cores to lend</span>
+                <button class="round" disabled={cores <= 1 || status.connection === 'left'} onClick={() => lend(cores - 1)} aria-label="fewer cores">
+                  −
+                </button>
+                <span class="count" data-field="cores">
+                  {cores}
+                </span>
+                <button class="round" disabled={cores >= maxCores || status.connection === 'left'} onClick={() => lend(cores + 1)} aria-label="more cores">
+                  +
+                </button>
+                <span class="muted">of {maxCores} on this device</span>
+              </div>
+              <div class="buttons">
+                <button
+                  data-action="pause"
+                  disabled={!host || status.connection === 'left' || status.connection === 'refused'}
+                  onClick={() => {
+                    host?.setCores(paused ? cores : 0);
+                    setPaused(!paused);
+                  }}
+                >
+                  {paused ? 'Resume' : 'Pause'}
+                </button>
+                <button data-action="leave" class="danger" disabled={!host || status.connection === 'left'} onClick={() => host?.decommission()}>
+                  Leave
+                </button>
+              </div>
+            </section>
+          </>
+        )}
         <section class="about">
           <p>
             Tasks run in Web Workers of this tab, away from this page and from your files: they see only the data the
             job sends them. What this tab computes is checked against what other computers compute before it counts.
             Close the tab or press Leave to stop at any moment.
           </p>
-          {host && (
+          {host && !refused && (
             <p class="muted">
               This tab is worker <code data-field="worker-id">{host.workerId}</code> of the cluster at {location.host}.
             </p>

@@ -271,7 +271,7 @@ export class WorkerHost {
       case 'welcome':
         this.welcomed = true;
         this.setStatus({ connection: 'connected', detail: null });
-        this.options.log(`registered with ${this.options.master} as ${m.workerId} (${this.cores} cores)`);
+        this.options.log(`registered with ${this.options.master} as ${m.workerId} (${this.cores} core${this.cores === 1 ? '' : 's'})`);
         return;
       case 'launch':
         this.launch(m.executorId, m.app);
