@@ -38,9 +38,9 @@ await build({
 // The dashboard (browser/dashboard) as one minified ES module and its stylesheet in browser/build,
 // which the Node servers read and serve: offline, no CDN.
 rmSync(join(root, 'browser', 'build'), { recursive: true, force: true });
-await build({
+/** What the browser bundles (the dashboard, the volunteer page and its executor) share. */
+const browserBundle = {
   absWorkingDir: root,
-  entryPoints: { dashboard: 'browser/dashboard/main.tsx' },
   outdir: 'browser/build',
   bundle: true,
   platform: 'browser',
@@ -52,25 +52,15 @@ await build({
   jsxImportSource: 'preact',
   legalComments: 'linked',
   logLevel: 'warning',
-});
+};
+await build({ ...browserBundle, entryPoints: { dashboard: 'browser/dashboard/main.tsx' } });
 
 // The volunteer page (browser/volunteer) and its executor, a Web Worker carrying the same executor
 // and WebAssembly operators as a Node worker thread, beside the dashboard in browser/build.
 await build({
-  absWorkingDir: root,
+  ...browserBundle,
   entryPoints: { volunteer: 'browser/volunteer/main.tsx', 'volunteer-executor': 'browser/volunteer/executor-worker.ts' },
-  outdir: 'browser/build',
-  bundle: true,
-  platform: 'browser',
-  format: 'esm',
-  target: 'es2022',
-  minify: true,
-  sourcemap: true,
-  jsx: 'automatic',
-  jsxImportSource: 'preact',
   loader: { '.wasm': 'binary' },
-  legalComments: 'linked',
-  logLevel: 'warning',
 });
 
 run(bin('tsc'), ['-p', 'tsconfig.json']);

@@ -118,6 +118,34 @@ async function waitForWorkers(cluster: TestCluster, predicate: (workers: Array<{
   }
 }
 
+interface VolunteerCluster {
+  cluster: TestCluster;
+  tabs: Tab[];
+  fl: Flint;
+}
+
+/**
+ * A coordinator with `nodeWorkers` Node workers and tabs opened with each of `tabQueries`, and a
+ * driver, for the tests of one describe block: started before them, stopped after.
+ */
+function useVolunteerCluster(options: { nodeWorkers?: number; tabQueries: string[]; noDirectLinks?: boolean; appName: string }): VolunteerCluster {
+  const v = {} as VolunteerCluster;
+  beforeAll(async () => {
+    v.cluster = await startCluster({ workers: options.nodeWorkers ?? 0 });
+    if (!options.noDirectLinks) await grantWebRtc(chromium.browser, v.cluster.httpUrl);
+    v.tabs = [];
+    for (const query of options.tabQueries) v.tabs.push(await openTab(chromium.browser, v.cluster.httpUrl, `token=${v.cluster.token}&${query}`, options));
+    await v.cluster.waitForSlots((options.nodeWorkers ?? 0) + options.tabQueries.length);
+    v.fl = await Flint.start({ master: v.cluster.url, token: v.cluster.token, appName: options.appName });
+  }, 120_000);
+  afterAll(async () => {
+    await v.fl?.stop().catch(() => undefined);
+    for (const t of v.tabs ?? []) await t.page.close().catch(() => undefined);
+    await v.cluster?.stop();
+  });
+  return v;
+}
+
 let chromium: Chromium;
 let reference: Answers;
 
@@ -137,31 +165,15 @@ afterAll(async () => {
 });
 
 describe('volunteer tabs on a coordinator without Node workers', () => {
-  let cluster: TestCluster;
-  let tabs: Tab[];
-  let fl: Flint;
-
-  beforeAll(async () => {
-    cluster = await startCluster({ workers: 0 });
-    await grantWebRtc(chromium.browser, cluster.httpUrl);
-    tabs = await openTabs(chromium.browser, cluster, 4);
-    await cluster.waitForSlots(4);
-    fl = await Flint.start({ master: cluster.url, token: cluster.token, appName: 'volunteers e2e' });
-  });
-
-  afterAll(async () => {
-    await fl?.stop().catch(() => undefined);
-    for (const t of tabs ?? []) await t.page.close().catch(() => undefined);
-    await cluster?.stop();
-  });
+  const v = useVolunteerCluster({ tabQueries: Array(4).fill('cores=1'), appName: 'volunteers e2e' });
 
   it('run word count, a join and a sortByKey with results equal to local[2], blocks going tab to tab over WebRTC', async () => {
-    const executors = await cluster.executors();
+    const executors = await v.cluster.executors();
     expect(executors).toHaveLength(4);
-    expect(new Set(executors.map((e) => e.workerId))).toEqual(new Set(tabs.map((t) => t.workerId)));
-    expect(await threeJobs(fl)).toEqual(reference);
+    expect(new Set(executors.map((e) => e.workerId))).toEqual(new Set(v.tabs.map((t) => t.workerId)));
+    expect(await threeJobs(v.fl)).toEqual(reference);
     let direct = 0;
-    for (const tab of tabs) {
+    for (const tab of v.tabs) {
       const l = await links(tab);
       direct += l.direct;
       // Every channel opened: nothing needed the coordinator's relay.
@@ -170,7 +182,7 @@ describe('volunteer tabs on a coordinator without Node workers', () => {
       // A split's reader stops its ranged request at the line that ends the split: aborted on purpose.
       expect(tab.errors.filter((e) => !/request failed: .*\/file\?.* net::ERR_ABORTED/.test(e))).toEqual([]);
       // Every asset of the page came from the coordinator: nothing from a CDN.
-      const origin = new URL(cluster.httpUrl).origin;
+      const origin = new URL(v.cluster.httpUrl).origin;
       expect(tab.assets.length).toBeGreaterThanOrEqual(3);
       expect(tab.assets.filter((u) => !u.startsWith(origin) && !u.startsWith('blob:'))).toEqual([]);
     }
@@ -178,7 +190,7 @@ describe('volunteer tabs on a coordinator without Node workers', () => {
   });
 
   it('show the application, the tasks done and the time lent', async () => {
-    for (const tab of tabs) {
+    for (const tab of v.tabs) {
       expect(await field(tab.page, 'headline')).toMatch(/Lending 1 core to volunteers e2e/);
       expect(await field(tab.page, 'cpu')).toMatch(/^\d+(\.\d)? s$|min/);
       expect(await tab.page.$eval('[data-state]', (e) => e.getAttribute('data-state'))).toBe('connected');
@@ -187,7 +199,7 @@ describe('volunteer tabs on a coordinator without Node workers', () => {
 
   it('a job that needs Node fails at once with a clear error, and the cluster keeps working', async () => {
     const started = Date.now();
-    const err = await fl
+    const err = await v.fl
       .parallelize([1, 2, 3], 2)
       .map((x) => x + Number(process.pid > 0))
       .collect()
@@ -196,22 +208,22 @@ describe('volunteer tabs on a coordinator without Node workers', () => {
     expect((err as FlintError).code).toBe('CAPABILITY_MISSING');
     expect((err as FlintError).message).toMatch(/node/);
     expect(Date.now() - started).toBeLessThan(5000);
-    expect(await fl.parallelize([1, 2, 3], 2).map((x) => x * 2).collect()).toEqual([2, 4, 6]);
+    expect(await v.fl.parallelize([1, 2, 3], 2).map((x) => x * 2).collect()).toEqual([2, 4, 6]);
   });
 
   it('pause lends no core, a changed count is what the coordinator sees, resume lends again', async () => {
-    const tab = tabs[0]!;
+    const tab = v.tabs[0]!;
     await press(tab.page, '[data-action=pause]');
-    await waitForWorkers(cluster, (ws) => ws.find((w) => w.id === tab.workerId)?.cores === 0);
+    await waitForWorkers(v.cluster, (ws) => ws.find((w) => w.id === tab.workerId)?.cores === 0);
     expect(await tab.page.$eval('[data-state]', (e) => e.getAttribute('data-state'))).toBe('paused');
     // Work goes on without it.
-    expect(await fl.parallelize([1, 2, 3, 4], 4).map((x) => x + 1).collect()).toEqual([2, 3, 4, 5]);
+    expect(await v.fl.parallelize([1, 2, 3, 4], 4).map((x) => x + 1).collect()).toEqual([2, 3, 4, 5]);
     await press(tab.page, '[data-action=pause]');
-    await waitForWorkers(cluster, (ws) => ws.find((w) => w.id === tab.workerId)?.cores === 1);
+    await waitForWorkers(v.cluster, (ws) => ws.find((w) => w.id === tab.workerId)?.cores === 1);
     await press(tab.page, '[aria-label="more cores"]');
-    await waitForWorkers(cluster, (ws) => ws.find((w) => w.id === tab.workerId)?.cores === 2);
+    await waitForWorkers(v.cluster, (ws) => ws.find((w) => w.id === tab.workerId)?.cores === 2);
     await press(tab.page, '[aria-label="fewer cores"]');
-    await waitForWorkers(cluster, (ws) => ws.find((w) => w.id === tab.workerId)?.cores === 1);
+    await waitForWorkers(v.cluster, (ws) => ws.find((w) => w.id === tab.workerId)?.cores === 1);
   });
 });
 
@@ -315,27 +327,12 @@ describe('tabs that go away', () => {
 });
 
 describe('volunteer tabs without a direct path', () => {
-  let cluster: TestCluster;
-  let tabs: Tab[];
-  let fl: Flint;
-
-  beforeAll(async () => {
-    cluster = await startCluster({ workers: 0 });
-    tabs = await openTabs(chromium.browser, cluster, 3, 'cores=1', { noDirectLinks: true });
-    await cluster.waitForSlots(3);
-    fl = await Flint.start({ master: cluster.url, token: cluster.token, appName: 'relay only' });
-  });
-
-  afterAll(async () => {
-    await fl?.stop().catch(() => undefined);
-    for (const t of tabs ?? []) await t.page.close().catch(() => undefined);
-    await cluster?.stop();
-  });
+  const v = useVolunteerCluster({ tabQueries: Array(3).fill('cores=1'), noDirectLinks: true, appName: 'relay only' });
 
   it("exchange every block through the coordinator's relay, with the same results", async () => {
-    expect(await threeJobs(fl)).toEqual(reference);
+    expect(await threeJobs(v.fl)).toEqual(reference);
     let relayed = 0;
-    for (const tab of tabs) {
+    for (const tab of v.tabs) {
       const l = await links(tab);
       expect(l.direct).toBe(0);
       relayed += l.relayed;
@@ -345,67 +342,33 @@ describe('volunteer tabs without a direct path', () => {
 });
 
 describe('volunteer tabs beside a Node worker', () => {
-  let cluster: TestCluster;
-  let tabs: Tab[];
-  let fl: Flint;
-
-  beforeAll(async () => {
-    cluster = await startCluster({ workers: 1 });
-    await grantWebRtc(chromium.browser, cluster.httpUrl);
-    tabs = await openTabs(chromium.browser, cluster, 2);
-    await cluster.waitForSlots(3);
-    fl = await Flint.start({ master: cluster.url, token: cluster.token, appName: 'tabs and node' });
-  });
-
-  afterAll(async () => {
-    await fl?.stop().catch(() => undefined);
-    for (const t of tabs ?? []) await t.page.close().catch(() => undefined);
-    await cluster?.stop();
-  });
+  const v = useVolunteerCluster({ nodeWorkers: 1, tabQueries: ['cores=1', 'cores=1'], appName: 'tabs and node' });
 
   it('exchange blocks with the Node worker over WebRTC (node-datachannel on its side)', async () => {
-    expect(await threeJobs(fl)).toEqual(reference);
-    for (const tab of tabs) {
+    expect(await threeJobs(v.fl)).toEqual(reference);
+    for (const tab of v.tabs) {
       const l = await links(tab);
       expect(l.relayed).toBe(0);
       expect(l.direct).toBeGreaterThan(0);
     }
     // Both tabs hold a WebRTC link to the Node worker, besides the one between them.
-    for (const tab of tabs) expect(Number((await field(tab.page, 'links')).match(/^(\d+) direct/)![1])).toBe(2);
+    for (const tab of v.tabs) expect(Number((await field(tab.page, 'links')).match(/^(\d+) direct/)![1])).toBe(2);
   });
 });
 
 describe('lying tabs', () => {
-  let cluster: TestCluster;
-  let tabs: Tab[];
-  let fl: Flint;
-
-  beforeAll(async () => {
-    cluster = await startCluster({ workers: 0 });
-    await grantWebRtc(chromium.browser, cluster.httpUrl);
-    const honest = await openTabs(chromium.browser, cluster, 4);
-    const liars = await openTabs(chromium.browser, cluster, 3, 'cores=1&chaos=lie=1');
-    tabs = [...honest, ...liars];
-    await cluster.waitForSlots(7);
-    fl = await Flint.start({ master: cluster.url, token: cluster.token, appName: 'lying tabs' });
-  }, 120_000);
-
-  afterAll(async () => {
-    await fl?.stop().catch(() => undefined);
-    for (const t of tabs ?? []) await t.page.close().catch(() => undefined);
-    await cluster?.stop();
-  });
+  const v = useVolunteerCluster({ tabQueries: [...Array(4).fill('cores=1'), ...Array(3).fill('cores=1&chaos=lie=1')], appName: 'lying tabs' });
 
   it('3 of 7 tabs lying on every task: the results are exactly right and the 3 are excluded', async () => {
     const excluded: string[] = [];
-    fl.events.on('executorExcluded', (e) => excluded.push(e.executorId));
-    const liarExecutors = (await Promise.all(tabs.slice(4).map((t) => executorsOf(cluster, t)))).flat();
+    v.fl.events.on('executorExcluded', (e) => excluded.push(e.executorId));
+    const liarExecutors = (await Promise.all(v.tabs.slice(4).map((t) => executorsOf(v.cluster, t)))).flat();
     expect(liarExecutors).toHaveLength(3);
-    expect(await threeJobs(fl)).toEqual(reference);
-    await fl.events.delivered();
+    expect(await threeJobs(v.fl)).toEqual(reference);
+    await v.fl.events.delivered();
     expect(new Set(excluded)).toEqual(new Set(liarExecutors));
     // The page says what it is doing.
-    expect(await tabs[4]!.page.$eval('.detail.warn', (e) => e.textContent)).toMatch(/Misbehaving on purpose .*lie=1/);
+    expect(await v.tabs[4]!.page.$eval('.detail.warn', (e) => e.textContent)).toMatch(/Misbehaving on purpose .*lie=1/);
   }, 120_000);
 });
 
