@@ -5,11 +5,16 @@ import { Executor } from '../exec/executor.js';
 import { portEndpoint, type PortLike } from '../transport/message-port.js';
 import type { Endpoint } from '../transport/endpoint.js';
 import { nodeExecutorPlatform, workerExecutorPlatform, type DriverFiles } from './node-platform.js';
+import { nodeScratchDisk } from './scratch-disk.js';
 
 /** What the thread's parent (a local backend or a `flint worker`) tells it at start. */
 export interface ExecutorThreadData {
   executorId: string;
+  /** The executor's memory budget (its heap limit is set from it by the parent). */
+  executorMemoryMb: number;
   cacheMemoryMb?: number;
+  /** Its own scratch directory, which the parent removes when the thread ends. */
+  scratchDir?: string;
   chaos?: ChaosSpec | null;
   fetchTimeoutMs?: number;
   maxDirectResultBytes?: number;
@@ -65,10 +70,12 @@ const driver: Endpoint = {
   close: () => process.exit(0),
 };
 
+const platform = data.files ? workerExecutorPlatform(data.files, data.localFiles) : nodeExecutorPlatform;
 executor = new Executor(driver, {
   executorId: data.executorId,
-  platform: data.files ? workerExecutorPlatform(data.files, data.localFiles) : nodeExecutorPlatform,
-  memoryBudgetBytes: (data.cacheMemoryMb ?? 512) * 1024 * 1024,
+  platform: data.scratchDir ? { ...platform, scratch: nodeScratchDisk(data.scratchDir) } : platform,
+  memoryBytes: data.executorMemoryMb * 1024 * 1024,
+  ...(data.cacheMemoryMb ? { cacheBytes: data.cacheMemoryMb * 1024 * 1024 } : {}),
   chaos: data.chaos ?? null,
   ...(data.fetchTimeoutMs ? { fetchTimeoutMs: data.fetchTimeoutMs } : {}),
   ...(data.maxDirectResultBytes ? { maxDirectResultBytes: data.maxDirectResultBytes } : {}),

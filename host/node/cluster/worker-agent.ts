@@ -22,6 +22,8 @@ import { DEFAULT_MAX_MESSAGE_BYTES } from '../../transport/framing.js';
 import { webSocketEndpoint, type WebSocketLike } from '../../transport/websocket.js';
 import { ExecutorThread } from '../executor-thread.js';
 import { localFilesEnabled } from '../machine-id.js';
+import { budgetForShareMb } from '../memory-defaults.js';
+import { ScratchDirs, scratchRoot } from '../scratch-disk.js';
 import { backoffDelay, connect, coordinatorWebSocketUrl } from './connect.js';
 import { DATA_LINK_KEEPALIVE, keepAlive } from './keep-alive.js';
 import { PeerRouter, type PeerLocation } from './peer-router.js';
@@ -31,8 +33,13 @@ export interface WorkerAgentOptions {
   master: string;
   token: string;
   cores: number;
-  /** Memory for all executors together; each gets its share as its heap limit. */
+  /**
+   * Memory for all executors together. Each gets an equal share as its thread's heap limit, and
+   * the budget that leaves (memory-defaults.ts) as its executorMemoryMb.
+   */
   memoryMb: number;
+  /** Where the executors' scratch directories go (default FLINT_SPILL_DIR, else the temporary directory). */
+  spillDir?: string;
   untrusted: boolean;
   chaos: ChaosSpec | null;
   /** Address other workers and drivers reach this worker's data server on; default: the address
@@ -72,10 +79,13 @@ export class WorkerAgent {
   private welcomed = false;
   private decommissioning = false;
   private finish!: (code: number) => void;
+  /** This worker's executors' scratch directories: one each, removed when its thread ends. */
+  private readonly scratch: ScratchDirs;
   /** Resolves with the process exit code once the worker is done (decommissioned or stopped). */
   readonly done = new Promise<number>((resolve) => (this.finish = resolve));
 
   constructor(private readonly options: WorkerAgentOptions) {
+    this.scratch = new ScratchDirs(scratchRoot(options.spillDir), 'worker');
     this.router = new PeerRouter({
       workerId: this.workerId,
       token: options.token,
@@ -154,7 +164,7 @@ export class WorkerAgent {
     }
     this.coordinator = endpoint;
     this.router.forgetLocations();
-    const capabilities: Capability[] = ['node', 'wasm'];
+    const capabilities: Capability[] = ['node', 'wasm', 'disk'];
     if (!this.options.untrusted) capabilities.push('trusted');
     const hello: WorkerHello = {
       t: 'hello',
@@ -236,14 +246,14 @@ export class WorkerAgent {
     const thread = new ExecutorThread(
       executorId,
       {
-        cacheMemoryMb: Math.max(64, Math.floor(this.options.memoryMb / this.options.cores / 2)),
+        executorMemoryMb: budgetForShareMb(this.options.memoryMb / this.options.cores),
+        scratchDir: this.scratch.executorDir(executorId),
         chaos: this.options.chaos,
         fetchTimeoutMs: this.options.fetchTimeoutMs,
         // Bigger results are pulled by the driver in parts rather than pushed through the relay at once.
         maxDirectResultBytes: 1024 * 1024,
         ...(app.files ? { files: { ...app.files, driverMachineId: app.driverMachineId }, localFiles: localFilesEnabled() } : {}),
       },
-      Math.max(128, Math.floor(this.options.memoryMb / this.options.cores)),
     );
     const hosted: Hosted = { thread, app, running: 0, completed: 0, failed: 0, released: false };
     this.hosted.set(executorId, hosted);
@@ -258,6 +268,8 @@ export class WorkerAgent {
       this.send({ t: 'fromExecutor', executorId, message: encodeValue(m) });
     });
     thread.onExit((exit) => {
+      // However the thread ended (a crash in the middle of a spill included), its files go.
+      this.scratch.removeExecutor(executorId);
       this.router.removeLocal(executorId);
       if (this.hosted.get(executorId) === hosted) this.hosted.delete(executorId);
       if (hosted.released) return;
@@ -390,6 +402,7 @@ export class WorkerAgent {
     this.stopped = true;
     void (async () => {
       await Promise.all([...this.hosted.keys()].map((id) => this.stopExecutor(id)));
+      this.scratch.removeAll();
       this.router.close();
       this.coordinator?.close();
       await this.dataServer?.close();
