@@ -54,18 +54,24 @@ export class RecordBuffer implements MemoryConsumer {
     return freed;
   }
 
-  /** The records in order, in batches: those on disk first (they came first), then memory. */
+  /**
+   * The records in order, in batches: those on disk first (they came first), then memory. What is
+   * read is fixed when the reading starts: a spill while it goes on (another consumer needed the
+   * memory) moves records to disk past that point, and this reading still has them in hand.
+   */
   *batches(): Generator<unknown[]> {
+    const memory = this.records;
     if (this.writer) {
       this.writer.flush();
+      const end = this.writer.offset;
       const reader = this.scratch.open(this.writer.file.name);
       try {
-        for (const payload of readFrames(reader, 0, this.writer.offset)) yield decodeRecords(payload);
+        for (const payload of readFrames(reader, 0, end)) yield decodeRecords(payload);
       } finally {
         reader.close();
       }
     }
-    if (this.records.length > 0) yield this.records;
+    if (memory.length > 0) yield memory;
   }
 
   /** The records in order, one at a time: what a user's `mapPartitions` function iterates. */

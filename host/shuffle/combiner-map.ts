@@ -34,6 +34,8 @@ export class CombinerMap implements MemoryConsumer {
   private perKey = 64;
   private newKeys = 0;
   private updates = 0;
+  /** Being handed downstream: a spill now would take entries from under the reader. */
+  private draining = false;
 
   constructor(
     readonly label: string,
@@ -93,7 +95,7 @@ export class CombinerMap implements MemoryConsumer {
   }
 
   spill(): number {
-    if (this.map.size === 0 || !this.onSpill || !this.memory.canSpill) return 0;
+    if (this.map.size === 0 || !this.onSpill || this.draining || !this.memory.canSpill) return 0;
     this.onSpill(this.map);
     this.map.clear();
     this.estimate = 0;
@@ -104,18 +106,23 @@ export class CombinerMap implements MemoryConsumer {
 
   /** The entries as [key, combiner] records, in batches; the map is left empty. */
   *drain(): Generator<unknown[]> {
-    let out: unknown[] = [];
-    for (const [k, c] of this.map.entries()) {
-      out.push([k, c]);
-      if (out.length === RECORDS_PER_FRAME) {
-        yield out;
-        out = [];
+    this.draining = true;
+    try {
+      let out: unknown[] = [];
+      for (const [k, c] of this.map.entries()) {
+        out.push([k, c]);
+        if (out.length === RECORDS_PER_FRAME) {
+          yield out;
+          out = [];
+        }
       }
+      if (out.length > 0) yield out;
+    } finally {
+      this.draining = false;
+      this.map.clear();
+      this.estimate = 0;
+      this.memory.releaseAll(this);
     }
-    if (out.length > 0) yield out;
-    this.map.clear();
-    this.estimate = 0;
-    this.memory.releaseAll(this);
   }
 }
 

@@ -151,6 +151,26 @@ describe('SpillableCombiners (record-path combiners: lambdas, groups, cogroups)'
   });
 });
 
+describe('a consumer handing its results on', () => {
+  it('is not spilled from under its reader when another consumer needs the memory', () => {
+    const t = task(1 << 20);
+    const sum = { createCombiner: (v: unknown) => v, mergeValue: (a: unknown, b: unknown) => (a as number) + (b as number), mergeCombiners: (a: unknown, b: unknown) => (a as number) + (b as number) };
+    const combiners = new SpillableCombiners(t.memory, t.scratch, sum);
+    const n = 6000;
+    for (let i = 0; i < n; i++) combiners.addValue(i, i);
+    combiners.endBatch();
+    expect(combiners.spilled).toBe(false);
+    const reader = combiners.results();
+    const first = reader.next().value as unknown[];
+    // Downstream now asks for more than is left: the combiners are the largest consumer.
+    const downstream = { label: 'downstream', spill: () => 0 };
+    t.memory.force(downstream, (1 << 20) - t.memory.held + 1);
+    const rest = [...reader].flat();
+    expect(first.length + rest.length).toBe(n);
+    t.done();
+  });
+});
+
 describe('ExternalSorter (sortByKey, sortBy, range-partitioned shuffles)', () => {
   const keys = {
     numbers: fc.oneof(fc.integer({ min: -20, max: 20 }), fc.constantFrom(-0, NaN, Infinity, -Infinity, 0.5)),
