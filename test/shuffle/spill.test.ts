@@ -181,7 +181,7 @@ describe('ExternalSorter (sortByKey, sortBy, range-partitioned shuffles)', () =>
     it(`${name}: a stable sort in either direction at any budget`, () => {
       let spilled = 0;
       fc.assert(
-        fc.property(fc.array(fc.array(key, { maxLength: 200 }), { maxLength: 10 }), fc.boolean(), fc.integer({ min: 1024, max: 16384 }), (batches, ascending, budget) => {
+        fc.property(fc.array(fc.array(key, { maxLength: 300 }), { maxLength: 10 }), fc.boolean(), fc.integer({ min: 512, max: 8192 }), (batches, ascending, budget) => {
           const t = task(budget);
           const sorter = new ExternalSorter(t.memory, t.scratch, (r) => (r as unknown[])[0], ascending, wasm, () => {});
           const all: unknown[] = [];
