@@ -104,6 +104,7 @@ export function scratchRoot(spillDir?: string): string {
  * repeat across contexts.
  */
 const processDirs = new Map<string, { dir: string; groups: number }>();
+let removeOnExit = false;
 
 export class ScratchDirs {
   readonly dir: string;
@@ -114,8 +115,12 @@ export class ScratchDirs {
       removeLeftovers(root);
       proc = { dir: join(root, `${PREFIX}${process.pid}-${randomBytes(4).toString('hex')}`), groups: 0 };
       processDirs.set(root, proc);
-      const dir = proc.dir;
-      process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+      if (!removeOnExit) {
+        removeOnExit = true;
+        process.once('exit', () => {
+          for (const { dir } of processDirs.values()) rmSync(dir, { recursive: true, force: true });
+        });
+      }
     }
     this.dir = join(proc.dir, `${label.replace(/[^\w.-]/g, '_')}-${proc.groups++}`);
   }
