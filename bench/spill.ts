@@ -283,7 +283,7 @@ const rows = [
     (t) =>
       `| ${t.name} (needs ${fmt(t.needMb)} MB per executor) | ${s(t.flintUnboundedMs.median)} | ${s(t.flintBoundedMs.median)} (${fmt(t.budgetMb)} MB each, ${fmt(t.flintSpilledMb)} MB spilled) | ` +
       `${(t.flintBoundedMs.median / t.flintUnboundedMs.median).toFixed(2)} | ${s(t.duckUnboundedMs.median)} | ` +
-      `${t.duckBoundedMs ? s(t.duckBoundedMs.median) : `out of memory (${t.duckBoundedError})`} (memory_limit ${t.duckLimitBounded}) |`,
+      `${t.duckBoundedMs ? `${s(t.duckBoundedMs.median)} (memory_limit ${t.duckLimitBounded})` : `refused: out of memory at memory_limit ${t.duckLimitBounded}`} |`,
   ),
   ...others.map((o) =>
     o.cache

@@ -55,7 +55,12 @@ export interface SortSummary {
 }
 
 /** Keys are a permutation of 0..M-1 (7919 is prime to M), so the sorted keys are exactly 0..M-1. */
-const P = 7919;
+const PRIME = 7919;
+/**
+ * Bound inside closures through `env` (declared for the type checker only): a closure's free names
+ * must not be module-level bindings, which a bundler may rename.
+ */
+declare const P: number;
 
 /** A sorted pair RDD of a permutation of 0..M-1, checked partition by partition as it streams. */
 export async function sortSummary(sorted: RDD<[number, number]>, M: number): Promise<SortSummary> {
@@ -76,7 +81,7 @@ export async function sortSummary(sorted: RDD<[number, number]>, M: number): Pro
         }
         yield { p, n, first, last, consecutive, consistent };
       },
-      { env: { M, P } },
+      { env: { M, P: PRIME } },
     )
     .collect();
   parts.sort((a, b) => a.p - b.p);
@@ -99,7 +104,7 @@ export function sortJob(records: number): SpillJob<SortSummary> {
       sortSummary(
         fl
           .range(0, M, 1, 4)
-          .map((i) => [(i * P) % M, i] as [number, number], { env: { M, P } })
+          .map((i) => [(i * P) % M, i] as [number, number], { env: { M, P: PRIME } })
           .sortByKey(),
         M,
       ),
