@@ -166,6 +166,20 @@ export interface PersistSummary {
   reads: number[];
 }
 
+/** Sums the line numbers of `rdd` (["line i", i] records) three times, and counts the lines each pass read from its file. */
+export async function threePasses(fl: Flint, rdd: RDD<[string, number]>): Promise<PersistSummary> {
+  const sums: number[] = [];
+  const reads: number[] = [];
+  for (let pass = 0; pass < 3; pass++) {
+    let read = 0;
+    const off = fl.events.on('taskEnd', (e) => void (read += e.metrics?.recordsRead ?? 0));
+    sums.push(await rdd.map(([l, i]) => (l === `line ${i}` ? i : NaN)).sum());
+    off();
+    reads.push(read);
+  }
+  return { sums, reads };
+}
+
 /** persist(MEMORY_AND_DISK) of a text file's `lines` lines ("line i"), then three passes over it. */
 export function persistJob(path: string, lines: number): SpillJob<PersistSummary> {
   const total = (lines * (lines - 1)) / 2;
@@ -176,16 +190,7 @@ export function persistJob(path: string, lines: number): SpillJob<PersistSummary
         .textFile(path, 8)
         .map((l) => [l, Number(l.slice(5))] as [string, number])
         .persist(StorageLevel.MEMORY_AND_DISK);
-      const sums: number[] = [];
-      const reads: number[] = [];
-      for (let pass = 0; pass < 3; pass++) {
-        let read = 0;
-        const off = fl.events.on('taskEnd', (e) => void (read += e.metrics?.recordsRead ?? 0));
-        sums.push(await rdd.map(([l, i]) => (l === `line ${i}` ? i : NaN)).sum());
-        off();
-        reads.push(read);
-      }
-      return { sums, reads };
+      return threePasses(fl, rdd);
     },
     expected: { sums: [total, total, total], reads: [lines, 0, 0] },
   };

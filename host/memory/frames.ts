@@ -6,6 +6,7 @@
  * the block or the read buffer is, so aggregation batches decode into typed-array views without a
  * copy.
  */
+import { concatBytes } from '../codec/bytes.js';
 import { FlintError } from '../errors.js';
 import type { ScratchFile, ScratchReader } from './scratch.js';
 
@@ -70,7 +71,7 @@ export class FrameParser {
       let p = this.pending;
       if (p.byteLength < FRAME_HEADER) {
         const take = Math.min(FRAME_HEADER - p.byteLength, piece.byteLength);
-        p = concat(p, piece.subarray(0, take));
+        p = concatBytes([p, piece.subarray(0, take)]);
         at = take;
         if (p.byteLength < FRAME_HEADER) {
           this.pending = p;
@@ -79,7 +80,7 @@ export class FrameParser {
       }
       const total = framedLength(readLength(p, 0));
       const take = Math.min(total - p.byteLength, piece.byteLength - at);
-      p = concat(p, piece.subarray(at, at + take));
+      p = concatBytes([p, piece.subarray(at, at + take)]);
       at += take;
       if (p.byteLength < total) {
         this.pending = p;
@@ -103,13 +104,6 @@ export class FrameParser {
   end(): void {
     if (this.pending) throw truncated('a fetched block');
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.byteLength + b.byteLength);
-  out.set(a);
-  out.set(b, a.byteLength);
-  return out;
 }
 
 /** Appends frames to a scratch file through a write buffer: a disk write per megabyte, not per frame. */

@@ -5,7 +5,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { Flint, StorageLevel, type RDD } from 'flint';
+import { Flint, StorageLevel } from 'flint';
+import { threePasses } from '../../bench/lib/spill-jobs.js';
 
 const root = mkdtempSync(join(tmpdir(), 'flint-levels-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -23,19 +24,6 @@ writeFileSync(input, Array.from({ length: LINES }, (_, i) => `line ${i}`).join('
 const blockFiles = (dir: string) =>
   !existsSync(dir) ? [] : readdirSync(dir, { recursive: true, withFileTypes: true }).filter((d) => d.isFile() && d.name.startsWith('rdd_')).map((d) => d.name);
 
-/** Sums the line numbers three times; returns the sums and the records each pass read from the file. */
-async function threePasses(f: Flint, rdd: RDD<[string, number]>): Promise<{ sums: number[]; reads: number[] }> {
-  const sums: number[] = [];
-  const reads: number[] = [];
-  for (let pass = 0; pass < 3; pass++) {
-    let read = 0;
-    const off = f.events.on('taskEnd', (e) => void (read += e.metrics?.recordsRead ?? 0));
-    sums.push(await rdd.map(([l, i]) => (l === `line ${i}` ? i : NaN)).sum());
-    off();
-    reads.push(read);
-  }
-  return { sums, reads };
-}
 
 const total = (LINES * (LINES - 1)) / 2;
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FrameParser, FrameWriter, frame, framesIn, readFrames } from '../../host/memory/frames.js';
+import { concatBytes } from '../../host/codec/bytes.js';
 import { nodeScratchDisk } from '../../host/node/scratch-disk.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'flint-frames-'));
@@ -17,15 +18,7 @@ const plain = (xs: Iterable<Uint8Array>) => {
   for (const x of xs) out.push([...x]);
   return out;
 };
-const concat = (parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
-};
+const concat = (parts: Uint8Array[]) => (parts.length === 0 ? new Uint8Array(0) : concatBytes(parts).slice());
 
 describe('frames', () => {
   it('a block of frames gives back its payloads, each 8-byte aligned', () => {
