@@ -53,12 +53,27 @@ export function applyOps(ops: readonly OpDesc[], input: Batches, partition: numb
   return stream;
 }
 
+/**
+ * Records a fused chain of operators hands on at once, at most. A flatMap multiplies its input
+ * (a batch of lines becomes ten times as many words): handing the output on in bounded pieces keeps
+ * what is alive at a young-generation collection small, so it is neither copied nor promoted to the
+ * old generation, whose collections run on V8's helper threads. On local[1] those threads use the
+ * idle core; with every core running an executor they take time from the executors themselves.
+ */
+const OUT_BATCH = 4096;
+
 async function* recordStage(ops: OpDesc[], input: Batches, partition: number, instantiate: Instantiate): Batches {
   let out: unknown[] = [];
   let push: Push = (x) => out.push(x);
   for (let k = ops.length - 1; k >= 0; k--) push = compose(ops[k]!, push, partition, instantiate);
   for await (const batch of input) {
-    for (let r = 0; r < batch.length; r++) push(batch[r]);
+    for (let r = 0; r < batch.length; r++) {
+      push(batch[r]);
+      if (out.length >= OUT_BATCH) {
+        yield out;
+        out = [];
+      }
+    }
     if (out.length > 0) {
       yield out;
       out = [];
