@@ -68,6 +68,10 @@ export function map_count(m: u32): u32 {
 export function map_capacity(m: u32): u32 {
   return map.mapCapacity(m);
 }
+/** Bytes of linear memory the map holds (f64: it may pass 2 GiB). */
+export function map_bytes(m: u32): f64 {
+  return <f64>map.mapBytes(m);
+}
 export function map_pages(m: u32): u32 {
   return map.mapPages(m);
 }

@@ -8,7 +8,7 @@
 // Iterating pages in order therefore yields keys in first-occurrence order, the same order a JS
 // Map gives, which is what lets the TypeScript twins produce identical batches.
 import {
-  allocatePage, freePage, pageAddress, decodeAddress, encodeAddress, fail,
+  allocatePage, freePage, pageAddress, pageBytes, decodeAddress, encodeAddress, fail,
   PAGE_SIZE, ERR_BAD_INPUT, ERR_OUT_OF_MEMORY,
 } from './mem';
 import { hashI64, hashBytes, bytesEqual } from './hash';
@@ -116,6 +116,19 @@ export function mapFree(m: usize): void {
   freePage(load<u32>(m, H_LIST_PAGE));
   freePage(load<u32>(m, H_SLOTS_PAGE));
   freePage(load<u32>(m, H_SELF));
+}
+
+// Bytes of every page the map owns (the pages mapFree releases): what it holds of linear memory.
+export function mapBytes(m: usize): u64 {
+  let total: u64 = 0;
+  const list = <usize>load<u32>(m, H_LIST);
+  const n = load<u32>(m, H_NPAGES);
+  for (let i: u32 = 0; i < n; i++) total += pageBytes(load<u32>(list + (<usize>i << 3)));
+  total += pageBytes(load<u32>(m, H_LIST_PAGE));
+  total += pageBytes(load<u32>(m, H_ORDER_PAGE));
+  total += pageBytes(load<u32>(m, H_SLOTS_PAGE));
+  total += pageBytes(load<u32>(m, H_SELF));
+  return total;
 }
 
 export function mapCount(m: usize): u32 {

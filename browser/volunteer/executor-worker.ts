@@ -10,6 +10,8 @@ import { remoteExecutorPlatform } from '../../host/exec/remote-platform.js';
 export interface ExecutorInit {
   t: 'init';
   executorId: string;
+  /** Without a disk nothing spills: the budget only decides when cached blocks are dropped. */
+  executorMemoryMb: number;
   cacheMemoryMb: number;
   chaos: ChaosSpec | null;
   maxDirectResultBytes: number;
@@ -28,7 +30,7 @@ const onInit = (event: { data: unknown }) => {
   // Messages after init reach the executor's own listener, added here before they are dispatched.
   runExecutorOnPort(
     scope,
-    { executorId: init.executorId, cacheMemoryMb: init.cacheMemoryMb, chaos: init.chaos, maxDirectResultBytes: init.maxDirectResultBytes },
+    { executorId: init.executorId, executorMemoryMb: init.executorMemoryMb, cacheMemoryMb: init.cacheMemoryMb, chaos: init.chaos, maxDirectResultBytes: init.maxDirectResultBytes },
     remoteExecutorPlatform({ files: init.files, local: null, streamingUploads: false }),
     () => scope.close(),
   );

@@ -99,6 +99,7 @@ function spawnExecutor(executorId: string, app: AppInfo, chaos: ChaosSpec | null
   const init: ExecutorInit = {
     t: 'init',
     executorId,
+    executorMemoryMb: 256,
     cacheMemoryMb: 128,
     chaos,
     // Bigger results are pulled by the driver in parts rather than pushed through the relay at once.

@@ -51,10 +51,21 @@ export interface FlintOptions {
   /** How long a task waits for a slot on an executor that holds its input before going elsewhere. */
   localityWaitMs?: number;
   schedulingMode?: 'FIFO' | 'FAIR';
-  /** Heap limit of each worker thread in MB (Spark's executor memory); V8's default if unset. */
+  /**
+   * Each executor's memory budget in MB (Spark's executor memory): what its running tasks and its
+   * cached blocks may hold together before they spill to disk. A worker thread's JavaScript heap is
+   * limited to twice this plus 256 MB. Default: three quarters of the machine's memory shared by
+   * its executors (for 'local', at most a quarter of the driver's heap).
+   */
   executorMemoryMb?: number;
-  /** Memory for cached partitions on each executor, in MB. */
+  /** The most cached partitions may hold in each executor's memory, in MB (default: no limit of their own). */
   cacheMemoryMb?: number;
+  /**
+   * Where executors keep their scratch files (spills, shuffle outputs and cached blocks that do not
+   * fit in memory): one directory per executor under it, removed when the executor ends. Default
+   * FLINT_SPILL_DIR, else the system's temporary directory.
+   */
+  spillDir?: string;
   /**
    * A directory: the application's events are written to one file in it, named after the
    * application id, one JSON object per line in Spark's listener event format (`flint history DIR`
@@ -102,6 +113,7 @@ const START_OPTIONS = signature('Flint.start', [], [], [
   param('schedulingMode', oneOf('FIFO', 'FAIR')),
   param('executorMemoryMb', positiveNumber),
   param('cacheMemoryMb', positiveNumber),
+  param('spillDir', kinds.path),
   param('eventLog', kinds.path),
   param('ui', kind<boolean | number>('true, false or a port number (0-65535)', (v) => typeof v === 'boolean' || (Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 65535))),
   param('wasm', kinds.boolean),

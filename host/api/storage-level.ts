@@ -1,7 +1,9 @@
 /**
- * Spark's storage levels. Executors keep cached partitions in memory (deserialized); levels that
- * name the disk are accepted for compatibility and stored the same way, so a block that does not
- * fit is recomputed from lineage rather than read back from disk.
+ * Spark's storage levels. Executors keep cached partitions in memory as records (deserialized),
+ * least recently used first out; a level that names the disk moves a block that must make room to
+ * the executor's scratch disk (MEMORY_AND_DISK) or writes it there at once (DISK_ONLY), and reads it
+ * back from there; MEMORY_ONLY drops it, to be recomputed from lineage (exec/block-store.ts).
+ * Replication is accepted and not performed.
  */
 import type { StorageLevelDesc } from '../plan/plan.js';
 

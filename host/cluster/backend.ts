@@ -14,9 +14,11 @@ export type ExecutorKind = 'driver' | 'thread' | 'node' | 'browser';
  * - 'node': Node's globals (process, Buffer) are available to closures;
  * - 'fs': the driver's local paths can be read and written directly (same machine);
  * - 'wasm': the WebAssembly operators load;
- * - 'trusted': results count without verification.
+ * - 'trusted': results count without verification;
+ * - 'disk': a scratch disk for spills and disk storage levels (a browser tab has none: tasks that
+ *   persist at DISK_ONLY go elsewhere, and its memory levels keep what does not fit nowhere).
  */
-export type Capability = 'node' | 'fs' | 'wasm' | 'trusted';
+export type Capability = 'node' | 'fs' | 'wasm' | 'trusted' | 'disk';
 
 export interface ExecutorDescription {
   id: string;

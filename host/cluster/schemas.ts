@@ -126,7 +126,7 @@ const StagePlan = Type.Object({
   broadcasts: Type.Array(Int()),
   modules: Type.Array(Id),
   useWasm: Type.Boolean(),
-  requirements: Type.Array(Type.Literal('node')),
+  requirements: Type.Array(Type.Union([Type.Literal('node'), Type.Literal('disk')])),
 });
 
 const BlockLocation = Type.Object({ shuffleId: Int(), mapId: Int(), reduceId: Int(), executorId: Id, bytes: Int() });
@@ -180,6 +180,9 @@ const TaskMetrics = Type.Object({
   fetchWaitMs: Type.Optional(Type.Number({ minimum: 0 })),
   shuffleWriteMs: Type.Optional(Type.Number({ minimum: 0 })),
   resultSerializeMs: Type.Optional(Type.Number({ minimum: 0 })),
+  peakExecutionMemory: Type.Optional(Type.Number({ minimum: 0 })),
+  memoryBytesSpilled: Type.Optional(Type.Number({ minimum: 0 })),
+  diskBytesSpilled: Type.Optional(Type.Number({ minimum: 0 })),
   operators: Type.Array(Text(64), { maxItems: 64 }),
 });
 
@@ -213,13 +216,20 @@ export const ExecutorToDriverSchema = Type.Union([
 ]);
 
 export const PeerMessageSchema = Type.Union([
-  Type.Object({ t: Type.Literal('fetch'), reqId: Int(), blocks: Type.Array(Type.Object({ shuffleId: Int(), mapId: Int(), reduceId: Int() }), { maxItems: 100_000 }) }),
+  Type.Object({
+    t: Type.Literal('fetch'),
+    reqId: Int(),
+    blocks: Type.Array(
+      Type.Object({ shuffleId: Int(), mapId: Int(), reduceId: Int(), offset: Type.Optional(Int()), length: Type.Optional(Int({ maximum: 64 * 1024 * 1024 })) }),
+      { maxItems: 100_000 },
+    ),
+  }),
   Type.Object({ t: Type.Literal('blocks'), reqId: Int(), data: Type.Array(Type.Union([Type.Uint8Array(), Type.Null()])) }),
 ]);
 
 // ---- the coordinator's protocol -------------------------------------------------------------------
 
-const Capability = Type.Union([Type.Literal('node'), Type.Literal('fs'), Type.Literal('wasm'), Type.Literal('trusted')]);
+const Capability = Type.Union([Type.Literal('node'), Type.Literal('fs'), Type.Literal('wasm'), Type.Literal('trusted'), Type.Literal('disk')]);
 const ExecutorKind = Type.Union([Type.Literal('driver'), Type.Literal('thread'), Type.Literal('node'), Type.Literal('browser')]);
 
 export const ExecutorDescriptionSchema = Type.Object({

@@ -253,9 +253,15 @@ function fmix(h: number, len: number): number {
 
 /** murmur3_x86_32 of bytes[0..len), seed 42, as an unsigned 32-bit integer. */
 export function murmur3(bytes: Uint8Array, len: number = bytes.length, seed: number = SEED): number {
+  return murmur3Range(bytes, 0, len, seed);
+}
+
+/** murmur3_x86_32 of bytes[start..end), as an unsigned 32-bit integer. */
+export function murmur3Range(bytes: Uint8Array, start: number, end: number, seed: number = SEED): number {
   let h = seed | 0;
-  const blocks = len & ~3;
-  let i = 0;
+  const len = end - start;
+  const blocks = start + (len & ~3);
+  let i = start;
   for (; i < blocks; i += 4) {
     h = mixH(h, bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24));
   }
@@ -352,6 +358,16 @@ export function hashKey(key: unknown): number {
   pos = 0;
   writeKey(key, 0);
   return murmur3(buf, pos);
+}
+
+/**
+ * Another hash of the same canonical bytes (murmur3 with `seed`): spills that split one reduce
+ * partition again need bits independent of those that chose the partition.
+ */
+export function hashKeySeeded(key: unknown, seed: number): number {
+  pos = 0;
+  writeKey(key, 0);
+  return murmur3(buf, pos, seed);
 }
 
 /** Spark's HashPartitioner: the partition of a key among `numPartitions`. */

@@ -109,6 +109,8 @@ const packr = new Packr({
   int64AsType: 'bigint',
   // Records are values, not graphs: no reference tracking (it costs a Map lookup per object).
   structuredClone: false,
+  // A Uint8Array record owns its bytes: frames are decoded out of read buffers that are reused.
+  copyBuffers: true,
 });
 
 const MAX_DEPTH = 512;

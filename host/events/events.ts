@@ -24,6 +24,12 @@ export interface TaskMetrics {
   shuffleWriteMs?: number;
   /** Encoding the result records for the driver (result tasks only). */
   resultSerializeMs?: number;
+  /** Most execution memory the task held at once, in bytes (Spark's peakExecutionMemory). */
+  peakExecutionMemory?: number;
+  /** Memory the task released by spilling, in bytes (Spark's memoryBytesSpilled). */
+  memoryBytesSpilled?: number;
+  /** Bytes the task wrote to its spill files (Spark's diskBytesSpilled). */
+  diskBytesSpilled?: number;
   /**
    * Operators of host/ops the task ran, as `impl:name` ('wasm:hashAgg', 'js:radixSort', ...):
    * hashAgg, mergeAgg, wordScan, lineScan, radixSort, stats. Empty when it took only the general path.

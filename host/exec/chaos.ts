@@ -47,11 +47,9 @@ export async function* lieInStream<T>(stream: AsyncIterable<T[]>, random: () => 
   }
 }
 
-/** Wrong shuffle output that still decodes, for writers that never see records: a random non-empty bucket emptied. */
-export function lieAboutBuckets(buckets: Uint8Array[], random: () => number = Math.random): Uint8Array[] {
-  const nonEmpty = buckets.map((b, i) => (b.byteLength > 0 ? i : -1)).filter((i) => i >= 0);
-  if (nonEmpty.length === 0) return buckets;
-  const out = [...buckets];
-  out[nonEmpty[Math.floor(random() * nonEmpty.length)]!] = new Uint8Array(0);
-  return out;
+/** Wrong shuffle output that still decodes, for writers that never see records: which non-empty bucket to empty (-1: none). */
+export function bucketToEmpty(sizes: readonly number[], random: () => number = Math.random): number {
+  const nonEmpty = sizes.map((b, i) => (b > 0 ? i : -1)).filter((i) => i >= 0);
+  if (nonEmpty.length === 0) return -1;
+  return nonEmpty[Math.floor(random() * nonEmpty.length)]!;
 }

@@ -24,6 +24,14 @@ export class OutputDigest {
     return this;
   }
 
+  /** A part given as its length and then its bytes in pieces: the same digest as `part` of their concatenation. */
+  partOf(length: number, chunks: Iterable<Uint8Array>): this {
+    new DataView(this.length.buffer).setUint32(0, length);
+    this.hash.update(this.length);
+    for (const c of chunks) this.hash.update(c);
+    return this;
+  }
+
   line(text: string): this {
     this.hash.update(this.utf8.encode(text));
     this.hash.update(NEWLINE);

@@ -14,6 +14,9 @@ import type { Endpoint } from '../transport/endpoint.js';
 /** What an executor's host tells it at start. */
 export interface ExecutorStartData {
   executorId: string;
+  /** The executor's memory budget, shared by its running tasks and its cached blocks. */
+  executorMemoryMb: number;
+  /** The most cached blocks may hold in memory; the whole budget when absent. */
   cacheMemoryMb?: number;
   chaos?: ChaosSpec | null;
   fetchTimeoutMs?: number;
@@ -82,7 +85,8 @@ export function runExecutorOnPort(parent: ParentPortLike, data: ExecutorStartDat
   executor = new Executor(driver, {
     executorId: data.executorId,
     platform,
-    memoryBudgetBytes: (data.cacheMemoryMb ?? 512) * 1024 * 1024,
+    memoryBytes: data.executorMemoryMb * 1024 * 1024,
+    ...(data.cacheMemoryMb ? { cacheBytes: data.cacheMemoryMb * 1024 * 1024 } : {}),
     chaos: data.chaos ?? null,
     ...(data.fetchTimeoutMs ? { fetchTimeoutMs: data.fetchTimeoutMs } : {}),
     ...(data.maxDirectResultBytes ? { maxDirectResultBytes: data.maxDirectResultBytes } : {}),

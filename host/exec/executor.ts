@@ -10,27 +10,39 @@ import type { ClosureSpec } from '../codec/closure-spec.js';
 import { decodeValue, encodeRecords } from '../codec/records.js';
 import { FlintError, toWireError } from '../errors.js';
 import type { TaskMetrics } from '../events/events.js';
+import { ExecutorMemory } from '../memory/memory-manager.js';
+import { TaskScratch } from '../memory/scratch.js';
 import type { BlockLocation, StagePlan, TaskDescriptor, TaskResult } from '../plan/plan.js';
 import { aggregatorOf } from '../shuffle/aggregator.js';
+import { mapOutputChunks, withoutBlock, type MapOutput } from '../shuffle/map-output.js';
 import { partitionFunction } from '../shuffle/partition-fn.js';
 import { executorOps } from '../ops/executor-ops.js';
 import { AggBatchWriter, createShuffleWriter } from '../shuffle/writer.js';
 import type { Endpoint } from '../transport/endpoint.js';
 import { BlockStore } from './block-store.js';
 import { collectAll } from './ops.js';
+import { FetchFailedError, fetchFrames, type BlockRange } from './shuffle-fetch.js';
 import { computePartition, scanRegions, type PipelineContext } from './pipeline.js';
 import { formatLine } from './text-format.js';
 import type { ExecutorPlatform } from './platform.js';
 import type { DriverToExecutor, ExecutorToDriver, PeerMessage } from './protocol.js';
 import type { ChaosSpec } from './chaos.js';
-import { lieAboutBuckets, lieInStream } from './chaos.js';
+import { bucketToEmpty, lieInStream } from './chaos.js';
 import { OutputDigest } from './digest.js';
 import { evaluateModule } from './modules.js';
 
 export interface ExecutorOptions {
   executorId: string;
   platform: ExecutorPlatform;
-  memoryBudgetBytes?: number;
+  /**
+   * The executor's memory budget (executorMemoryMb): what its running tasks and its block store
+   * may hold together (memory/memory-manager.ts). Default 512 MiB.
+   */
+  memoryBytes?: number;
+  /** The most cached partitions may hold in memory (cacheMemoryMb); the whole budget by default. */
+  cacheBytes?: number;
+  /** Bytes of shuffle blocks a reduce task may have asked for and not yet merged (default: an eighth of the budget, at most 48 MiB). */
+  maxInFlightBytes?: number;
   heartbeatIntervalMs?: number;
   /** Tasks run at once; more may be queued (the driver sends some ahead to hide the round trip). */
   cores?: number;
@@ -50,17 +62,10 @@ export interface ExecutorOptions {
   maxDirectResultBytes?: number;
 }
 
-export class FetchFailedError extends Error {
-  constructor(
-    readonly shuffleId: number,
-    readonly mapId: number,
-    readonly executorId: string,
-    detail: string,
-  ) {
-    super(`failed to fetch shuffle ${shuffleId} map output ${mapId} from executor ${executorId}: ${detail}`);
-    this.name = 'FetchFailedError';
-  }
-}
+export { FetchFailedError };
+
+/** Byte ranges a reducer asks a peer for at once: a megabyte, a multiple of the frames' alignment. */
+const PIECE_BYTES = 1 << 20;
 
 /** Thrown at the next batch boundary of an attempt the driver asked to stop. */
 class TaskKilledError extends Error {
@@ -83,7 +88,9 @@ interface Peer {
 export class Executor {
   readonly executorId: string;
   private readonly platform: ExecutorPlatform;
+  private readonly memory: ExecutorMemory;
   private readonly store: BlockStore;
+  private readonly maxInFlightBytes: number;
   private readonly broadcasts = new Map<number, unknown>();
   /** fl.module code by id, and the exports once evaluated. */
   private readonly modules = new Map<string, { code: string; exports?: unknown }>();
@@ -120,7 +127,10 @@ export class Executor {
     this.fetchTimeoutMs = options.fetchTimeoutMs ?? 120_000;
     this.chaos = options.chaos ?? null;
     this.maxDirectResultBytes = options.maxDirectResultBytes ?? Infinity;
-    this.store = new BlockStore(options.memoryBudgetBytes ?? 512 * 1024 * 1024, (blockId) =>
+    const budget = options.memoryBytes ?? 512 * 1024 * 1024;
+    this.memory = new ExecutorMemory(budget, options.platform.scratch !== undefined);
+    this.maxInFlightBytes = options.maxInFlightBytes ?? Math.max(PIECE_BYTES, Math.min(48 << 20, Math.floor(budget / 8)));
+    this.store = new BlockStore(this.memory, options.platform.scratch ?? null, options.cacheBytes ?? budget, (blockId) =>
       this.send({ t: 'blockRemoved', executorId: this.executorId, blockId }),
     );
     driver.onMessage((m) => this.onDriverMessage(m as DriverToExecutor));
@@ -228,6 +238,7 @@ export class Executor {
       case 'shutdown':
         if (this.heartbeat) clearInterval(this.heartbeat);
         for (const id of [...this.peers.keys()]) this.dropPeer(id);
+        this.store.removeAll();
         this.driver.close();
         break;
     }
@@ -238,13 +249,14 @@ export class Executor {
       const data: Array<Uint8Array | null> = [];
       const transfer: ArrayBuffer[] = [];
       for (const b of m.blocks) {
-        const block = this.store.getShuffleBlock(b.shuffleId, b.mapId, b.reduceId);
-        if (!block) {
+        const size = this.store.shuffleBlockSize(b.shuffleId, b.mapId, b.reduceId);
+        if (size === null) {
           data.push(null);
           continue;
         }
         // The holder keeps its block for other reducers and retries; the copy moves without cloning.
-        const copy = block.slice();
+        const offset = b.offset ?? 0;
+        const copy = this.store.readShuffleRange(b.shuffleId, b.mapId, b.reduceId, offset, b.length ?? size - offset)!;
         data.push(copy);
         transfer.push(copy.buffer as ArrayBuffer);
       }
@@ -257,62 +269,37 @@ export class Executor {
     }
   }
 
-  private async fetch(locations: BlockLocation[]): Promise<Uint8Array[]> {
-    const byExecutor = new Map<string, BlockLocation[]>();
-    for (const loc of locations) {
-      let list = byExecutor.get(loc.executorId);
-      if (!list) byExecutor.set(loc.executorId, (list = []));
-      list.push(loc);
-    }
-    const results = new Map<BlockLocation, Uint8Array>();
-    await Promise.all(
-      [...byExecutor].map(async ([executorId, locs]) => {
-        if (executorId === this.executorId) {
-          for (const loc of locs) {
-            const block = this.store.getShuffleBlock(loc.shuffleId, loc.mapId, loc.reduceId);
-            if (!block) throw new FetchFailedError(loc.shuffleId, loc.mapId, executorId, 'block not found locally');
-            results.set(loc, block);
-          }
-          return;
-        }
-        const reqId = this.nextReqId++;
-        let data: Array<Uint8Array | null>;
-        try {
-          const peer = await this.peerFor(executorId);
-          if (!peer) throw new Error(this.gonePeers.has(executorId) ? 'that executor is gone' : 'no connection to that executor');
-          data = await new Promise<Array<Uint8Array | null>>((resolve, reject) => {
-            const timer = setTimeout(() => {
-              peer.pending.delete(reqId);
-              reject(new Error(`no answer within ${this.fetchTimeoutMs} ms`));
-            }, this.fetchTimeoutMs);
-            peer.pending.set(reqId, {
-              resolve: (d) => {
-                clearTimeout(timer);
-                resolve(d);
-              },
-              reject: (e) => {
-                clearTimeout(timer);
-                reject(e);
-              },
-            });
-            peer.endpoint.send({
-              t: 'fetch',
-              reqId,
-              blocks: locs.map((l) => ({ shuffleId: l.shuffleId, mapId: l.mapId, reduceId: l.reduceId })),
-            } satisfies PeerMessage);
-          });
-        } catch (err) {
-          throw new FetchFailedError(locs[0]!.shuffleId, locs[0]!.mapId, executorId, (err as Error).message);
-        }
-        locs.forEach((loc, i) => {
-          const block = data[i];
-          if (!block) throw new FetchFailedError(loc.shuffleId, loc.mapId, executorId, 'block not found on that executor');
-          results.set(loc, block);
+  /** Byte ranges of a peer's shuffle blocks, in one request. */
+  private async fetchRanges(executorId: string, ranges: BlockRange[]): Promise<Array<Uint8Array | null>> {
+    const first = ranges[0]!.loc;
+    const reqId = this.nextReqId++;
+    try {
+      const peer = await this.peerFor(executorId);
+      if (!peer) throw new Error(this.gonePeers.has(executorId) ? 'that executor is gone' : 'no connection to that executor');
+      return await new Promise<Array<Uint8Array | null>>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          peer.pending.delete(reqId);
+          reject(new Error(`no answer within ${this.fetchTimeoutMs} ms`));
+        }, this.fetchTimeoutMs);
+        peer.pending.set(reqId, {
+          resolve: (d) => {
+            clearTimeout(timer);
+            resolve(d);
+          },
+          reject: (e) => {
+            clearTimeout(timer);
+            reject(e);
+          },
         });
-      }),
-    );
-    // Blocks are merged in map order so that results do not depend on fetch timing.
-    return [...locations].sort((a, b) => a.mapId - b.mapId).map((loc) => results.get(loc)!);
+        peer.endpoint.send({
+          t: 'fetch',
+          reqId,
+          blocks: ranges.map((r) => ({ shuffleId: r.loc.shuffleId, mapId: r.loc.mapId, reduceId: r.loc.reduceId, offset: r.offset, length: r.length })),
+        } satisfies PeerMessage);
+      });
+    } catch (err) {
+      throw new FetchFailedError(first.shuffleId, first.mapId, executorId, (err as Error).message);
+    }
   }
 
   private moduleExports(id: string): unknown {
@@ -396,6 +383,15 @@ export class Executor {
     const blocksAdded: Array<{ blockId: string; bytes: number }> = [];
     let result: TaskResult;
     const transfer: ArrayBuffer[] = [];
+    const taskMemory = this.memory.task(task.taskId);
+    const taskScratch = new TaskScratch(this.platform.scratch ?? null, task.taskId);
+    const access = {
+      executorId: this.executorId,
+      localFrames: (loc: BlockLocation) => this.store.shuffleBlockFrames(loc.shuffleId, loc.mapId, loc.reduceId),
+      fetchRanges: (executorId: string, ranges: BlockRange[]) => this.fetchRanges(executorId, ranges),
+    };
+    const recordMemory = () =>
+      Object.assign(metrics, { peakExecutionMemory: taskMemory.peak, memoryBytesSpilled: taskMemory.spilled, diskBytesSpilled: taskScratch.bytesWritten });
     try {
       const stage = this.stages.get(task.stageKey);
       if (!stage) throw new FlintError('INTERNAL', `task ${task.taskId} arrived without the plan of stage ${task.stageKey}`);
@@ -413,22 +409,19 @@ export class Executor {
         platform: this.platform,
         store: this.store,
         instantiate: inst,
-        fetch: async (locations) => {
-          const t0 = performance.now();
-          let blocks: Uint8Array[];
-          try {
-            blocks = await this.fetch(locations);
-          } finally {
-            fetchWait += performance.now() - t0;
-          }
-          // Blocks come back in map order (see fetch).
-          const order = [...locations].sort((a, b) => a.mapId - b.mapId);
-          blocks.forEach((b, i) => {
-            metrics.shuffleReadBytes += b.byteLength;
-            if (order[i]!.executorId !== this.executorId) remoteRead += b.byteLength;
-          });
-          return blocks;
-        },
+        memory: taskMemory,
+        scratch: taskScratch,
+        shuffleFrames: (locations) =>
+          fetchFrames(locations, access, {
+            maxInFlightBytes: this.maxInFlightBytes,
+            pieceBytes: PIECE_BYTES,
+            memory: taskMemory,
+            onRead: (_loc, bytes, remote) => {
+              metrics.shuffleReadBytes += bytes;
+              if (remote) remoteRead += bytes;
+            },
+            onWait: (ms) => (fetchWait += ms),
+          }),
         onBlockCached: (blockId, bytes) => blocksAdded.push({ blockId, bytes }),
         metrics,
         checkKilled,
@@ -459,8 +452,9 @@ export class Executor {
             combiner,
             'shuffle',
             native,
+            { memory: taskMemory, scratch: taskScratch },
           );
-          let buckets: Uint8Array[];
+          let out: MapOutput;
           let scanned = false;
           try {
             const plan = stage.plan;
@@ -472,16 +466,20 @@ export class Executor {
               for await (const batch of stream) shuffleWrite += timed(() => writer.write(batch))[1];
             }
             let took: number;
-            [buckets, took] = timed(() => writer.finish());
+            [out, took] = timed(() => writer.finish());
             shuffleWrite += took;
-          } finally {
+          } catch (err) {
             writer.release();
+            throw err;
           }
           // The fused scan never sees records, so a lie there is told about the buckets.
-          if (lying && scanned) buckets = lieAboutBuckets(buckets);
-          if (digest) for (const b of buckets) digest.part(b);
-          this.store.putShuffleOutput(shuffle.shuffleId, task.partition, buckets);
-          mapSizes = buckets.map((b) => b.byteLength);
+          if (lying && scanned) {
+            const r = bucketToEmpty(out.sizes);
+            if (r >= 0) out = withoutBlock(out, r);
+          }
+          if (digest) out.sizes.forEach((size, r) => digest.partOf(size, mapOutputChunks(out, r, this.store.disk)));
+          this.store.putShuffleOutput(shuffle.shuffleId, task.partition, out);
+          mapSizes = out.sizes;
           metrics.recordsWritten = writer.recordsWritten;
           metrics.shuffleWriteBytes = mapSizes.reduce((a, b) => a + b, 0);
           break;
@@ -530,6 +528,7 @@ export class Executor {
       metrics.durationMs = roundMs(performance.now() - startedAt);
       metrics.operators = [...operators].sort();
       recordPhases();
+      recordMemory();
       result = {
         taskId: task.taskId,
         ok: true,
@@ -543,11 +542,15 @@ export class Executor {
     } catch (err) {
       metrics.durationMs = roundMs(performance.now() - startedAt);
       recordPhases();
+      recordMemory();
       const fetchFailed =
         err instanceof FetchFailedError ? { shuffleId: err.shuffleId, mapId: err.mapId, executorId: err.executorId } : null;
       result = { taskId: task.taskId, ok: false, error: toWireError(err), fetchFailed, metrics };
       if (run.killed !== null) result.killed = true;
     }
+    // Spill files go with the task, whatever its end (a map output it kept belongs to the store).
+    taskMemory.close();
+    taskScratch.close();
     this.running.delete(task.taskId);
     this.send({ t: 'taskEnd', result }, transfer);
     this.dropUnusedStages();

@@ -12,16 +12,28 @@ export class InProcessBackend implements ExecutorBackend {
     private readonly platform: ExecutorPlatform,
     /** What the driver's own environment offers its closures (Node's globals, its files). */
     private readonly capabilities: Capability[],
+    private readonly memory: { executorMemoryMb: number; cacheMemoryMb?: number },
   ) {}
 
   async start(listener: BackendListener): Promise<void> {
     const [driverSide, executorSide] = loopbackPair();
     this.driverSide = driverSide;
-    new Executor(executorSide, { executorId: 'driver', platform: this.platform });
-    listener.executorAdded({ id: 'driver', host: 'localhost', cores: 1, kind: 'driver', capabilities: this.capabilities }, driverSide);
+    const mb = 1024 * 1024;
+    new Executor(executorSide, {
+      executorId: 'driver',
+      platform: this.platform,
+      memoryBytes: this.memory.executorMemoryMb * mb,
+      ...(this.memory.cacheMemoryMb ? { cacheBytes: this.memory.cacheMemoryMb * mb } : {}),
+    });
+    listener.executorAdded(
+      { id: 'driver', host: 'localhost', cores: 1, kind: 'driver', capabilities: this.capabilities, memoryMb: this.memory.executorMemoryMb },
+      driverSide,
+    );
   }
 
   async stop(): Promise<void> {
     this.driverSide?.close();
+    // The executor's scratch directory goes with it (its shutdown is not awaited on a loopback).
+    this.platform.scratch?.removeAll();
   }
 }

@@ -1,17 +1,21 @@
 /**
  * Narrow operators over a stream of record batches. Consecutive record-at-a-time operators are
  * composed into one push function, so a chain of map/filter/flatMap runs in a single pass over each
- * batch without intermediate arrays; operators that need the whole partition (mapPartitions, glom,
- * the per-partition parts of actions) collect it first.
+ * batch without intermediate arrays. Operators that need the whole partition hold it within the
+ * task's memory: mapPartitions in a RecordBuffer (memory, then scratch disk), sortPartition in an
+ * external sort; glom and the per-partition parts of actions keep what they return.
  */
 import { KeyMap, compareStrings } from '../codec/keys.js';
 import { compareValues } from '../codec/order.js';
 import { describeType } from '../codec/records.js';
 import type { ClosureSpec } from '../codec/closure-spec.js';
+import type { TaskMemory } from '../memory/memory-manager.js';
+import type { TaskScratch } from '../memory/scratch.js';
 import type { OpDesc } from '../plan/plan.js';
 import type { FlintOps } from '../ops/types.js';
 import { addColumns, batchRecords, valueColumns } from '../shuffle/agg-batches.js';
-import { sortRecordsByKey } from '../shuffle/sort-keys.js';
+import { ExternalSorter } from '../shuffle/external-sort.js';
+import { RecordBuffer } from './record-buffer.js';
 import { SeededRandom, partitionSeed } from './random.js';
 import type { Stats } from './stats.js';
 
@@ -19,10 +23,12 @@ export type Batches = AsyncIterable<unknown[]>;
 type Push = (x: unknown) => void;
 type Instantiate = (spec: ClosureSpec) => Function;
 
-/** The executor's operators, for the partition operators that run on them. */
+/** The executor's operators, for the partition operators that run on them, and the task's memory. */
 export interface NativeOps {
   ops: FlintOps;
   used(operator: string): void;
+  memory: TaskMemory;
+  scratch: TaskScratch;
 }
 
 const RECORD_OPS = new Set<OpDesc['op']>([
@@ -47,12 +53,27 @@ export function applyOps(ops: readonly OpDesc[], input: Batches, partition: numb
   return stream;
 }
 
+/**
+ * Records a fused chain of operators hands on at once, at most. A flatMap multiplies its input
+ * (a batch of lines becomes ten times as many words): handing the output on in bounded pieces keeps
+ * what is alive at a young-generation collection small, so it is neither copied nor promoted to the
+ * old generation, whose collections run on V8's helper threads. On local[1] those threads use the
+ * idle core; with every core running an executor they take time from the executors themselves.
+ */
+const OUT_BATCH = 4096;
+
 async function* recordStage(ops: OpDesc[], input: Batches, partition: number, instantiate: Instantiate): Batches {
   let out: unknown[] = [];
   let push: Push = (x) => out.push(x);
   for (let k = ops.length - 1; k >= 0; k--) push = compose(ops[k]!, push, partition, instantiate);
   for await (const batch of input) {
-    for (let r = 0; r < batch.length; r++) push(batch[r]);
+    for (let r = 0; r < batch.length; r++) {
+      push(batch[r]);
+      if (out.length >= OUT_BATCH) {
+        yield out;
+        out = [];
+      }
+    }
     if (out.length > 0) {
       yield out;
       out = [];
@@ -188,11 +209,17 @@ function* batchesOf(iterable: Iterable<unknown>): Generator<unknown[]> {
 async function* partitionStage(op: OpDesc, input: Batches, partition: number, instantiate: Instantiate, native: NativeOps): Batches {
   switch (op.op) {
     case 'mapPartitions': {
-      const records = await collectAll(input);
-      const f = instantiate(op.f) as (...args: unknown[]) => unknown;
-      const it = records[Symbol.iterator]();
-      const result = op.withIndex ? f(partition, it) : f(it);
-      yield* batchesOf(iterableResult(result, op.withIndex ? 'mapPartitionsWithIndex' : 'mapPartitions'));
+      const buffer = new RecordBuffer(native.memory, native.scratch);
+      try {
+        for await (const batch of input) buffer.add(batch);
+        const f = instantiate(op.f) as (...args: unknown[]) => unknown;
+        const it = buffer.values();
+        const result = op.withIndex ? f(partition, it) : f(it);
+        // The result is pulled a batch at a time, so a lazy function streams its output.
+        yield* batchesOf(iterableResult(result, op.withIndex ? 'mapPartitionsWithIndex' : 'mapPartitions'));
+      } finally {
+        buffer.release();
+      }
       return;
     }
     case 'glom':
@@ -243,9 +270,14 @@ async function* partitionStage(op: OpDesc, input: Batches, partition: number, in
       return;
     }
     case 'sortPartition': {
-      const records = await collectAll(input);
       const key = op.key ? (instantiate(op.key) as (x: unknown) => unknown) : null;
-      yield sortRecordsByKey(records, key ?? ((x) => x), op.ascending, native.ops, native.used);
+      const sorter = new ExternalSorter(native.memory, native.scratch, key ?? ((x) => x), op.ascending, native.ops, native.used);
+      try {
+        for await (const batch of input) sorter.add(batch);
+        yield* sorter.sorted();
+      } finally {
+        sorter.release();
+      }
       return;
     }
     default:

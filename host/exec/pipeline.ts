@@ -3,20 +3,22 @@
  * lineage exactly as Spark's RDD.iterator does: sources at the leaves (slices, ranges, file splits,
  * shuffle reads, cached blocks, checkpoint files) and fused narrow operators above them.
  */
-import { KeyMap } from '../codec/keys.js';
 import { decodeRecords } from '../codec/records.js';
 import type { ClosureSpec } from '../codec/closure-spec.js';
+import type { TaskMemory } from '../memory/memory-manager.js';
+import type { TaskScratch } from '../memory/scratch.js';
 import type { AggregatorDesc, BlockLocation, CogroupSource, PlanNode } from '../plan/plan.js';
 import type { FileSplit } from '../plan/sources.js';
 import { blockIdOfRdd } from '../plan/plan.js';
 import type { FlintOps } from '../ops/types.js';
 import { batchRecords, normalizeScannedKeys } from '../shuffle/agg-batches.js';
-import { aggregatorOf, expectPair } from '../shuffle/aggregator.js';
-import { decodeBlock, reduceBlocks } from '../shuffle/reader.js';
+import { aggregatorOf, expectPair, type Aggregator } from '../shuffle/aggregator.js';
+import { SpillableCombiners } from '../shuffle/combiner-map.js';
+import { decodeFrame, reduceFrames } from '../shuffle/reader.js';
 import type { BlockStore } from './block-store.js';
-import { estimateBytes } from './block-store.js';
-import { applyOps, collectAll, type Batches } from './ops.js';
+import { applyOps, type Batches } from './ops.js';
 import type { ExecutorPlatform } from './platform.js';
+import { RecordBuffer } from './record-buffer.js';
 
 export interface PipelineContext {
   slices: Record<string, Uint8Array>;
@@ -24,8 +26,14 @@ export interface PipelineContext {
   platform: ExecutorPlatform;
   store: BlockStore;
   instantiate(spec: ClosureSpec): Function;
-  /** Fetches the given blocks, in map order; throws a FetchFailedError for a lost block. */
-  fetch(locations: BlockLocation[]): Promise<Uint8Array[]>;
+  /**
+   * The payloads of the given shuffle blocks' frames, in map order, fetched with a bound on the
+   * bytes in flight; throws a FetchFailedError for a lost block.
+   */
+  shuffleFrames(locations: BlockLocation[]): AsyncIterable<Uint8Array>;
+  /** The task's share of the executor's memory, and its spill files. */
+  memory: TaskMemory;
+  scratch: TaskScratch;
   onBlockCached(blockId: string, bytes: number): void;
   metrics: { recordsRead: number; shuffleReadBytes: number };
   /** This executor's operators (WebAssembly, or the twins when the job runs with wasm off). */
@@ -161,99 +169,195 @@ async function* concatPartitions(parent: PlanNode, partitions: number[], ctx: Pi
   for (const p of partitions) yield* computePartition(parent, p, ctx);
 }
 
+/** Pairs the i-th records of two partitions as both stream by, a batch at a time. */
 async function* zipPartitions(left: PlanNode, right: PlanNode, p: number, ctx: PipelineContext): Batches {
-  const a = await collectAll(computePartition(left, p, ctx));
-  const b = await collectAll(computePartition(right, p, ctx));
-  if (a.length !== b.length) {
-    throw new Error(`zip: partition ${p} has ${a.length} elements on the left and ${b.length} on the right; ` +
-      'can only zip RDDs with the same number of elements in each partition');
+  const a = computePartition(left, p, ctx)[Symbol.asyncIterator]();
+  const b = computePartition(right, p, ctx)[Symbol.asyncIterator]();
+  let xs: unknown[] = [];
+  let ys: unknown[] = [];
+  let i = 0;
+  let j = 0;
+  let seen = 0;
+  let aDone = false;
+  let bDone = false;
+  try {
+    for (;;) {
+      while (!aDone && i === xs.length) {
+        const n = await a.next();
+        if (n.done) aDone = true;
+        else [xs, i] = [n.value, 0];
+      }
+      while (!bDone && j === ys.length) {
+        const n = await b.next();
+        if (n.done) bDone = true;
+        else [ys, j] = [n.value, 0];
+      }
+      const k = Math.min(xs.length - i, ys.length - j);
+      if (k === 0) {
+        if (aDone && bDone) return;
+        // One side ended first: count the rest of the other for the message.
+        let more = aDone ? ys.length - j : xs.length - i;
+        const rest = aDone ? b : a;
+        for (let n = await rest.next(); !n.done; n = await rest.next()) more += n.value.length;
+        const [l, r] = aDone ? [seen, seen + more] : [seen + more, seen];
+        throw new Error(`zip: partition ${p} has ${l} elements on the left and ${r} on the right; ` +
+          'can only zip RDDs with the same number of elements in each partition');
+      }
+      const out = new Array<unknown>(k);
+      for (let n = 0; n < k; n++) out[n] = [xs[i + n], ys[j + n]];
+      i += k;
+      j += k;
+      seen += k;
+      yield out;
+    }
+  } finally {
+    await a.return?.();
+    await b.return?.();
   }
-  if (a.length > 0) yield a.map((x, i) => [x, b[i]]);
 }
 
+const PAIRS_PER_BATCH = 4096;
+
+/**
+ * Every pair of a left and a right record, left-major as Spark gives them: the right partition is
+ * held (memory, then scratch disk) and read again for each left record while the left streams.
+ */
 async function* cartesian(left: PlanNode, right: PlanNode, lp: number, rp: number, ctx: PipelineContext): Batches {
-  const rights = await collectAll(computePartition(right, rp, ctx));
-  if (rights.length === 0) return;
-  for await (const batch of computePartition(left, lp, ctx)) {
-    const out: unknown[] = [];
-    for (const x of batch) for (const y of rights) out.push([x, y]);
-    yield out;
+  const rights = new RecordBuffer(ctx.memory, ctx.scratch);
+  try {
+    for await (const batch of computePartition(right, rp, ctx)) rights.add(batch);
+    if (rights.length === 0) return;
+    let out: unknown[] = [];
+    for await (const batch of computePartition(left, lp, ctx)) {
+      for (const x of batch) {
+        for (const ys of rights.batches()) {
+          for (const y of ys) {
+            out.push([x, y]);
+            if (out.length === PAIRS_PER_BATCH) {
+              yield out;
+              out = [];
+            }
+          }
+        }
+      }
+    }
+    if (out.length > 0) yield out;
+  } finally {
+    rights.release();
   }
 }
 
 async function* shuffleRead(node: Extract<PlanNode, { kind: 'shuffleRead' }>, partition: number, ctx: PipelineContext): Batches {
   const locations = ctx.blocks.filter((b) => b.shuffleId === node.shuffleId && b.reduceId === partition);
-  const blocks = await ctx.fetch(locations);
   const aggregator = node.aggregator ? aggregatorOf(node.aggregator, ctx.instantiate) : null;
-  for (const batch of reduceBlocks(blocks, {
+  for await (const batch of reduceFrames(ctx.shuffleFrames(locations), {
     aggregator,
     mapSideCombined: node.mapSideCombined,
     sort: node.sort,
     where: 'shuffle',
     ops: ctx.ops,
     used: ctx.used,
+    memory: ctx.memory,
+    scratch: ctx.scratch,
   })) {
     ctx.metrics.recordsRead += batch.length;
     yield batch;
   }
 }
 
+/**
+ * Values per key from every source, as [key, [vs of source 0, vs of source 1, ...]]: the combiners
+ * of a cogroup, within the task's memory (a source's value is tagged with its index on the way in).
+ */
+function cogroupAggregator(n: number): Aggregator {
+  return {
+    createCombiner: (tagged) => {
+      const [i, v] = tagged as [number, unknown];
+      const g: unknown[][] = Array.from({ length: n }, () => []);
+      g[i]!.push(v);
+      return g;
+    },
+    mergeValue: (g, tagged) => {
+      const [i, v] = tagged as [number, unknown];
+      (g as unknown[][])[i]!.push(v);
+      return g;
+    },
+    mergeCombiners: (a, b) => {
+      const x = a as unknown[][];
+      (b as unknown[][]).forEach((vs, i) => {
+        for (const v of vs) x[i]!.push(v);
+      });
+      return x;
+    },
+  };
+}
+
 async function* cogroup(sources: Extract<PlanNode, { kind: 'cogroup' }>['sources'], partition: number, ctx: PipelineContext): Batches {
   const n = sources.length;
-  const groups = new KeyMap<unknown[][]>();
-  const add = (i: number, record: unknown) => {
-    const [k, v] = expectPair(record, 'cogroup');
-    let g = groups.get(k);
-    if (!g) {
-      g = Array.from({ length: n }, () => []);
-      groups.set(k, g);
+  const groups = new SpillableCombiners(ctx.memory, ctx.scratch, cogroupAggregator(n));
+  const add = (i: number, records: readonly unknown[]) => {
+    for (const r of records) {
+      const [k, v] = expectPair(r, 'cogroup');
+      groups.addValue(k, [i, v]);
     }
-    g[i]!.push(v);
+    groups.endBatch();
   };
   for (let i = 0; i < n; i++) {
     const source = sources[i]!;
     if (source.kind === 'narrow') {
-      for await (const batch of computePartition(source.node, partition, ctx)) for (const r of batch) add(i, r);
+      for await (const batch of computePartition(source.node, partition, ctx)) add(i, batch);
     } else {
       const locations = ctx.blocks.filter((b) => b.shuffleId === source.shuffleId && b.reduceId === partition);
-      for (const block of await ctx.fetch(locations)) {
-        if (block.byteLength === 0) continue;
-        for (const r of decodeBlock(block)) add(i, r);
-      }
+      for await (const payload of ctx.shuffleFrames(locations)) add(i, decodeFrame(payload));
     }
   }
-  const out: unknown[] = [];
-  for (const [k, g] of groups.entries()) out.push([k, g]);
-  if (out.length > 0) yield out;
+  yield* groups.results();
 }
 
 async function* combineLocally(source: CogroupSource, desc: AggregatorDesc, partition: number, ctx: PipelineContext): Batches {
   if (source.kind !== 'narrow') throw new Error('internal: local combine reads a narrow parent');
-  const agg = aggregatorOf(desc, ctx.instantiate);
-  const combined = new KeyMap<unknown>();
+  const combined = new SpillableCombiners(ctx.memory, ctx.scratch, aggregatorOf(desc, ctx.instantiate));
   for await (const batch of computePartition(source.node, partition, ctx)) {
     for (const r of batch) {
       const [k, v] = expectPair(r, 'combine');
-      combined.set(k, combined.has(k) ? agg.mergeValue(combined.get(k), v) : agg.createCombiner(v));
+      combined.addValue(k, v);
     }
+    combined.endBatch();
   }
-  const out: unknown[] = [];
-  for (const [k, c] of combined.entries()) out.push([k, c]);
-  if (out.length > 0) yield out;
+  yield* combined.results();
 }
 
+/**
+ * A cached partition: read from the block store (memory, or disk a frame at a time), or computed
+ * and stored while it streams on (a partition that was not read to its end is not stored).
+ */
 async function* cachedOrCompute(node: Extract<PlanNode, { kind: 'cached' }>, partition: number, ctx: PipelineContext): Batches {
   const blockId = blockIdOfRdd(node.rddId, partition);
   const hit = ctx.store.getCached(blockId);
-  // Copies keep downstream operators that sort or append in place away from the stored block.
   if (hit) {
-    if (hit.length > 0) yield hit.slice();
+    // Copies keep downstream operators that sort or append in place away from the stored block.
+    if ('records' in hit) {
+      if (hit.records.length > 0) yield hit.records.slice();
+    } else {
+      for (const batch of hit.fromDisk()) yield batch;
+    }
     return;
   }
-  const records = await collectAll(computePartition(node.child, partition, ctx));
-  const bytes = estimateBytes(records);
-  if (ctx.store.putCached(blockId, records, bytes)) ctx.onBlockCached(blockId, bytes);
-  if (records.length > 0) yield records.slice();
+  const writer = ctx.store.cacheWriter(blockId, node.storage);
+  let complete = false;
+  try {
+    for await (const batch of computePartition(node.child, partition, ctx)) {
+      writer.add(batch);
+      yield batch.slice();
+    }
+    complete = true;
+  } finally {
+    if (!complete) writer.abort();
+    else {
+      const bytes = writer.finish();
+      if (bytes !== null) ctx.onBlockCached(blockId, bytes);
+    }
+  }
 }
 
 async function* checkpointSource(path: string, ctx: PipelineContext): Batches {

@@ -1,3 +1,4 @@
+import type { ScratchDisk } from '../memory/scratch.js';
 import type { FileSplit } from '../plan/sources.js';
 
 /**
@@ -28,6 +29,12 @@ export interface ExecutorPlatform {
   statFile?(path: string): Promise<{ size: number; mtimeMs: number } | null>;
   /** Node's `require`, for modules (fl.module) that load Node built-ins; absent in browsers. */
   requireBuiltin?(name: string): unknown;
+  /**
+   * This executor's own scratch directory (spills, shuffle outputs and cached blocks that do not
+   * fit in memory); absent where there is no disk (a browser), which the executor reports by
+   * lacking the 'disk' capability.
+   */
+  scratch?: ScratchDisk;
 }
 
 export interface TextOutput {

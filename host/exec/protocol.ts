@@ -30,5 +30,6 @@ export type ExecutorToDriver =
 
 /** Between executors: shuffle block fetches. */
 export type PeerMessage =
-  | { t: 'fetch'; reqId: number; blocks: Array<{ shuffleId: number; mapId: number; reduceId: number }> }
+  /** Blocks, or byte ranges of them (`offset`, `length`: a reducer bounds the bytes it has in flight). */
+  | { t: 'fetch'; reqId: number; blocks: Array<{ shuffleId: number; mapId: number; reduceId: number; offset?: number; length?: number }> }
   | { t: 'blocks'; reqId: number; data: Array<Uint8Array | null> };

@@ -62,8 +62,9 @@ cli
   .option('--untrusted', 'Results of this worker count only when another executor agrees')
   .option('--chaos <spec>', 'Misbehave on purpose: lie=F,slow=K,crash=F')
   .option('--data-host <host>', 'Address other workers reach this one on (default: the one used to reach the coordinator)')
+  .option('--spill-dir <dir>', 'Where executors spill what does not fit in memory (default: FLINT_SPILL_DIR, else the temporary directory)')
   .example('flint worker flint://10.0.0.5:7077 --cores 4 --token SECRET')
-  .action(async (master: string, options: { cores?: string; memory?: string; token?: string; untrusted?: boolean; chaos?: string; dataHost?: string }) => {
+  .action(async (master: string, options: { cores?: string; memory?: string; token?: string; untrusted?: boolean; chaos?: string; dataHost?: string; spillDir?: string }) => {
     process.exitCode = await worker(master, options);
   });
 

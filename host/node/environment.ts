@@ -9,6 +9,8 @@ import { RemoteBackend } from './cluster/remote-backend.js';
 import { loadModule } from './module-bundler.js';
 import { serveDriverFiles } from './file-server.js';
 import { localFilesEnabled, machineId } from './machine-id.js';
+import { defaultExecutorMemoryMb, defaultInProcessMemoryMb } from './memory-defaults.js';
+import { ScratchDirs, nodeScratchDisk, scratchRoot } from './scratch-disk.js';
 import { NodeDriverPlatform, nodeExecutorPlatform } from './node-platform.js';
 import { nodeSourceLocator } from './source-locator.js';
 import { ThreadBackend } from './thread-backend.js';
@@ -49,8 +51,14 @@ export const nodeEnvironment: FlintEnvironment = {
   defaultMaxResultSizeMb: () => Math.min(1024, Math.floor(getHeapStatistics().heap_size_limit / 1024 / 1024 / 8)),
   createBackend(master: Master, options: FlintOptions, driverPlatform) {
     switch (master.kind) {
-      case 'local':
-        return new InProcessBackend(nodeExecutorPlatform, ['node', 'fs', 'wasm', 'trusted']);
+      case 'local': {
+        const scratch = new ScratchDirs(scratchRoot(options.spillDir), 'local');
+        return new InProcessBackend(
+          { ...nodeExecutorPlatform, scratch: nodeScratchDisk(scratch.executorDir('driver')) },
+          ['node', 'fs', 'wasm', 'trusted', 'disk'],
+          { executorMemoryMb: options.executorMemoryMb ?? defaultInProcessMemoryMb(), cacheMemoryMb: options.cacheMemoryMb },
+        );
+      }
       case 'threads': {
         const cores = availableParallelism();
         // At least a few at once: local[4] on two cores still starts all four before the first job.
@@ -59,8 +67,10 @@ export const nodeEnvironment: FlintEnvironment = {
         return new ThreadBackend({
           threads: master.threads,
           startBatch,
-          executorMemoryMb: options.executorMemoryMb,
+          // The machine's share of each thread: threads beyond the cores still share its memory.
+          executorMemoryMb: options.executorMemoryMb ?? defaultExecutorMemoryMb(master.threads),
           cacheMemoryMb: options.cacheMemoryMb,
+          scratch: new ScratchDirs(scratchRoot(options.spillDir), 'threads'),
           useWasm: options.wasm ?? process.env.FLINT_WASM !== '0',
           ...(localFilesEnabled() ? {} : { fileServer: () => serveDriverFiles((driverPlatform as NodeDriverPlatform).grants) }),
         });

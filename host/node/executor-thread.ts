@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker, type MessagePort } from 'node:worker_threads';
 import type { ThreadControl } from '../exec/executor-port.js';
 import type { ExecutorThreadData } from './worker-main.js';
+import { threadHeapLimitMb } from './memory-defaults.js';
 import { withoutRefusedFlags, workerExecArgv } from './worker-exec-argv.js';
 
 /** The bundled worker entry sits beside the bundled library; tests running from source use dist/. */
@@ -19,15 +20,15 @@ export function workerScript(): URL {
 /** Options of this process that worker threads can run with (see worker-exec-argv.ts). */
 let execArgv = workerExecArgv(process.execArgv);
 
-/** A worker thread running one executor. */
-export function startExecutorWorker(data: ExecutorThreadData, executorMemoryMb?: number): Worker {
+/** A worker thread running one executor, its heap limit set from its budget (memory-defaults.ts). */
+export function startExecutorWorker(data: ExecutorThreadData): Worker {
   const options = {
     workerData: data,
     resourceLimits: {
       // Pipelines allocate a short-lived object per record; a larger young generation means
       // fewer scavenges, which is what keeps two busy threads from slowing each other down.
       maxYoungGenerationSizeMb: 64,
-      ...(executorMemoryMb ? { maxOldGenerationSizeMb: executorMemoryMb } : {}),
+      maxOldGenerationSizeMb: threadHeapLimitMb(data.executorMemoryMb),
     },
     stdout: false,
     stderr: false,
@@ -67,9 +68,8 @@ export class ExecutorThread {
   constructor(
     readonly id: string,
     data: Omit<ExecutorThreadData, 'executorId'>,
-    executorMemoryMb?: number,
   ) {
-    this.worker = startExecutorWorker({ ...data, executorId: id }, executorMemoryMb);
+    this.worker = startExecutorWorker({ ...data, executorId: id });
     this.worker.on('error', (err) => (this.error = err));
     this.ready = new Promise<void>((resolve, reject) => {
       this.worker.on('message', (m: { t?: string; executorId?: string }) => {

@@ -18,14 +18,18 @@ import { FlintError } from '../errors.js';
 import type { Endpoint } from '../transport/endpoint.js';
 import { startExecutorWorker } from './executor-thread.js';
 import type { FileServer } from './file-server.js';
+import type { ScratchDirs } from './scratch-disk.js';
 import { workerEndpoint } from './worker-endpoint.js';
 
 export interface ThreadBackendOptions {
   threads: number;
   /** Threads starting at once; `start` waits for this many (or all, if fewer). */
   startBatch: number;
-  executorMemoryMb?: number;
+  /** Each executor's memory budget (memory-defaults.ts). */
+  executorMemoryMb: number;
   cacheMemoryMb?: number;
+  /** Where executors' scratch directories go (one per thread, removed when the thread ends). */
+  scratch: ScratchDirs;
   useWasm: boolean;
   /**
    * Starts the driver's file server for threads that must not touch its files (FLINT_LOCAL_FILES=0):
@@ -93,17 +97,16 @@ export class ThreadBackend implements ExecutorBackend {
   }
 
   private newWorker(executorId: string): Worker {
-    return startExecutorWorker(
-      {
-        executorId,
-        cacheMemoryMb: this.options.cacheMemoryMb,
-        // Decided once by the driver, so that replacement threads behave like the first ones.
-        ...(this.fileServer
-          ? { files: { url: this.fileServer.url, secret: this.fileServer.secret, driverMachineId: this.fileServer.driverMachineId }, localFiles: false }
-          : {}),
-      },
-      this.options.executorMemoryMb,
-    );
+    return startExecutorWorker({
+      executorId,
+      executorMemoryMb: this.options.executorMemoryMb,
+      cacheMemoryMb: this.options.cacheMemoryMb,
+      scratchDir: this.options.scratch.executorDir(executorId),
+      // Decided once by the driver, so that replacement threads behave like the first ones.
+      ...(this.fileServer
+        ? { files: { url: this.fileServer.url, secret: this.fileServer.secret, driverMachineId: this.fileServer.driverMachineId }, localFiles: false }
+        : {}),
+    });
   }
 
   private spawn(): void {
@@ -161,7 +164,10 @@ export class ThreadBackend implements ExecutorBackend {
     this.ready++;
     this.startFailures = 0;
     this.connectPeers(exec);
-    this.listener?.executorAdded({ id: exec.id, host: 'localhost', cores: 1, kind: 'thread', capabilities: ['node', 'fs', 'wasm', 'trusted'] }, driverSide);
+    this.listener?.executorAdded(
+      { id: exec.id, host: 'localhost', cores: 1, kind: 'thread', capabilities: ['node', 'fs', 'wasm', 'trusted', 'disk'], memoryMb: this.options.executorMemoryMb },
+      driverSide,
+    );
     if (this.ready >= Math.min(this.options.threads, this.options.startBatch)) this.settleStart(null);
     this.fill();
   }
@@ -186,6 +192,8 @@ export class ThreadBackend implements ExecutorBackend {
 
   private onExit(exec: ThreadExecutor, code: number): void {
     this.executors.delete(exec.id);
+    // A thread killed in the middle of a spill leaves its files: they go with it.
+    this.options.scratch.removeExecutor(exec.id);
     if (exec.ready) this.ready--;
     else this.starting--;
     if (this.stopping) return;
@@ -230,6 +238,7 @@ export class ThreadBackend implements ExecutorBackend {
     this.settleStart(new FlintError('CONTEXT_STOPPED', 'the Flint context was stopped while its executors started'));
     await Promise.all([...this.executors.values()].map((e) => e.worker.terminate()));
     this.executors.clear();
+    this.options.scratch.removeAll();
     await this.fileServer?.close();
   }
 }

@@ -43,6 +43,19 @@ class TwinAggregator implements HashAggregator {
     return this.rows;
   }
 
+  /** The WebAssembly table's capacity for as many keys (64 slots at first, doubled at half full). */
+  get capacity(): number {
+    let cap = 64;
+    while (this.rows >= cap >> 1) cap *= 2;
+    return cap;
+  }
+
+  /** Its typed arrays, plus what a JS Map spends on each key (about 40 bytes). */
+  memoryBytes(): number {
+    return this.state.byteLength + this.i64Keys.byteLength + this.f64Keys.byteLength + this.keyBytes.byteLength +
+      this.keyOffsets.byteLength + this.rows * 40;
+  }
+
   addNumeric(keys: NumericKeys, values: Float64Array): void {
     this.check(keys.length, values.length);
     if (this.keyKind === 'i64') {

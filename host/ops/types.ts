@@ -44,6 +44,13 @@ export interface HashAggregator {
   readonly kind: AggKind;
   /** Number of distinct keys so far. */
   readonly size: number;
+  /**
+   * Keys the table holds before it grows (it doubles once `size` reaches half of it); a growth
+   * briefly holds the old table and the new one.
+   */
+  readonly capacity: number;
+  /** Bytes the table holds now (linear memory pages for WebAssembly; an estimate for the twin). */
+  memoryBytes(): number;
   /** keys must be a BigInt64Array for 'i64' and a Float64Array for 'f64'. */
   addNumeric(keys: NumericKeys, values: Float64Array): void;
   addBytes(keys: PackedBytes, values: Float64Array): void;

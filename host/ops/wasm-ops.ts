@@ -36,6 +36,7 @@ interface FlintWasmExports {
   map_count(m: number): number;
   map_capacity(m: number): number;
   map_pages(m: number): number;
+  map_bytes(m: number): number;
   map_upsert(m: number, key: number, keyLen: number): number;
   map_find(m: number, key: number, keyLen: number): number;
   agg_i64(m: number, keys: number, values: number, n: number): void;
@@ -476,6 +477,16 @@ class WasmAggregator implements HashAggregator {
     return this.ops.exports.map_count(this.m);
   }
 
+  get capacity(): number {
+    this.live();
+    return this.ops.exports.map_capacity(this.m);
+  }
+
+  memoryBytes(): number {
+    this.live();
+    return this.ops.exports.map_bytes(this.m);
+  }
+
   private live(): void {
     if (this.done) throw new FlintError('INVALID_ARGUMENT', 'aggregator already finished or released');
     if (this.gen !== this.ops.gen) {
@@ -647,5 +658,7 @@ class WasmAggregator implements HashAggregator {
     if (this.gen !== this.ops.gen) return;
     this.ops.exports.map_free(this.m);
     this.ops.closed();
+    // With no table left the heap starts over, so tables that come and go (spills) do not fragment it.
+    this.ops.settle();
   }
 }

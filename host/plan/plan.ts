@@ -127,9 +127,14 @@ export interface StagePlan {
   modules: string[];
   /** Built-in aggregations and sorts on the WebAssembly operators (else their TypeScript twins). */
   useWasm: boolean;
-  /** Capabilities an executor needs to run these tasks, e.g. 'node' for closures using process. */
-  requirements: Array<'node'>;
+  /**
+   * Capabilities an executor needs to run these tasks: 'node' for closures using process, 'disk'
+   * for a partition persisted at DISK_ONLY.
+   */
+  requirements: StageRequirement[];
 }
+
+export type StageRequirement = 'node' | 'disk';
 
 /** One attempt of one task: only what is particular to its partition. */
 export interface TaskDescriptor {

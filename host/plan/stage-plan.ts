@@ -6,7 +6,7 @@
 import type { ClosureSpec } from '../codec/closure-spec.js';
 import type { LineageNode, ShuffleDependency } from './lineage.js';
 import { fuseScans } from './fusion.js';
-import type { PlanNode } from './plan.js';
+import type { PlanNode, StageRequirement } from './plan.js';
 
 export function buildPlan(rdd: LineageNode): PlanNode {
   const files = rdd.checkpointFiles();
@@ -109,11 +109,26 @@ export function modulesOf(value: unknown): string[] {
   return [...ids];
 }
 
-/** Capabilities an executor needs for every closure in `value`: 'node' when one uses Node's globals. */
-export function requirementsOf(value: unknown): Array<'node'> {
+/**
+ * Capabilities an executor needs for `value` (a plan and its shuffle output): 'node' when a closure
+ * uses Node's globals, 'disk' when the plan persists a partition on disk only (an executor without
+ * a disk could not honour it; memory levels with a disk keep their blocks in memory there).
+ */
+export function requirementsOf(value: unknown): StageRequirement[] {
   let node = false;
   forEachClosure(value, (spec) => {
     if (spec.requires?.includes('node')) node = true;
   });
-  return node ? ['node'] : [];
+  const out: StageRequirement[] = node ? ['node'] : [];
+  if (persistsOnDiskOnly(value)) out.push('disk');
+  return out;
+}
+
+function persistsOnDiskOnly(value: unknown): boolean {
+  if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return false;
+  if (Array.isArray(value)) return value.some(persistsOnDiskOnly);
+  const node = value as { kind?: unknown; storage?: { useDisk: boolean; useMemory: boolean } };
+  if (node.kind === 'cached' && node.storage?.useDisk && !node.storage.useMemory) return true;
+  for (const v of Object.values(value)) if (persistsOnDiskOnly(v)) return true;
+  return false;
 }

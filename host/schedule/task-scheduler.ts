@@ -406,12 +406,16 @@ export class TaskScheduler {
     if (this.registry.all().some((e) => satisfies(e, set.requirements))) return false;
     const kinds = [...new Set(this.registry.all().map((e) => e.kind))].join(', ');
     const missing = set.requirements.join(', ');
+    const why = set.requirements.includes('node')
+      ? "a function uses Node's globals such as process or Buffer"
+      : 'a partition is persisted at a disk-only storage level';
+    const fix = set.requirements.includes('node') ? "avoid Node globals in the job's functions" : 'persist at a memory level';
     this.listeners.get(set)?.unschedulable(
       set,
       new FlintError(
         'CAPABILITY_MISSING',
-        `stage ${set.stageId} needs executors with the capability "${missing}" (a function uses Node's globals such as process or Buffer), ` +
-          `but the live executors (${kinds}) have none; add a Node executor (local[N] or flint worker) or avoid Node globals in the job's functions`,
+        `stage ${set.stageId} needs executors with the capability "${missing}" (${why}), ` +
+          `but the live executors (${kinds}) have none; add a Node executor (local[N] or flint worker) or ${fix}`,
       ),
     );
     return true;

@@ -3,6 +3,8 @@
  * done, how many times each failed, where each prefers to run, and when a straggler deserves a
  * speculative copy.
  */
+import type { StageRequirement } from '../plan/plan.js';
+
 export interface TaskSetConfig {
   maxTaskFailures: number;
   speculation: boolean;
@@ -52,7 +54,7 @@ export class TaskSet {
     readonly preferred: (partition: number) => string[],
     readonly config: TaskSetConfig,
     /** Capabilities an executor needs for these tasks (see cluster/backend.ts). */
-    readonly requirements: ReadonlyArray<'node'> = [],
+    readonly requirements: ReadonlyArray<StageRequirement> = [],
     now = 0,
     /** Whether its outputs go to a job (result stage) rather than to a shuffle. */
     readonly resultStage = true,

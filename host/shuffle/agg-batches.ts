@@ -9,7 +9,7 @@
  */
 import { BATCH_MAGIC, decodeAggBatch, encodeAggBatch, type DecodedBatch } from '../ops/batch.js';
 import { decodeKey, packStrings } from '../ops/text.js';
-import type { AggKind, FlintOps, HashAggregator, PackedBytes } from '../ops/types.js';
+import type { HashAggregator, PackedBytes } from '../ops/types.js';
 
 export type BuiltinAggName = 'sum' | 'min' | 'max' | 'count';
 export type ColumnKeyKind = 'bytes' | 'f64';
@@ -184,20 +184,31 @@ function sameUtf8(s: string, bytes: Uint8Array): boolean {
 
 /**
  * Rows of a batch routed to reduce partitions: one batch per partition (zero-length when empty),
- * rows in their original order. Written in place: one pass to size the outputs, one to copy.
+ * rows in their original order.
  */
 export function splitBatch(batch: Uint8Array, keys: unknown[], numPartitions: number, partitionOf: (key: unknown) => number): Uint8Array[] {
-  const d = decodeAggBatch(batch);
-  if (d.rows === 0) return Array.from({ length: numPartitions }, () => new Uint8Array(0));
+  const rows = keys.length;
+  if (rows === 0) return Array.from({ length: numPartitions }, () => new Uint8Array(0));
   if (numPartitions === 1) return [batch];
+  const part = new Uint32Array(rows);
+  for (let i = 0; i < rows; i++) part[i] = partitionOf(keys[i]);
+  return splitBatchBy(batch, part, numPartitions);
+}
+
+/**
+ * Rows of a batch sent to `n` outputs by `part` (row i goes to part[i]): one batch per output,
+ * zero-length when empty, rows in their original order. Written in place: one pass to size the
+ * outputs, one to copy.
+ */
+export function splitBatchBy(batch: Uint8Array, part: Uint32Array, n: number): Uint8Array[] {
+  const d = decodeAggBatch(batch);
+  if (d.rows === 0) return Array.from({ length: n }, () => new Uint8Array(0));
   const bytesKeys = d.keyKind === 'bytes';
   const src = d.keys as PackedBytes;
-  const part = new Uint32Array(d.rows);
-  const rows = new Uint32Array(numPartitions);
-  const keyBytes = new Float64Array(numPartitions);
+  const rows = new Uint32Array(n);
+  const keyBytes = new Float64Array(n);
   for (let i = 0; i < d.rows; i++) {
-    const p = partitionOf(keys[i]);
-    part[i] = p;
+    const p = part[i]!;
     rows[p]!++;
     if (bytesKeys) keyBytes[p] += src.offsets[i + 1]! - src.offsets[i]!;
   }
@@ -207,7 +218,7 @@ export function splitBatch(batch: Uint8Array, keys: unknown[], numPartitions: nu
   const offsets: Uint32Array[] = [];
   const bytes: Uint8Array[] = [];
   const numeric: Array<Float64Array | BigInt64Array> = [];
-  for (let p = 0; p < numPartitions; p++) {
+  for (let p = 0; p < n; p++) {
     const r = rows[p]!;
     if (r === 0) {
       out.push(new Uint8Array(0));
@@ -225,8 +236,8 @@ export function splitBatch(batch: Uint8Array, keys: unknown[], numPartitions: nu
       bytes[p] = (dec.keys as PackedBytes).bytes;
     } else numeric[p] = dec.keys as Float64Array | BigInt64Array;
   }
-  const at = new Uint32Array(numPartitions);
-  const written = new Uint32Array(numPartitions);
+  const at = new Uint32Array(n);
+  const written = new Uint32Array(n);
   for (let i = 0; i < d.rows; i++) {
     const p = part[i]!;
     const r = written[p]!++;
@@ -252,24 +263,33 @@ export function splitBatch(batch: Uint8Array, keys: unknown[], numPartitions: nu
   return out;
 }
 
-/**
- * Merges the blocks of one reduce partition in map order. When every block is a batch of the same
- * key kind and aggregate, the merge runs in the operators and yields [key, value] records; otherwise
- * null, and the caller merges records (batches decode with `batchRecords`).
- */
-export function mergeBatches(ops: FlintOps, blocks: readonly Uint8Array[]): unknown[] | null {
-  const batches = blocks.filter((b) => b.byteLength > 0);
-  if (batches.length === 0) return [];
-  let keyKind: string | null = null;
-  let kind: AggKind | null = null;
-  for (const b of batches) {
-    if (!isAggBatch(b)) return null;
-    const d = decodeAggBatch(b);
-    if (keyKind === null) {
-      keyKind = d.keyKind;
-      kind = d.kind;
-    } else if (d.keyKind !== keyKind || d.kind !== kind) return null;
+/** Rows [from, to) of a batch as a batch of their own. */
+export function sliceBatch(batch: Uint8Array, from: number, to: number): Uint8Array {
+  const d = decodeAggBatch(batch);
+  const w = d.width;
+  const state = d.state.subarray(from * w, to * w);
+  let keys: DecodedBatch['keys'];
+  if (d.keyKind === 'bytes') {
+    const pb = d.keys as PackedBytes;
+    const o0 = pb.offsets[from]!;
+    const offsets = new Uint32Array(to - from + 1);
+    for (let i = from; i <= to; i++) offsets[i - from] = pb.offsets[i]! - o0;
+    keys = { bytes: pb.bytes.subarray(o0, pb.offsets[to]!), offsets };
+  } else keys = (d.keys as Float64Array | BigInt64Array).subarray(from, to);
+  return encodeAggBatch(d.keyKind, d.kind, to - from, state, keys);
+}
+
+/** A batch cut into batches of at most `rows` rows (the batch itself when it is small enough). */
+export function* batchSlices(batch: Uint8Array, rows: number): Generator<Uint8Array> {
+  const n = batchRows(batch);
+  if (n <= rows) {
+    if (n > 0) yield batch;
+    return;
   }
-  const merged = batches.length === 1 ? batches[0]! : ops.mergeAggBatches(batches);
-  return batchRecords(merged);
+  for (let i = 0; i < n; i += rows) yield sliceBatch(batch, i, Math.min(n, i + rows));
+}
+
+/** Rows of a batch, from its header. */
+export function batchRows(batch: Uint8Array): number {
+  return batch.byteLength < 16 ? 0 : (batch[8]! | (batch[9]! << 8) | (batch[10]! << 16) | (batch[11]! << 24)) >>> 0;
 }

@@ -1,14 +1,19 @@
 /**
- * The reduce side of a shuffle: decoded blocks merged per key by the aggregator (or passed through),
- * optionally sorted by key for sortByKey.
+ * The reduce side of a shuffle: the frames of a partition's blocks, as they arrive in map order,
+ * merged per key by the aggregator (or passed through), optionally sorted by key for sortByKey,
+ * all within the task's memory (spillable-agg.ts, combiner-map.ts, external-sort.ts).
  */
-import { KeyMap } from '../codec/keys.js';
 import { decodeRecords } from '../codec/records.js';
+import type { TaskMemory } from '../memory/memory-manager.js';
+import type { TaskScratch } from '../memory/scratch.js';
+import { decodeAggBatch } from '../ops/batch.js';
 import type { FlintOps } from '../ops/types.js';
 import type { Aggregator } from './aggregator.js';
 import { expectPair } from './aggregator.js';
-import { batchRecords, isAggBatch, mergeBatches } from './agg-batches.js';
-import { sortRecordsByKey } from './sort-keys.js';
+import { batchRecords, isAggBatch } from './agg-batches.js';
+import { SpillableCombiners } from './combiner-map.js';
+import { ExternalSorter } from './external-sort.js';
+import { SpillableAggregation } from './spillable-agg.js';
 
 export interface ReduceSpec {
   aggregator: Aggregator | null;
@@ -18,48 +23,88 @@ export interface ReduceSpec {
   /** The executor's operators: merges of built-in aggregation batches and key sorts run on them. */
   ops: FlintOps;
   used(operator: string): void;
+  memory: TaskMemory;
+  scratch: TaskScratch;
 }
 
-/** A shuffle block's records: a built-in aggregation batch or msgpack records. */
-export function decodeBlock(block: Uint8Array): unknown[] {
-  return isAggBatch(block) ? batchRecords(block) : decodeRecords(block);
+/** The records of one frame of a shuffle block: a built-in aggregation batch or msgpack records. */
+export function decodeFrame(payload: Uint8Array): unknown[] {
+  return isAggBatch(payload) ? batchRecords(payload) : decodeRecords(payload);
 }
 
-export function* reduceBlocks(blocks: Iterable<Uint8Array>, spec: ReduceSpec): Generator<unknown[]> {
+export async function* reduceFrames(frames: AsyncIterable<Uint8Array>, spec: ReduceSpec): AsyncGenerator<unknown[]> {
   const { aggregator, sort } = spec;
   if (!aggregator && !sort) {
-    for (const block of blocks) if (block.byteLength > 0) yield decodeBlock(block);
+    for await (const f of frames) {
+      const records = decodeFrame(f);
+      if (records.length > 0) yield records;
+    }
     return;
   }
-  let records: unknown[];
-  const all = [...blocks];
-  const merged = aggregator && spec.mapSideCombined ? mergeBatches(spec.ops, all) : null;
-  if (merged) {
-    records = merged;
-    if (all.some((b) => b.byteLength > 0)) spec.used('mergeAgg');
-  } else if (aggregator) {
-    const merged = new KeyMap<unknown>();
-    for (const block of all) {
-      if (block.byteLength === 0) continue;
-      for (const record of decodeBlock(block)) {
-        const [k, v] = expectPair(record, spec.where);
-        const c = merged.get(k);
-        if (c !== undefined || merged.has(k)) {
-          merged.set(k, spec.mapSideCombined ? aggregator.mergeCombiners(c, v) : aggregator.mergeValue(c, v));
-        } else {
-          merged.set(k, spec.mapSideCombined ? v : aggregator.createCombiner(v));
+  let batches: AsyncIterable<unknown[]> | Iterable<unknown[]>;
+  if (aggregator) batches = await combine(frames, aggregator, spec);
+  else batches = decodedPairs(frames, spec.where);
+  if (!sort) {
+    yield* batches;
+    return;
+  }
+  const sorter = new ExternalSorter(spec.memory, spec.scratch, (r) => (r as unknown[])[0], sort.ascending, spec.ops, spec.used);
+  try {
+    for await (const batch of batches) sorter.add(batch);
+    yield* sorter.sorted();
+  } finally {
+    sorter.release();
+  }
+}
+
+async function* decodedPairs(frames: AsyncIterable<Uint8Array>, where: string): AsyncGenerator<unknown[]> {
+  for await (const f of frames) {
+    const records = decodeFrame(f);
+    for (const r of records) expectPair(r, where);
+    if (records.length > 0) yield records;
+  }
+}
+
+/**
+ * Every frame merged per key. Aggregation batches of one key kind and aggregate merge on the
+ * operators; from the first frame that is not one (records, or another kind), what was merged so
+ * far moves to the record path, which continues in the same order and so gives the same answer.
+ */
+async function combine(frames: AsyncIterable<Uint8Array>, aggregator: Aggregator, spec: ReduceSpec): Promise<Iterable<unknown[]>> {
+  let native: SpillableAggregation | null = null;
+  let records: SpillableCombiners | null = null;
+  try {
+    for await (const f of frames) {
+      if (!records && spec.mapSideCombined && isAggBatch(f)) {
+        const d = decodeAggBatch(f);
+        native ??= new SpillableAggregation(spec.ops, spec.memory, spec.scratch, d.keyKind, d.kind);
+        if (native.keyKind === d.keyKind && native.kind === d.kind) {
+          if (d.rows > 0) spec.used('mergeAgg');
+          native.merge(f);
+          continue;
         }
       }
+      if (!records) {
+        records = new SpillableCombiners(spec.memory, spec.scratch, aggregator);
+        if (native) {
+          for (const batch of native.results()) {
+            for (const r of batch) records.addCombiner((r as unknown[])[0], (r as unknown[])[1]);
+            records.endBatch();
+          }
+          native = null;
+        }
+      }
+      for (const r of decodeFrame(f)) {
+        const [k, v] = expectPair(r, spec.where);
+        if (spec.mapSideCombined) records.addCombiner(k, v);
+        else records.addValue(k, v);
+      }
+      records.endBatch();
     }
-    records = [];
-    for (const [k, c] of merged.entries()) records.push([k, c]);
-  } else {
-    records = [];
-    for (const block of all) if (block.byteLength > 0) for (const r of decodeBlock(block)) records.push(r);
+  } catch (err) {
+    native?.release();
+    throw err;
   }
-  if (sort) {
-    for (const r of records) expectPair(r, spec.where);
-    records = sortRecordsByKey(records, (r) => (r as unknown[])[0], sort.ascending, spec.ops, spec.used);
-  }
-  yield records;
+  if (records) return records.results();
+  return native ? native.results() : [];
 }

@@ -1,20 +1,32 @@
 /**
  * The map side of a shuffle: records are assigned to reduce partitions (combined per key first when
- * the aggregator allows it) and each bucket becomes one binary block.
+ * the aggregator allows it) and each partition's block is written as frames (memory/frames.ts) into
+ * a MapOutputBuffer, which keeps them in memory or moves them to the task's scratch disk.
+ *
+ * A map-side combiner that runs out of memory does not spill runs of its own: it hands what it
+ * combined so far to the output as partial combiners and starts afresh. The reduce side merges
+ * combiners from many map tasks anyway, so merging sorted runs here would pay a sort and a read-back
+ * for what the reducer does once (partial aggregation, as Presto and Flink flush theirs).
  */
 import { KeyMap } from '../codec/keys.js';
 import { encodeRecords } from '../codec/records.js';
 import { decodeAggBatch } from '../ops/batch.js';
+import type { TaskMemory, MemoryConsumer } from '../memory/memory-manager.js';
+import type { TaskScratch } from '../memory/scratch.js';
 import type { FlintOps, HashAggregator } from '../ops/types.js';
 import type { Aggregator } from './aggregator.js';
 import { expectPair } from './aggregator.js';
-import { addColumns, batchKeys, batchRecords, normalizeScannedKeys, pairColumns, splitBatch, type BuiltinAggName, type ColumnKeyKind } from './agg-batches.js';
+import {
+  addColumns, batchKeys, batchRecords, batchSlices, normalizeScannedKeys, pairColumns, splitBatch, type BuiltinAggName, type ColumnKeyKind,
+} from './agg-batches.js';
+import { CombinerMap, RECORDS_PER_FRAME } from './combiner-map.js';
+import { MapOutputBuffer, type MapOutput } from './map-output.js';
 import type { PartitionFn } from './partition-fn.js';
 
 export interface ShuffleWriter {
   write(batch: readonly unknown[]): void;
-  /** One encoded block per reduce partition (empty blocks are zero-length). */
-  finish(): Uint8Array[];
+  /** The map output: one block per reduce partition. */
+  finish(): MapOutput;
   /** Frees what the writer holds when the task ends early (idempotent). */
   release(): void;
   recordsWritten: number;
@@ -28,84 +40,147 @@ export interface NativeCombine {
   used(operator: string): void;
 }
 
-const EMPTY = new Uint8Array(0);
+/** Where a writer's memory and spills go: the task's. */
+export interface WriterResources {
+  memory: TaskMemory;
+  scratch: TaskScratch;
+}
+
+/** Rows per aggregation-batch frame: a reducer holds one frame at a time. */
+const BATCH_FRAME_ROWS = 65536;
+/** Records waiting, over all buckets, before they are all encoded into frames. */
+const MAX_PENDING = 32768;
 
 export function createShuffleWriter(
   numReducers: number,
   partitionOf: PartitionFn,
   combiner: Aggregator | null,
   where: string,
-  native: NativeCombine | null = null,
+  native: NativeCombine | null,
+  io: WriterResources,
 ): ShuffleWriter {
-  if (combiner && native) return new AggBatchWriter(numReducers, partitionOf, combiner, where, native);
-  return combiner ? new CombiningWriter(numReducers, partitionOf, combiner, where) : new BucketWriter(numReducers, partitionOf, where);
+  if (combiner && native) return new AggBatchWriter(numReducers, partitionOf, combiner, where, native, io);
+  return combiner ? new CombiningWriter(numReducers, partitionOf, combiner, where, io) : new BucketWriter(numReducers, partitionOf, where, io);
 }
 
-class BucketWriter implements ShuffleWriter {
-  private readonly buckets: unknown[][];
-  recordsWritten = 0;
+/** Records per bucket, encoded a frame at a time as they come. */
+class RecordFrames {
+  private pending: unknown[][];
+  private count = 0;
 
   constructor(
     private readonly n: number,
+    readonly output: MapOutputBuffer,
+  ) {
+    this.pending = Array.from({ length: n }, () => []);
+  }
+
+  add(bucket: number, record: unknown): void {
+    const p = this.pending[bucket]!;
+    p.push(record);
+    if (p.length === RECORDS_PER_FRAME) this.flush(bucket);
+    else if (++this.count >= MAX_PENDING) this.flushAll();
+  }
+
+  private flush(bucket: number): void {
+    const p = this.pending[bucket]!;
+    if (p.length === 0) return;
+    this.count -= p.length;
+    this.pending[bucket] = [];
+    this.output.add(bucket, encodeRecords(p));
+  }
+
+  flushAll(): void {
+    for (let b = 0; b < this.n; b++) this.flush(b);
+    this.count = 0;
+  }
+}
+
+class BucketWriter implements ShuffleWriter {
+  private readonly frames: RecordFrames;
+  recordsWritten = 0;
+
+  constructor(
+    n: number,
     private readonly partitionOf: PartitionFn,
     private readonly where: string,
+    io: WriterResources,
   ) {
-    this.buckets = Array.from({ length: n }, () => []);
+    this.frames = new RecordFrames(n, new MapOutputBuffer(n, io.memory, io.scratch));
   }
 
   write(batch: readonly unknown[]): void {
-    const { buckets, partitionOf } = this;
+    const { frames, partitionOf } = this;
     for (const record of batch) {
       const pair = expectPair(record, this.where);
-      buckets[partitionOf(pair[0])]!.push(record);
+      frames.add(partitionOf(pair[0]), record);
     }
     this.recordsWritten += batch.length;
   }
 
-  finish(): Uint8Array[] {
-    return this.buckets.map((b) => (b.length === 0 ? EMPTY : encodeRecords(b)));
+  finish(): MapOutput {
+    this.frames.flushAll();
+    return this.frames.output.finish();
   }
 
-  release(): void {}
+  release(): void {
+    this.frames.output.release();
+  }
 }
 
 export class CombiningWriter implements ShuffleWriter {
-  private readonly combiners = new KeyMap<unknown>();
+  private readonly combiners: CombinerMap;
+  private readonly output: MapOutputBuffer;
   recordsWritten = 0;
 
   constructor(
     private readonly n: number,
     private readonly partitionOf: PartitionFn,
-    private readonly agg: Aggregator,
+    agg: Aggregator,
     private readonly where: string,
-  ) {}
+    io: WriterResources,
+    /** Another writer's output to continue (AggBatchWriter's fallback). */
+    output: MapOutputBuffer = new MapOutputBuffer(n, io.memory, io.scratch),
+  ) {
+    this.output = output;
+    this.combiners = new CombinerMap('map-side combiners', io.memory, agg, (map) => this.emit(map));
+  }
 
   write(batch: readonly unknown[]): void {
-    const { combiners, agg } = this;
+    const combiners = this.combiners;
     for (const record of batch) {
       const [k, v] = expectPair(record, this.where);
-      // One lookup in the common case; `has` only when a combiner may legitimately be undefined.
-      const c = combiners.get(k);
-      if (c !== undefined || combiners.has(k)) combiners.set(k, agg.mergeValue(c, v));
-      else combiners.set(k, agg.createCombiner(v));
+      combiners.addValue(k, v);
     }
+    combiners.endBatch();
   }
 
   /** Takes over combiners built elsewhere (a native aggregation that met records it cannot take). */
   absorb(combined: readonly unknown[]): void {
     for (const r of combined) {
       const [k, c] = r as [unknown, unknown];
-      this.combiners.set(k, c);
+      this.combiners.addCombiner(k, c);
     }
+    this.combiners.endBatch();
   }
 
-  release(): void {}
+  /** Combiners so far become output: partial, the reducers merge them. */
+  private emit(map: KeyMap<unknown>): void {
+    const frames = new RecordFrames(this.n, this.output);
+    for (const [k, c] of map.entries()) frames.add(this.partitionOf(k), [k, c]);
+    frames.flushAll();
+    this.recordsWritten += map.size;
+  }
 
-  finish(): Uint8Array[] {
-    const buckets: unknown[][] = Array.from({ length: this.n }, () => []);
-    for (const [k, c] of this.combiners.entries()) buckets[this.partitionOf(k)]!.push([k, c]);
-    this.recordsWritten = this.combiners.size;
-    return buckets.map((b) => (b.length === 0 ? EMPTY : encodeRecords(b)));
+  release(): void {
+    this.combiners.map.clear();
+    this.output.release();
+  }
+
+  finish(): MapOutput {
+    this.emit(this.combiners.map);
+    this.combiners.map.clear();
+    return this.output.finish();
   }
 }
 
@@ -113,13 +188,16 @@ export class CombiningWriter implements ShuffleWriter {
  * Map-side combine of a built-in aggregation on the operators: columns into the hash aggregation,
  * its batch split by reduce partition into blocks. Records that do not fit the columns (mixed key
  * types, non-number values) hand everything combined so far to a CombiningWriter, which continues
- * in the same order and so gives the same result (or the built-in's own type error).
+ * in the same order and so gives the same result (or the built-in's own type error). A table the
+ * memory cannot grow is flushed to the output as it is.
  */
-export class AggBatchWriter implements ShuffleWriter {
+export class AggBatchWriter implements ShuffleWriter, MemoryConsumer {
+  readonly label = 'hash aggregation (map side)';
   private agg: HashAggregator | null = null;
   private keyKind: ColumnKeyKind | null = null;
   private fallback: CombiningWriter | null = null;
   private scanned = false;
+  private readonly output: MapOutputBuffer;
   recordsWritten = 0;
 
   constructor(
@@ -128,13 +206,19 @@ export class AggBatchWriter implements ShuffleWriter {
     private readonly combiner: Aggregator,
     private readonly where: string,
     private readonly native: NativeCombine,
-  ) {}
+    private readonly io: WriterResources,
+  ) {
+    this.output = new MapOutputBuffer(n, io.memory, io.scratch);
+  }
 
   write(batch: readonly unknown[]): void {
     if (!this.fallback) {
       const cols = pairColumns(batch, this.native.name !== 'count');
       if (cols && (this.keyKind === null || cols.keyKind === this.keyKind)) {
+        const keyBytes = cols.keyKind === 'bytes' ? (cols.keys as { bytes: Uint8Array }).bytes.byteLength : batch.length * 8;
+        this.makeRoom(batch.length, keyBytes);
         addColumns(this.aggregator(cols.keyKind), cols);
+        this.measured();
         this.native.used('hashAgg');
         return;
       }
@@ -151,9 +235,32 @@ export class AggBatchWriter implements ShuffleWriter {
 
   /** Counts the words of UTF-8 text as [word, 1] records would be combined; see acceptsWords. */
   writeWords(text: Uint8Array): void {
+    // A region of text holds at most a word per two bytes, each a few bytes in the table.
+    this.makeRoom(text.byteLength >>> 3, text.byteLength);
     this.aggregator('bytes').addWords(text);
+    this.measured();
     this.scanned = true;
     this.native.used('wordScan');
+  }
+
+  /**
+   * Room for up to `rows` new keys of `keyBytes` bytes before they go in (a table that doubles holds
+   * both tables for a moment); when the memory refuses, the table goes to the output first.
+   */
+  private makeRoom(rows: number, keyBytes: number): void {
+    const { memory } = this.io;
+    const agg = this.agg;
+    const now = agg ? agg.memoryBytes() : 0;
+    const doubling = agg && agg.size + rows >= agg.capacity >>> 1 ? now : 0;
+    const grow = keyBytes + 32 * rows;
+    const want = now + grow + doubling - memory.usedBy(this);
+    if (want <= 0 || memory.acquire(this, want)) return;
+    memory.spill(this);
+    memory.force(this, Math.max(0, grow - memory.usedBy(this)));
+  }
+
+  private measured(): void {
+    if (this.agg) this.io.memory.resize(this, this.agg.memoryBytes());
   }
 
   private aggregator(keyKind: ColumnKeyKind): HashAggregator {
@@ -170,30 +277,51 @@ export class AggBatchWriter implements ShuffleWriter {
     if (!agg) return null;
     this.agg = null;
     const batch = agg.finish();
+    this.io.memory.releaseAll(this);
     return this.scanned ? normalizeScannedKeys(batch) : { batch, keys: batchKeys(decodeAggBatch(batch)) };
   }
 
+  /** The table so far becomes output (partial aggregates the reducers merge). */
+  spill(): number {
+    if (!this.agg || this.agg.size === 0 || !this.io.memory.canSpill) return 0;
+    const freed = this.io.memory.usedBy(this);
+    this.emit(this.drain()!);
+    return freed;
+  }
+
+  private emit(drained: { batch: Uint8Array; keys: unknown[] }): void {
+    this.recordsWritten += drained.keys.length;
+    const blocks = splitBatch(drained.batch, drained.keys, this.n, this.partitionOf);
+    blocks.forEach((block, r) => {
+      for (const slice of batchSlices(block, BATCH_FRAME_ROWS)) this.output.add(r, slice);
+    });
+  }
+
   private toFallback(): void {
-    const fallback = new CombiningWriter(this.n, this.partitionOf, this.combiner, this.where);
+    // What was flushed before stays in the output as it is: the reducers merge it with the rest.
+    const fallback = new CombiningWriter(this.n, this.partitionOf, this.combiner, this.where, this.io, this.output);
+    fallback.recordsWritten = this.recordsWritten;
     const drained = this.drain();
     if (drained) fallback.absorb(batchRecords(drained.batch));
     this.fallback = fallback;
   }
 
-  finish(): Uint8Array[] {
+  finish(): MapOutput {
     if (this.fallback) {
       const out = this.fallback.finish();
       this.recordsWritten = this.fallback.recordsWritten;
       return out;
     }
     const drained = this.drain();
-    if (!drained) return Array.from({ length: this.n }, () => EMPTY);
-    this.recordsWritten = drained.keys.length;
-    return splitBatch(drained.batch, drained.keys, this.n, this.partitionOf);
+    if (drained) this.emit(drained);
+    return this.output.finish();
   }
 
   release(): void {
     this.agg?.release();
     this.agg = null;
+    this.fallback?.release();
+    this.output.release();
+    this.io.memory.releaseAll(this);
   }
 }

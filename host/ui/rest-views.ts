@@ -257,6 +257,9 @@ function taskMetrics(t: TaskRec): TaskMetricsData {
     outputMetrics: { bytesWritten: 0, recordsWritten: t.outputRecords },
     shuffleReadMetrics: { fetchWaitTime: t.fetchWait, remoteBytesRead: t.remoteBytes, localBytesRead: t.readBytes - t.remoteBytes, recordsRead: t.readRecords },
     shuffleWriteMetrics: { bytesWritten: t.writeBytes, writeTime: Math.round(t.shuffleWriteMs * 1e6), recordsWritten: t.writeRecords },
+    memoryBytesSpilled: t.memorySpilled,
+    diskBytesSpilled: t.diskSpilled,
+    peakExecutionMemory: t.peakMemory,
     queuedTime: t.queued,
     operators: t.operators ?? [],
   };

@@ -70,6 +70,9 @@ export interface SparkTaskMetrics {
   'Shuffle Write Metrics': { 'Shuffle Bytes Written': number; 'Shuffle Write Time': number; 'Shuffle Records Written': number };
   'Input Metrics': { 'Bytes Read': number; 'Records Read': number };
   'Output Metrics': { 'Bytes Written': number; 'Records Written': number };
+  'Memory Bytes Spilled'?: number;
+  'Disk Bytes Spilled'?: number;
+  'Peak Execution Memory'?: number;
   'Flint Queued Time': number;
   'Flint Operators': string[];
 }
@@ -272,6 +275,9 @@ export class SparkEventConverter {
             },
             'Input Metrics': { 'Bytes Read': 0, 'Records Read': fromShuffle ? 0 : m.recordsRead },
             'Output Metrics': { 'Bytes Written': 0, 'Records Written': kind === 'shuffleMap' ? 0 : m.recordsWritten },
+            'Memory Bytes Spilled': m.memoryBytesSpilled ?? 0,
+            'Disk Bytes Spilled': m.diskBytesSpilled ?? 0,
+            'Peak Execution Memory': m.peakExecutionMemory ?? 0,
             'Flint Queued Time': m.queuedMs ?? 0,
             'Flint Operators': m.operators,
           };

@@ -42,6 +42,9 @@ export interface TaskRec {
   writeBytes: number;
   writeRecords: number;
   operators: string[] | null;
+  memorySpilled: number;
+  diskSpilled: number;
+  peakMemory: number;
 }
 
 export interface ExecStageRec {
@@ -573,6 +576,9 @@ export class AppStatusStore {
       writeBytes: 0,
       writeRecords: 0,
       operators: null,
+      memorySpilled: 0,
+      diskSpilled: 0,
+      peakMemory: 0,
     };
     let rows = stage.laneRows.get(t.executorId);
     if (!rows) {
@@ -639,6 +645,9 @@ export class AppStatusStore {
       t.inputRecords = m['Input Metrics']['Records Read'];
       t.outputRecords = m['Output Metrics']['Records Written'];
       t.operators = m['Flint Operators'] ?? null;
+      t.memorySpilled = m['Memory Bytes Spilled'] ?? 0;
+      t.diskSpilled = m['Disk Bytes Spilled'] ?? 0;
+      t.peakMemory = m['Peak Execution Memory'] ?? 0;
     }
     const ex = this.executors.get(t.executorId);
     const duration = t.finish - t.launch;

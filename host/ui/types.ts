@@ -117,6 +117,9 @@ export interface TaskMetricsData {
   outputMetrics: { bytesWritten: number; recordsWritten: number };
   shuffleReadMetrics: { fetchWaitTime: number; remoteBytesRead: number; localBytesRead: number; recordsRead: number };
   shuffleWriteMetrics: { bytesWritten: number; writeTime: number; recordsWritten: number };
+  memoryBytesSpilled: number;
+  diskBytesSpilled: number;
+  peakExecutionMemory: number;
   /** Flint: time the task waited in its executor's queue before it started. */
   queuedTime: number;
   /** Flint: WebAssembly or TypeScript operators the task ran ('wasm:hashAgg'). */

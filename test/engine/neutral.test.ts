@@ -40,7 +40,9 @@ test('the executor, its operators and its remote file access bundle for the brow
   expect(mod.executorOps(false).impl).toBe('js');
 });
 
-test('the executor bundle stays lean: no closure parser, no driver or dashboard code, under 160 KB minified with the WebAssembly module', async () => {
+// 160 KB until executors learned to keep within a memory budget: the memory manager, frames, the
+// spilling operators and the disk-backed block store are executor code (about 25 KB minified).
+test('the executor bundle stays lean: no closure parser, no driver or dashboard code, under 184 KB minified with the WebAssembly module', async () => {
   const result = await build({
     absWorkingDir: root,
     entryPoints: ['host/exec/executor.ts'],
@@ -58,5 +60,5 @@ test('the executor bundle stays lean: no closure parser, no driver or dashboard 
   const packages = new Set(inputs.filter((i) => i.includes('node_modules/')).map((i) => i.split('node_modules/')[1]!.split('/')[0]));
   expect([...packages].sort()).toEqual(['@noble', 'msgpackr']);
   expect(inputs.filter((i) => /host\/(api|schedule|node|ui)\/|closure-capture/.test(i))).toEqual([]);
-  expect(result.outputFiles[0]!.contents.byteLength).toBeLessThan(160 * 1024);
+  expect(result.outputFiles[0]!.contents.byteLength).toBeLessThan(184 * 1024);
 });

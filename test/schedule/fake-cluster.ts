@@ -8,7 +8,7 @@ import { encodeRecords } from '../../host/codec/records.js';
 import type { FlintEvent } from '../../host/events/events.js';
 import type { DriverToExecutor } from '../../host/exec/protocol.js';
 import type { Dependency, LineageNode, ShuffleDependency } from '../../host/plan/lineage.js';
-import type { PlanNode, StagePlan, TaskDescriptor, TaskResult } from '../../host/plan/plan.js';
+import type { PlanNode, StagePlan, StorageLevelDesc, TaskDescriptor, TaskResult } from '../../host/plan/plan.js';
 import type { Clock, TimerHandle } from '../../host/schedule/clock.js';
 import { Driver, type DriverConfig } from '../../host/schedule/driver.js';
 import type { Endpoint } from '../../host/transport/endpoint.js';
@@ -151,7 +151,7 @@ export function executor(id: string, options: { cores?: number; capabilities?: C
     host: `host-${id}`,
     cores: options.cores ?? 1,
     kind: options.kind ?? 'node',
-    capabilities: options.capabilities ?? ['node', 'fs', 'wasm', 'trusted'],
+    capabilities: options.capabilities ?? ['node', 'fs', 'wasm', 'trusted', 'disk'],
     ...(options.workerId ? { workerId: options.workerId } : {}),
   };
 }
@@ -222,7 +222,8 @@ export class FakeSource implements LineageNode {
   constructor(
     private readonly partitions: number,
     private readonly requires: Array<'node'> = [],
-    private readonly cached = false,
+    /** true: MEMORY_ONLY; or the storage level to persist at. */
+    private readonly cached: boolean | StorageLevelDesc = false,
     /** fl.module ids its map closure uses. */
     private readonly modules: string[] = [],
   ) {}
@@ -243,6 +244,7 @@ export class FakeSource implements LineageNode {
     };
   }
   storageDesc() {
+    if (typeof this.cached === 'object') return this.cached;
     return this.cached ? { useMemory: true, useDisk: false, deserialized: true, replication: 1 } : null;
   }
   checkpointFiles(): string[] | null {

@@ -297,6 +297,43 @@ describe('capabilities', () => {
     expect((err as FlintError).message).toContain('"node"');
     expect((err as FlintError).message).toContain('browser');
   });
+
+  it('places the tasks of a stage that persists at DISK_ONLY only on executors with a disk', async () => {
+    const diskOnly = { useMemory: false, useDisk: true, deserialized: false, replication: 1 };
+    const c = fakeCluster([executor('tab', { capabilities: ['wasm'], kind: 'browser', cores: 4 }), executor('node', { cores: 1 })]);
+    const job = runJob(c, new FakeSource(2, [], diskOnly));
+    await c.settle();
+    expect(c.get('tab').pending).toHaveLength(0);
+    for (let i = 0; i < 2; i++) {
+      const n = c.get('node');
+      n.succeed(n.take());
+      await c.settle();
+    }
+    await job.done;
+    expect(taskStarts(c).every((s) => s.executorId === 'node')).toBe(true);
+  });
+
+  it('a stage that persists at MEMORY_AND_DISK runs on executors without a disk too', async () => {
+    const memoryAndDisk = { useMemory: true, useDisk: true, deserialized: false, replication: 1 };
+    // Trusted, so that its one result counts without a second copy.
+    const c = fakeCluster([executor('tab', { capabilities: ['wasm', 'trusted'], kind: 'browser', cores: 1 })]);
+    const job = runJob(c, new FakeSource(1, [], memoryAndDisk));
+    await c.settle();
+    const t = c.get('tab');
+    t.succeed(t.take());
+    await c.settle();
+    await job.done;
+  });
+
+  it('DISK_ONLY with no executor that has a disk fails at once, naming the capability', async () => {
+    const c = fakeCluster([executor('tab', { capabilities: ['wasm'], kind: 'browser' })]);
+    const job = runJob(c, new FakeSource(2, [], { useMemory: false, useDisk: true, deserialized: false, replication: 1 }));
+    await c.settle();
+    const err = await job.done.catch((e: unknown) => e as FlintError);
+    expect((err as FlintError).code).toBe('CAPABILITY_MISSING');
+    expect((err as FlintError).message).toContain('"disk"');
+    expect((err as FlintError).message).toContain('disk-only');
+  });
 });
 
 describe('stage plans and hostile executors', () => {

@@ -19,6 +19,8 @@ import { DEFAULT_MAX_MESSAGE_BYTES } from '../../transport/framing.js';
 import { openRtcLink, type PeerConnectionLike } from '../../transport/rtc-link.js';
 import { ExecutorThread } from '../executor-thread.js';
 import { localFilesEnabled } from '../machine-id.js';
+import { budgetForShareMb } from '../memory-defaults.js';
+import { ScratchDirs, scratchRoot } from '../scratch-disk.js';
 import { backoffDelay, connect, coordinatorWebSocketUrl } from './connect.js';
 import { DATA_LINK_KEEPALIVE, keepAlive } from './keep-alive.js';
 import { presentedToken, tokensMatch } from './token.js';
@@ -28,8 +30,13 @@ export interface WorkerAgentOptions {
   master: string;
   token: string;
   cores: number;
-  /** Memory for all executors together; each gets its share as its heap limit. */
+  /**
+   * Memory for all executors together. Each gets an equal share as its thread's heap limit, and
+   * the budget that leaves (memory-defaults.ts) as its executorMemoryMb.
+   */
   memoryMb: number;
+  /** Where the executors' scratch directories go (default FLINT_SPILL_DIR, else the temporary directory). */
+  spillDir?: string;
   untrusted: boolean;
   chaos: ChaosSpec | null;
   /** Address other workers and drivers reach this worker's data server on; default: the address
@@ -57,9 +64,12 @@ export class WorkerAgent {
   private dataServer: { url: string; host: string; close(): Promise<void> } | null = null;
   /** The address this worker's links leave from (and WebRTC binds to). */
   private localAddress = '127.0.0.1';
+  /** This worker's executors' scratch directories: one each, removed when its thread ends. */
+  private readonly scratch: ScratchDirs;
 
   constructor(private readonly options: WorkerAgentOptions) {
-    const capabilities: Capability[] = ['node', 'wasm'];
+    this.scratch = new ScratchDirs(scratchRoot(options.spillDir), 'worker');
+    const capabilities: Capability[] = ['node', 'wasm', 'disk'];
     if (!options.untrusted) capabilities.push('trusted');
     this.host = new WorkerHost({
       workerId: this.workerId,
@@ -86,6 +96,7 @@ export class WorkerAgent {
   /** Resolves with the process exit code once the worker is done (decommissioned or stopped). */
   get done(): Promise<number> {
     return this.host.done.then(async (code) => {
+      this.scratch.removeAll();
       await this.dataServer?.close();
       return code;
     });
@@ -109,15 +120,17 @@ export class WorkerAgent {
     const thread = new ExecutorThread(
       executorId,
       {
-        cacheMemoryMb: Math.max(64, Math.floor(o.memoryMb / o.cores / 2)),
+        executorMemoryMb: budgetForShareMb(o.memoryMb / o.cores),
+        scratchDir: this.scratch.executorDir(executorId),
         chaos: o.chaos,
         fetchTimeoutMs: o.fetchTimeoutMs,
         // Bigger results are pulled by the driver in parts rather than pushed through the relay at once.
         maxDirectResultBytes: 1024 * 1024,
         ...(app.files ? { files: { ...app.files, driverMachineId: app.driverMachineId }, localFiles: localFilesEnabled() } : {}),
       },
-      Math.max(128, Math.floor(o.memoryMb / o.cores)),
     );
+    // However the thread ends (a crash in the middle of a spill included), its files go.
+    thread.onExit(() => this.scratch.removeExecutor(executorId));
     return {
       ready: thread.ready,
       send: (m) => thread.send(m),

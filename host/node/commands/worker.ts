@@ -11,6 +11,7 @@ export interface WorkerFlags {
   untrusted?: boolean;
   chaos?: string;
   dataHost?: string;
+  spillDir?: string;
 }
 
 export async function worker(master: string, flags: WorkerFlags): Promise<number> {
@@ -28,6 +29,7 @@ export async function worker(master: string, flags: WorkerFlags): Promise<number
     untrusted: flags.untrusted === true,
     chaos: flags.chaos ? parseChaos(flags.chaos) : null,
     dataHost: flags.dataHost,
+    spillDir: flags.spillDir,
     fetchTimeoutMs: process.env.FLINT_FETCH_TIMEOUT_MS ? Number(process.env.FLINT_FETCH_TIMEOUT_MS) : undefined,
     maxMessageBytes: process.env.FLINT_MAX_MESSAGE_BYTES ? Number(process.env.FLINT_MAX_MESSAGE_BYTES) : undefined,
     log: (m) => process.stderr.write(`flint worker: ${m}\n`),

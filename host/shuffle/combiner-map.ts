@@ -1,0 +1,212 @@
+/**
+ * Combiners by key on the record path (lambdas, groupByKey, cogroup, joins) within a memory budget:
+ * Spark's ExternalAppendOnlyMap, with hash-partitioned runs instead of sorted ones.
+ *
+ * A `CombinerMap` is a KeyMap that keeps an estimate of its size and asks the task's memory for it
+ * after every batch; when the memory is refused its owner decides what spilling means: the map
+ * side of a shuffle writes the combiners out as shuffle output (the reduce side merges them anyway),
+ * the reduce side writes a run (`SpillableCombiners`). A run holds the combiners in 32 parts by the
+ * top bits of their key's hash; once every input is in, each part is merged on its own in a fresh
+ * map, so no more than a part of the data is in memory at once, and a part that still does not fit
+ * is split again by another hash (the grace hash join's recursion). Values of a key keep their
+ * input order: runs are merged in the order they were written.
+ */
+import { KeyMap, hashKey, hashKeySeeded } from '../codec/keys.js';
+import { decodeRecords, encodeRecords } from '../codec/records.js';
+import { FrameWriter, readFrames } from '../memory/frames.js';
+import type { MemoryConsumer, TaskMemory } from '../memory/memory-manager.js';
+import type { ScratchReader, TaskScratch } from '../memory/scratch.js';
+import { sizeOf } from '../memory/size.js';
+import type { Aggregator } from './aggregator.js';
+
+/** Bytes V8 spends on a Map entry beyond its key and value (the table's slot and slack). */
+const ENTRY_BYTES = 48;
+/** Records per frame of a run, and per batch handed downstream. */
+export const RECORDS_PER_FRAME = 4096;
+const BUCKET_BITS = 5;
+const BUCKETS = 1 << BUCKET_BITS;
+/** Levels of re-partitioning before a part is merged in memory whatever it costs. */
+const MAX_LEVEL = 3;
+
+export class CombinerMap implements MemoryConsumer {
+  readonly map = new KeyMap<unknown>();
+  private estimate = 0;
+  private perKey = 64;
+  private newKeys = 0;
+  private updates = 0;
+  /** Being handed downstream: a spill now would take entries from under the reader. */
+  private draining = false;
+
+  constructor(
+    readonly label: string,
+    private readonly memory: TaskMemory,
+    private readonly agg: Aggregator,
+    /** Null: it cannot spill, and takes what it needs (a part merged at the deepest level). */
+    private readonly onSpill: ((map: KeyMap<unknown>) => void) | null,
+  ) {}
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  addValue(key: unknown, value: unknown): void {
+    const map = this.map;
+    const c = map.get(key);
+    if (c !== undefined || map.has(key)) {
+      // Growth of an existing combiner (a group's array) is measured on one update in 64.
+      if ((++this.updates & 63) === 0) {
+        const before = sizeOf(c);
+        const next = this.agg.mergeValue(c, value);
+        this.estimate += Math.max(0, sizeOf(next) - before) * 64;
+        map.set(key, next);
+      } else map.set(key, this.agg.mergeValue(c, value));
+      return;
+    }
+    const created = this.agg.createCombiner(value);
+    map.set(key, created);
+    this.counted(key, created);
+  }
+
+  addCombiner(key: unknown, combiner: unknown): void {
+    const map = this.map;
+    const c = map.get(key);
+    if (c !== undefined || map.has(key)) {
+      const before = sizeOf(c);
+      const next = this.agg.mergeCombiners(c, combiner);
+      this.estimate += Math.max(0, sizeOf(next) - before);
+      map.set(key, next);
+      return;
+    }
+    map.set(key, combiner);
+    this.counted(key, combiner);
+  }
+
+  private counted(key: unknown, combiner: unknown): void {
+    // A new key is measured one time in 16; the others are taken to be like the last measured.
+    if ((this.newKeys++ & 15) === 0) this.perKey = ENTRY_BYTES + sizeOf(key) + sizeOf(combiner);
+    this.estimate += this.perKey;
+  }
+
+  /** After a batch: asks for what the batch added, and spills when the memory is refused. */
+  endBatch(): void {
+    const want = this.estimate - this.memory.usedBy(this);
+    if (want <= 0 || this.memory.acquire(this, want)) return;
+    if (this.memory.spill(this) === 0) this.memory.force(this, this.estimate - this.memory.usedBy(this));
+  }
+
+  spill(): number {
+    if (this.map.size === 0 || !this.onSpill || this.draining || !this.memory.canSpill) return 0;
+    this.onSpill(this.map);
+    this.map.clear();
+    this.estimate = 0;
+    const freed = this.memory.usedBy(this);
+    this.memory.releaseAll(this);
+    return freed;
+  }
+
+  /** The entries as [key, combiner] records, in batches; the map is left empty. */
+  *drain(): Generator<unknown[]> {
+    this.draining = true;
+    try {
+      let out: unknown[] = [];
+      for (const [k, c] of this.map.entries()) {
+        out.push([k, c]);
+        if (out.length === RECORDS_PER_FRAME) {
+          yield out;
+          out = [];
+        }
+      }
+      if (out.length > 0) yield out;
+    } finally {
+      this.draining = false;
+      this.map.clear();
+      this.estimate = 0;
+      this.memory.releaseAll(this);
+    }
+  }
+}
+
+interface Run {
+  file: string;
+  /** Where each hash part starts, and where the last ends. */
+  offsets: number[];
+}
+
+/** The reduce side: combiners of every key of a partition, spilled to runs when memory is short. */
+export class SpillableCombiners {
+  private readonly combiners: CombinerMap;
+  private readonly runs: Run[] = [];
+
+  constructor(
+    private readonly memory: TaskMemory,
+    private readonly scratch: TaskScratch,
+    private readonly agg: Aggregator,
+    private readonly level = 0,
+  ) {
+    this.combiners = new CombinerMap('combiners', memory, agg, level < MAX_LEVEL ? (map) => this.writeRun(map) : null);
+  }
+
+  addValue(key: unknown, value: unknown): void {
+    this.combiners.addValue(key, value);
+  }
+
+  addCombiner(key: unknown, combiner: unknown): void {
+    this.combiners.addCombiner(key, combiner);
+  }
+
+  endBatch(): void {
+    this.combiners.endBatch();
+  }
+
+  get spilled(): boolean {
+    return this.runs.length > 0;
+  }
+
+  private bucketOf(key: unknown): number {
+    const h = this.level === 0 ? hashKey(key) : hashKeySeeded(key, 0x2545f491 + this.level);
+    return h >>> (32 - BUCKET_BITS);
+  }
+
+  private writeRun(map: KeyMap<unknown>): void {
+    const parts: unknown[][][] = Array.from({ length: BUCKETS }, () => []);
+    for (const [k, c] of map.entries()) parts[this.bucketOf(k)]!.push([k, c]);
+    const writer = new FrameWriter(this.scratch.create('combiners'));
+    const offsets: number[] = [];
+    for (const part of parts) {
+      offsets.push(writer.offset);
+      for (let i = 0; i < part.length; i += RECORDS_PER_FRAME) writer.write(encodeRecords(part.slice(i, i + RECORDS_PER_FRAME)));
+    }
+    offsets.push(writer.offset);
+    writer.close();
+    this.runs.push({ file: writer.file.name, offsets });
+  }
+
+  /** Every key's combiner as [key, combiner] records, in batches. */
+  *results(): Generator<unknown[]> {
+    if (this.runs.length === 0) {
+      yield* this.combiners.drain();
+      return;
+    }
+    this.memory.spill(this.combiners);
+    const readers: ScratchReader[] = this.runs.map((r) => this.scratch.open(r.file));
+    try {
+      for (let b = 0; b < BUCKETS; b++) {
+        const part = new SpillableCombiners(this.memory, this.scratch, this.agg, this.level + 1);
+        this.runs.forEach((run, i) => {
+          for (const payload of readFrames(readers[i]!, run.offsets[b]!, run.offsets[b + 1]!)) {
+            for (const r of decodeRecords(payload)) {
+              const [k, c] = r as [unknown, unknown];
+              part.addCombiner(k, c);
+            }
+            part.endBatch();
+          }
+        });
+        yield* part.results();
+      }
+    } finally {
+      for (const r of readers) r.close();
+      for (const run of this.runs) this.scratch.remove(run.file);
+      this.runs.length = 0;
+    }
+  }
+}
