@@ -29,9 +29,12 @@ export function parseChaos(text: string): ChaosSpec {
 }
 
 /**
- * A wrong answer that still decodes: one record, chosen at random, left out. Each liar's lie is its
- * own (two liars seldom agree), as independent faulty or malicious machines would be; a coordinated
- * majority of liars is beyond what replication by two can catch (docs/API.md says so).
+ * A wrong answer that still decodes: one record, chosen at random, changed by a random amount (a
+ * number moved, a string lengthened, a pair's value changed; a record of another kind left out).
+ * Each liar's lie is its own, as independent faulty or malicious machines' would be: leaving a
+ * record out made liars agree whenever a partition's first batch held one record, and two liars
+ * that agree outvote the truth. A coordinated majority of liars is beyond what replication by two
+ * can catch (docs/API.md says so).
  */
 export async function* lieInStream<T>(stream: AsyncIterable<T[]>, random: () => number = Math.random): AsyncGenerator<T[]> {
   let lied = false;
@@ -39,7 +42,10 @@ export async function* lieInStream<T>(stream: AsyncIterable<T[]>, random: () => 
     if (!lied && batch.length > 0) {
       lied = true;
       const out = [...batch];
-      out.splice(Math.floor(random() * out.length), 1);
+      const i = Math.floor(random() * out.length);
+      const changed = perturbed(out[i], random);
+      if (changed === DROP) out.splice(i, 1);
+      else out[i] = changed as T;
       yield out;
       continue;
     }
@@ -47,9 +53,16 @@ export async function* lieInStream<T>(stream: AsyncIterable<T[]>, random: () => 
   }
 }
 
-/** Wrong shuffle output that still decodes, for writers that never see records: which non-empty bucket to empty (-1: none). */
-export function bucketToEmpty(sizes: readonly number[], random: () => number = Math.random): number {
-  const nonEmpty = sizes.map((b, i) => (b > 0 ? i : -1)).filter((i) => i >= 0);
-  if (nonEmpty.length === 0) return -1;
-  return nonEmpty[Math.floor(random() * nonEmpty.length)]!;
+const DROP = Symbol('drop');
+
+function perturbed(record: unknown, random: () => number): unknown {
+  const salt = 1 + Math.floor(random() * 2 ** 30);
+  if (typeof record === 'number') return record + salt;
+  if (typeof record === 'bigint') return record + BigInt(salt);
+  if (typeof record === 'string') return record + salt.toString(36);
+  if (Array.isArray(record) && record.length > 0) {
+    const last = perturbed(record[record.length - 1], random);
+    return last === DROP ? record.slice(0, -1) : [...record.slice(0, -1), last];
+  }
+  return DROP;
 }

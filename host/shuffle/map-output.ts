@@ -162,15 +162,3 @@ export function* mapOutputChunks(out: MapOutput, reducer: number, disk: ScratchD
   const size = out.sizes[reducer] ?? 0;
   for (let at = 0; at < size; at += 1 << 20) yield readMapOutput(out, reducer, at, Math.min(1 << 20, size - at), disk);
 }
-
-/** The same output with one block emptied (chaos: a lie that still decodes). */
-export function withoutBlock(out: MapOutput, reducer: number): MapOutput {
-  const sizes = [...out.sizes];
-  sizes[reducer] = 0;
-  return {
-    sizes,
-    chunks: out.chunks ? out.chunks.map((c, i) => (i === reducer ? [] : c)) : null,
-    file: out.file,
-    segments: out.segments ? out.segments.map((s, i) => (i === reducer ? [] : s)) : null,
-  };
-}
