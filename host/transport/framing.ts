@@ -46,6 +46,15 @@ export interface FramingOptions {
    * would break the link. Default: no limit (a WebSocket queues whatever it is given).
    */
   highWaterBytes?: number;
+  /**
+   * Frames handed to the channel per slice: past it, the rest waits until `yieldTo` calls back, so
+   * that a message of many megabytes does not hold the thread while it is copied into the channel.
+   * A page's main thread needs this: a browser's WebSocket.send takes milliseconds per megabyte, and
+   * the page's heartbeats and the executors' results wait while it runs. Default: no limit.
+   */
+  sliceBytes?: number;
+  /** Calls `resume` in a later task (a page passes a MessageChannel round trip: never throttled). */
+  yieldTo?: (resume: () => void) => void;
   /** For messages and logs: what is at the other end. */
   label?: string;
   /**
@@ -79,6 +88,10 @@ class FramedEndpoint implements Endpoint {
   private queueHead = 0;
   private queuedBytes = 0;
   private awaitingDrain = false;
+  private readonly sliceBytes: number;
+  /** Bytes the current slice may still hand to the channel. */
+  private sliceLeft: number;
+  private readonly yieldTo: (resume: () => void) => void;
   /** Closed by this side with frames still queued: the channel closes once they are written. */
   private closeWhenDrained: { reason: string | undefined } | null = null;
   private readonly label: string;
@@ -89,6 +102,7 @@ class FramedEndpoint implements Endpoint {
   private handler: ((m: unknown) => void) | null = null;
   private readonly inbox: unknown[] = [];
   private readonly closeHandlers: Array<(reason?: Error) => void> = [];
+  private readonly progressHandlers: Array<() => void> = [];
   private closed = false;
   private closeReason: Error | undefined;
   private chunks: Uint8Array[] = [];
@@ -102,6 +116,9 @@ class FramedEndpoint implements Endpoint {
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.lowWater = options.lowWaterBytes ?? 4 * 1024 * 1024;
     this.highWater = Math.max(options.highWaterBytes ?? Infinity, this.frameBytes);
+    this.sliceBytes = options.sliceBytes ?? Infinity;
+    this.sliceLeft = this.sliceBytes;
+    this.yieldTo = options.yieldTo ?? ((resume) => setTimeout(resume, 0));
     this.label = options.label ?? 'peer';
     // Unbound, as a browser requires of its globals: `this.schedule(f)` would call it on the endpoint.
     const schedule = options.schedule ?? ((f: () => void) => queueMicrotask(f));
@@ -197,14 +214,26 @@ class FramedEndpoint implements Endpoint {
     this.pump();
   }
 
-  /** Whether `frame` may go to the channel now: within the channel's limit. */
+  /** Whether `frame` may go to the channel now: within this turn's slice and the channel's limit. */
   private hasRoom(frame: Uint8Array): boolean {
+    // A slice always takes one frame, however large.
+    if (this.sliceLeft < frame.byteLength && this.sliceLeft < this.sliceBytes) return false;
     const buffered = this.channel.bufferedAmount();
     // One frame always goes when nothing is buffered, whatever the limit.
     return buffered === 0 || buffered + frame.byteLength <= this.highWater;
   }
 
   private handOver(frame: Uint8Array): void {
+    if (this.sliceBytes !== Infinity) {
+      if (this.sliceLeft === this.sliceBytes) {
+        // The first bytes of a slice: the next one starts once the thread has done other work.
+        this.yieldTo(() => {
+          this.sliceLeft = this.sliceBytes;
+          if (this.queuedBytes > 0) this.pump();
+        });
+      }
+      this.sliceLeft -= frame.byteLength;
+    }
     this.channel.send(frame);
   }
 
@@ -228,6 +257,8 @@ class FramedEndpoint implements Endpoint {
       }
       return;
     }
+    // Out of slice: the slice's end (scheduled when it began) resumes.
+    if (this.sliceLeft < this.queue[this.queueHead]!.byteLength && this.sliceLeft < this.sliceBytes) return;
     if (this.awaitingDrain) return;
     this.awaitingDrain = true;
     const resume = () => {
@@ -273,6 +304,8 @@ class FramedEndpoint implements Endpoint {
           this.chunks = [];
           this.chunkBytes = 0;
           this.deliver(decodeValue(whole));
+        } else {
+          for (const h of this.progressHandlers) h();
         }
       } else {
         throw new Error(`unknown frame kind ${kind}`);
@@ -303,6 +336,9 @@ class FramedEndpoint implements Endpoint {
     else this.closeHandlers.push(handler);
   }
 
+  onProgress(handler: () => void): void {
+    this.progressHandlers.push(handler);
+  }
 
   private end(reason?: Error): void {
     if (this.closed) return;

@@ -2,7 +2,7 @@
  * How framed endpoints gather messages into frames: per tick by default, per event-loop turn where
  * the host schedules flushes with setImmediate (every cluster connection of a Node process); how
  * they pace frames into a channel that holds a limited amount (a browser's RTCDataChannel refuses a
- * send past 16 MiB queued).
+ * send past 16 MiB queued) and hand a large message over a slice per task (a page's main thread).
  */
 import { describe, expect, it } from 'vitest';
 import { dataChannelEndpoint } from '../../host/transport/data-channel.js';
@@ -152,6 +152,27 @@ describe('framing over a channel that holds a limited amount (RTCDataChannel)', 
     expect(decodeFrames(c.frames)).toHaveLength(1);
   });
 
+  it('hands a large message to the channel a slice per task when asked to, letting other work run in between', async () => {
+    const c = limitedChannel(Infinity);
+    const resumes: Array<() => void> = [];
+    const endpoint = framedEndpoint(c.channel, { frameBytes: 64 * 1024, sliceBytes: 1024 * 1024, yieldTo: (r) => void resumes.push(r) });
+    endpoint.send(new Uint8Array(5 * 1024 * 1024));
+    await Promise.resolve();
+    const handed = () => c.frames.reduce((n, f) => n + f.byteLength, 0);
+    expect(handed()).toBeLessThanOrEqual(1024 * 1024 + 64 * 1024);
+    expect(handed()).toBeGreaterThan(900 * 1024);
+    endpoint.send({ after: true });
+    let slices = 1;
+    while (resumes.length > 0) {
+      resumes.shift()!();
+      await Promise.resolve();
+      slices++;
+    }
+    expect(slices).toBeGreaterThanOrEqual(5);
+    const got = decodeFrames(c.frames);
+    expect(got).toHaveLength(2);
+    expect(got[1]).toEqual({ after: true });
+  });
 });
 
 describe('dataChannelEndpoint', () => {
