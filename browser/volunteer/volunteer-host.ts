@@ -38,6 +38,23 @@ function browserName(): string {
   return m ? `${m[1]} ${m[2]}` : 'a browser';
 }
 
+/**
+ * Runs callbacks in later tasks through a MessageChannel: unlike timers, its messages are not
+ * throttled in a hidden page, and other work (a heartbeat, an executor's result) runs in between.
+ */
+function macrotasks(): (resume: () => void) => void {
+  const channel = new MessageChannel();
+  const waiting: Array<() => void> = [];
+  channel.port1.onmessage = () => waiting.shift()?.();
+  return (resume) => {
+    waiting.push(resume);
+    channel.port2.postMessage(0);
+  };
+}
+
+/** What the coordinator connection hands WebSocket.send per task: see FramingOptions.sliceBytes. */
+const COORDINATOR_SLICE_BYTES = 4 * 1024 * 1024;
+
 /** Checks the token first: a WebSocket refused at its upgrade only says that it closed. */
 async function connectToCoordinator(token: string): Promise<{ endpoint: Endpoint; localAddress: string }> {
   let res: Response;
@@ -54,7 +71,10 @@ async function connectToCoordinator(token: string): Promise<{ endpoint: Endpoint
     ws.addEventListener('open', () => resolve());
     ws.addEventListener('close', () => reject(new FlintError('IO_ERROR', 'the coordinator closed the connection')));
   });
-  return { endpoint: webSocketEndpoint(ws as unknown as WebSocketLike, { label: 'the coordinator' }), localAddress: location.hostname };
+  // A shuffle block relayed through the coordinator may be tens of megabytes: copied into the socket
+  // a slice per task, so that heartbeats and results are not held up while the page copies it.
+  const endpoint = webSocketEndpoint(ws as unknown as WebSocketLike, { label: 'the coordinator', sliceBytes: COORDINATOR_SLICE_BYTES, yieldTo: macrotasks() });
+  return { endpoint, localAddress: location.hostname };
 }
 
 function spawnExecutor(executorId: string, app: AppInfo, chaos: ChaosSpec | null): HostedExecutor {

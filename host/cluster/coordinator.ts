@@ -313,6 +313,11 @@ export class Coordinator {
     };
     this.workers.set(worker.id, worker);
     endpoint.onMessage((raw) => this.onWorkerMessage(worker, raw));
+    // A tab sends a large message (a shuffle block for the relay) in chunks, at its browser's pace,
+    // and its heartbeats queue behind them: chunks arriving say it is alive as well as they would.
+    endpoint.onProgress?.(() => {
+      if (this.workers.get(worker.id) === worker) worker.lastHeartbeat = this.options.clock.now();
+    });
     endpoint.onClose((reason) => this.removeWorker(worker, reason ? `its connection failed: ${reason.message}` : 'it disconnected'));
     this.toWorker(worker, { t: 'welcome', workerId: worker.id });
     this.options.log(`worker ${worker.id} joined from ${peer}: ${worker.kind}, ${worker.cores} cores, ${worker.memoryMb} MB`);

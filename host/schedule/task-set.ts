@@ -22,9 +22,21 @@ export interface RunningAttempt {
   speculative: boolean;
 }
 
+/** Partitions waiting to launch, in order; launched ones leave holes that `head` skips. */
+interface Queue {
+  items: number[];
+  head: number;
+}
+
 export class TaskSet {
-  readonly pending: number[] = [];
-  private head = 0;
+  private readonly queue: Queue = { items: [], head: 0 };
+  /**
+   * Copies wanted for verification, launched before anything in `queue`: the partition is not done
+   * until a copy agrees, and an executor earns its record (and with it fewer spot checks) only from
+   * verified tasks. Queued behind the stage's other tasks, the copies of a stage of hundreds of
+   * tasks would all wait for the last of them, and every task of the stage would be copied.
+   */
+  private readonly replicas: Queue = { items: [], head: 0 };
   private readonly pendingSet = new Set<number>();
   readonly running = new Map<number, RunningAttempt>();
   readonly succeeded = new Set<number>();
@@ -64,16 +76,16 @@ export class TaskSet {
     for (const p of partitions) this.enqueue(p);
   }
 
-  enqueue(partition: number): void {
+  enqueue(partition: number, queue: Queue = this.queue): void {
     if (this.pendingSet.has(partition) || this.succeeded.has(partition)) return;
     this.pendingSet.add(partition);
-    this.pending.push(partition);
+    queue.items.push(partition);
   }
 
-  /** Runs `partition` again on a worker not in `avoid` (another copy to compare). */
+  /** Runs `partition` again on a worker not in `avoid` (another copy to compare), before other tasks. */
   enqueueReplica(partition: number, avoid: Set<string>): void {
     this.avoid.set(partition, avoid);
-    this.enqueue(partition);
+    this.enqueue(partition, this.replicas);
   }
 
   /** Done without running here: out of the queue for good. */
@@ -87,18 +99,27 @@ export class TaskSet {
   }
 
   /**
-   * The next partition to run on `executorId`: one that prefers it, else one without a usable
-   * preference, else (after the locality wait) any. Returns null when nothing may run there now.
+   * The next partition to run on `executorId`: a copy wanted for verification first, then one that
+   * prefers it, else one without a usable preference, else (after the locality wait) any. Returns
+   * null when nothing may run there now.
    */
   take(executorId: string, alive: (id: string) => boolean, localityWaitMs: number, now: number, workerId = executorId): number | null {
     if (this.pendingSet.size === 0) return null;
+    if (this.replicas.head < this.replicas.items.length) {
+      const p = this.takeFrom(this.replicas, executorId, alive, localityWaitMs, now, workerId);
+      if (p !== null) return p;
+    }
+    return this.takeFrom(this.queue, executorId, alive, localityWaitMs, now, workerId);
+  }
+
+  private takeFrom(queue: Queue, executorId: string, alive: (id: string) => boolean, localityWaitMs: number, now: number, workerId: string): number | null {
     let fallback = -1;
     let waiting = -1;
     // Compact the queue lazily: launched partitions leave holes that are skipped.
-    for (let i = this.head; i < this.pending.length; i++) {
-      const p = this.pending[i]!;
+    for (let i = queue.head; i < queue.items.length; i++) {
+      const p = queue.items[i]!;
       if (!this.pendingSet.has(p)) {
-        if (i === this.head) this.head++;
+        if (i === queue.head) queue.head++;
         continue;
       }
       if (this.avoid.get(p)?.has(workerId)) continue;
@@ -109,14 +130,14 @@ export class TaskSet {
         fallback = i;
         break;
       } else if (prefs.includes(executorId)) {
-        return this.launchAt(i, p, true, now);
+        return this.launchAt(queue, i, p, true, now);
       } else if (waiting < 0) {
         waiting = i;
       }
-      if (i - this.head > 256) break;
+      if (i - queue.head > 256) break;
     }
-    if (fallback >= 0) return this.launchAt(fallback, this.pending[fallback]!, false, now);
-    if (waiting >= 0 && now - this.lastLocalLaunch >= localityWaitMs) return this.launchAt(waiting, this.pending[waiting]!, false, now);
+    if (fallback >= 0) return this.launchAt(queue, fallback, queue.items[fallback]!, false, now);
+    if (waiting >= 0 && now - this.lastLocalLaunch >= localityWaitMs) return this.launchAt(queue, waiting, queue.items[waiting]!, false, now);
     return null;
   }
 
@@ -131,9 +152,9 @@ export class TaskSet {
     return this.otherExecutors().some((e) => alive(e) && !failed.has(e));
   }
 
-  private launchAt(index: number, partition: number, local: boolean, now: number): number {
+  private launchAt(queue: Queue, index: number, partition: number, local: boolean, now: number): number {
     this.pendingSet.delete(partition);
-    if (index === this.head) this.head++;
+    if (index === queue.head) queue.head++;
     if (local) this.lastLocalLaunch = now;
     return partition;
   }

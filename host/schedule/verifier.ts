@@ -10,8 +10,9 @@
  * than their number.
  *
  * Replication is adaptive, as BOINC's: an executor that keeps agreeing (10 verified tasks in a row)
- * has its shuffle map outputs spot-checked with a probability that falls as its record grows, so an
- * honest cluster pays far less than twice. Map outputs accepted unchecked are safe to accept: they
+ * has its shuffle map outputs spot-checked with probability 1/record (BOINC's rule: trusted with
+ * probability 1 - 1/CV past 10 consecutive valid results), never below 5%, so an honest cluster
+ * pays far less than twice. Map outputs accepted unchecked are safe to accept: they
  * live on that executor, and a conviction drops and recomputes them. Result-stage outputs are always
  * checked: a result handed to the job cannot be taken back.
  */
@@ -110,7 +111,7 @@ export class Verifier {
     if (resultStage) return true;
     const streak = this.record.get(executorId) ?? 0;
     if (streak < TRUSTED_AFTER) return true;
-    return this.random() < Math.max(MIN_SPOT_CHECK, TRUSTED_AFTER / streak);
+    return this.random() < Math.max(MIN_SPOT_CHECK, 1 / streak);
   }
 
   /** The copy whose output counts, if the copies so far settle it. */

@@ -23,6 +23,12 @@ export interface Endpoint {
   close(reason?: string): void;
   bufferedAmount?(): number;
   writable?(): Promise<void>;
+  /**
+   * Network transports that cut large messages into chunks call `handler` as each chunk arrives: a
+   * peer in the middle of a message of many megabytes (a shuffle block through the coordinator's
+   * relay, from a browser) shows it is alive long before the message ends.
+   */
+  onProgress?(handler: () => void): void;
 }
 
 /** Waits until `endpoint` can take more data; in-memory endpoints always can. */

@@ -25,6 +25,11 @@ export interface ByteChannel {
   close(reason?: string): void;
   /** Bytes handed to `send` and not yet written out. */
   bufferedAmount(): number;
+  /**
+   * Calls `handler` once, soon after `bufferedAmount()` fell to `threshold` or below (an
+   * RTCDataChannel's bufferedamountlow). Channels without such an event leave it out and are polled.
+   */
+  onceDrained?(threshold: number, handler: () => void): void;
 }
 
 export interface FramingOptions {
@@ -34,6 +39,22 @@ export interface FramingOptions {
   maxMessageBytes?: number;
   /** `writable()` resolves once fewer bytes than this are buffered. */
   lowWaterBytes?: number;
+  /**
+   * The most bytes the channel may hold unsent: frames past it wait in the endpoint, in order, until
+   * the channel drains to `lowWaterBytes`. A browser's RTCDataChannel refuses a send (it throws)
+   * once 16 MiB are queued, so a block of more than that, cut into frames and written at once,
+   * would break the link. Default: no limit (a WebSocket queues whatever it is given).
+   */
+  highWaterBytes?: number;
+  /**
+   * Frames handed to the channel per slice: past it, the rest waits until `yieldTo` calls back, so
+   * that a message of many megabytes does not hold the thread while it is copied into the channel.
+   * A page's main thread needs this: a browser's WebSocket.send takes milliseconds per megabyte, and
+   * the page's heartbeats and the executors' results wait while it runs. Default: no limit.
+   */
+  sliceBytes?: number;
+  /** Calls `resume` in a later task (a page passes a MessageChannel round trip: never throttled). */
+  yieldTo?: (resume: () => void) => void;
   /** For messages and logs: what is at the other end. */
   label?: string;
   /**
@@ -61,6 +82,18 @@ class FramedEndpoint implements Endpoint {
   private readonly frameBytes: number;
   private readonly maxMessageBytes: number;
   private readonly lowWater: number;
+  private readonly highWater: number;
+  /** Frames waiting for the channel to drain (see FramingOptions.highWaterBytes), from `queueHead`. */
+  private queue: Uint8Array[] = [];
+  private queueHead = 0;
+  private queuedBytes = 0;
+  private awaitingDrain = false;
+  private readonly sliceBytes: number;
+  /** Bytes the current slice may still hand to the channel. */
+  private sliceLeft: number;
+  private readonly yieldTo: (resume: () => void) => void;
+  /** Closed by this side with frames still queued: the channel closes once they are written. */
+  private closeWhenDrained: { reason: string | undefined } | null = null;
   private readonly label: string;
   private readonly schedule: (flush: () => void) => void;
   private outbox: Uint8Array[] = [];
@@ -69,6 +102,7 @@ class FramedEndpoint implements Endpoint {
   private handler: ((m: unknown) => void) | null = null;
   private readonly inbox: unknown[] = [];
   private readonly closeHandlers: Array<(reason?: Error) => void> = [];
+  private readonly progressHandlers: Array<() => void> = [];
   private closed = false;
   private closeReason: Error | undefined;
   private chunks: Uint8Array[] = [];
@@ -81,12 +115,20 @@ class FramedEndpoint implements Endpoint {
     this.frameBytes = Math.max(1024, options.frameBytes ?? DEFAULT_FRAME_BYTES);
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.lowWater = options.lowWaterBytes ?? 4 * 1024 * 1024;
+    this.highWater = Math.max(options.highWaterBytes ?? Infinity, this.frameBytes);
+    this.sliceBytes = options.sliceBytes ?? Infinity;
+    this.sliceLeft = this.sliceBytes;
+    this.yieldTo = options.yieldTo ?? ((resume) => setTimeout(resume, 0));
     this.label = options.label ?? 'peer';
     // Unbound, as a browser requires of its globals: `this.schedule(f)` would call it on the endpoint.
     const schedule = options.schedule ?? ((f: () => void) => queueMicrotask(f));
     this.schedule = schedule;
     channel.onFrame((frame) => this.receive(frame));
-    channel.onClose((reason) => this.end(reason));
+    channel.onClose((reason) => {
+      // Frames still queued after our own close have nowhere to go now.
+      this.closeWhenDrained = null;
+      this.end(reason);
+    });
   }
 
   send(message: unknown): void {
@@ -138,7 +180,7 @@ class FramedEndpoint implements Endpoint {
         frame.set(m, at + 4);
         at += 4 + m.byteLength;
       }
-      this.channel.send(frame);
+      this.write(frame);
       batch = [];
       batchBytes = 0;
     };
@@ -150,7 +192,7 @@ class FramedEndpoint implements Endpoint {
           const frame = new Uint8Array(1 + end - at);
           frame[0] = end === m.byteLength ? LAST : CHUNK;
           frame.set(m.subarray(at, end), 1);
-          this.channel.send(frame);
+          this.write(frame);
         }
         continue;
       }
@@ -159,6 +201,78 @@ class FramedEndpoint implements Endpoint {
       batchBytes += 4 + m.byteLength;
     }
     writeBatch();
+  }
+
+  /** Hands a frame to the channel, or queues it behind others while the channel holds too much. */
+  private write(frame: Uint8Array): void {
+    if (this.queuedBytes === 0 && this.hasRoom(frame)) {
+      this.handOver(frame);
+      return;
+    }
+    this.queue.push(frame);
+    this.queuedBytes += frame.byteLength;
+    this.pump();
+  }
+
+  /** Whether `frame` may go to the channel now: within this turn's slice and the channel's limit. */
+  private hasRoom(frame: Uint8Array): boolean {
+    // A slice always takes one frame, however large.
+    if (this.sliceLeft < frame.byteLength && this.sliceLeft < this.sliceBytes) return false;
+    const buffered = this.channel.bufferedAmount();
+    // One frame always goes when nothing is buffered, whatever the limit.
+    return buffered === 0 || buffered + frame.byteLength <= this.highWater;
+  }
+
+  private handOver(frame: Uint8Array): void {
+    if (this.sliceBytes !== Infinity) {
+      if (this.sliceLeft === this.sliceBytes) {
+        // The first bytes of a slice: the next one starts once the thread has done other work.
+        this.yieldTo(() => {
+          this.sliceLeft = this.sliceBytes;
+          if (this.queuedBytes > 0) this.pump();
+        });
+      }
+      this.sliceLeft -= frame.byteLength;
+    }
+    this.channel.send(frame);
+  }
+
+  /** Writes queued frames while the channel has room; otherwise waits for it to drain. */
+  private pump(): void {
+    if (this.closed && !this.closeWhenDrained) return;
+    while (this.queueHead < this.queue.length) {
+      const frame = this.queue[this.queueHead]!;
+      if (!this.hasRoom(frame)) break;
+      this.queue[this.queueHead++] = undefined as unknown as Uint8Array;
+      this.queuedBytes -= frame.byteLength;
+      this.handOver(frame);
+    }
+    if (this.queueHead === this.queue.length) {
+      this.queue = [];
+      this.queueHead = 0;
+      if (this.closeWhenDrained) {
+        const { reason } = this.closeWhenDrained;
+        this.closeWhenDrained = null;
+        this.channel.close(reason);
+      }
+      return;
+    }
+    // Out of slice: the slice's end (scheduled when it began) resumes.
+    if (this.sliceLeft < this.queue[this.queueHead]!.byteLength && this.sliceLeft < this.sliceBytes) return;
+    if (this.awaitingDrain) return;
+    this.awaitingDrain = true;
+    const resume = () => {
+      if (!this.awaitingDrain) return;
+      this.awaitingDrain = false;
+      this.pump();
+    };
+    if (this.channel.onceDrained) {
+      this.channel.onceDrained(this.lowWater, resume);
+      // Drained before the handler was in place: its event may never come.
+      if (this.channel.bufferedAmount() <= this.lowWater) queueMicrotask(resume);
+    } else {
+      setTimeout(resume, 2);
+    }
   }
 
   private receive(frame: Uint8Array): void {
@@ -190,6 +304,8 @@ class FramedEndpoint implements Endpoint {
           this.chunks = [];
           this.chunkBytes = 0;
           this.deliver(decodeValue(whole));
+        } else {
+          for (const h of this.progressHandlers) h();
         }
       } else {
         throw new Error(`unknown frame kind ${kind}`);
@@ -220,23 +336,40 @@ class FramedEndpoint implements Endpoint {
     else this.closeHandlers.push(handler);
   }
 
+  onProgress(handler: () => void): void {
+    this.progressHandlers.push(handler);
+  }
+
   private end(reason?: Error): void {
     if (this.closed) return;
     this.closed = true;
+    if (reason || !this.closeWhenDrained) {
+      // The link is gone (or closed before anything was queued): queued frames have nowhere to go.
+      this.closeWhenDrained = null;
+      this.queue = [];
+      this.queueHead = 0;
+      this.queuedBytes = 0;
+    }
     this.closeReason = reason;
     for (const h of this.closeHandlers.splice(0)) h(reason);
   }
 
   close(reason?: string): void {
     if (this.closed) return;
-    // Messages not flushed yet still go out before the close frame.
+    // Messages not flushed yet still go out before the close frame, those waiting for the channel
+    // to drain too: the channel closes once they are written.
     if (this.outbox.length > 0) this.flush();
+    if (this.queuedBytes > 0) {
+      this.closeWhenDrained = { reason };
+      this.end();
+      return;
+    }
     this.channel.close(reason);
     this.end();
   }
 
   bufferedAmount(): number {
-    return this.channel.bufferedAmount() + this.outboxBytes;
+    return this.channel.bufferedAmount() + this.outboxBytes + this.queuedBytes;
   }
 
   async writable(): Promise<void> {

@@ -189,6 +189,29 @@ describe('volunteer tabs on a coordinator without Node workers', () => {
     expect(direct).toBeGreaterThan(100_000);
   });
 
+  it('move a shuffle block larger than a data channel queues (16 MiB) tab to tab, not through the relay', async () => {
+    const before = await Promise.all(tabs.map(links));
+    const started = Date.now();
+    // Each of 2 map tasks writes one 20 MiB block for each of 2 reducers.
+    const n = await fl
+      .parallelize([0, 1], 2)
+      .flatMap(() => {
+        const out: Array<[number, Uint8Array]> = [];
+        for (let r = 0; r < 2; r++) for (let i = 0; i < 320; i++) out.push([r, new Uint8Array(65536).fill(i & 255)]);
+        return out;
+      })
+      .partitionBy(2, (k: number) => k)
+      .count();
+    expect(n).toBe(1280);
+    // Before the data channels paced their frames, the 17th MiB made Chromium refuse the send: the
+    // fetch waited out its two-minute timeout, then everything went through the relay.
+    expect(Date.now() - started).toBeLessThan(60_000);
+    const after = await Promise.all(tabs.map(links));
+    const moved = (k: 'direct' | 'relayed') => after.reduce((a, l, i) => a + l[k] - before[i]![k], 0);
+    expect(moved('relayed')).toBe(0);
+    expect(moved('direct')).toBeGreaterThanOrEqual(20 * 1024 * 1024);
+  }, 90_000);
+
   it('show the application, the tasks done and the time lent', async () => {
     for (const tab of v.tabs) {
       expect(await field(tab.page, 'headline')).toMatch(/Lending 1 core to volunteers e2e/);

@@ -558,6 +558,32 @@ describe('verification of untrusted executors', () => {
     expect(taskStarts(c).filter((s) => s.executorId === 'liar' && s.time > convictedAt)).toEqual([]);
   });
 
+  it("runs the copies it wants before the stage's other tasks, so that a long stage is spot-checked, not copied whole", async () => {
+    const c = fakeCluster(['a', 'b', 'c', 'd'].map(untrusted));
+    const job = runJob(c, new FakeShuffled(new FakeSource(400), 2));
+    // Executors answer one task per turn, oldest first, as fast as they are sent them.
+    for (let turn = 0; !job.state.settled && turn < 2000; turn++) {
+      await c.settle();
+      for (const e of c.executors.values()) if (e.pending.length > 0) e.succeed(e.take());
+    }
+    await job.done;
+    const mapStage = taskStarts(c)[0]!.stageId;
+    const starts = taskStarts(c).filter((s) => s.stageId === mapStage);
+    const copies = starts.filter((s) => s.attempt > 0);
+    // Each copy starts as soon as a slot of another executor frees after its original ended, ahead
+    // of the stage's other tasks (the verifier counts the executors' records from the copies).
+    const at = (e: FlintEvent) => c.events.indexOf(e);
+    for (const copy of copies) {
+      const original = taskEnds(c).find((e) => e.stageId === mapStage && e.partition === copy.partition && e.attempt === 0)!;
+      const between = starts.filter((s) => s.attempt === 0 && at(s) > at(original) && at(s) < at(copy));
+      expect(between.length).toBeLessThanOrEqual(4);
+    }
+    // Once the executors have a record, their map outputs are only spot-checked: far fewer than
+    // the 400 copies a check of every task would take (the first ~10 per executor are all checked).
+    expect(copies.length).toBeGreaterThanOrEqual(20);
+    expect(copies.length).toBeLessThan(200);
+  });
+
   it('gives up with a clear error when no two copies agree (a function that is not deterministic)', async () => {
     const c = fakeCluster(['a', 'b', 'c', 'd', 'e', 'f'].map(untrusted));
     const job = runJob(c, new FakeSource(1));

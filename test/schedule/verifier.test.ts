@@ -45,16 +45,19 @@ describe('Verifier', () => {
       v.onSuccess('s', p, 'a', false, 0, out(`d${p}`), false);
       expect(v.onSuccess('s', p, 'b', false, 1, out(`d${p}`), false).kind).toBe('accept');
     }
-    // At a record of 10, the chance of a check is 10/10: still checked.
-    expect(v.onSuccess('s', 100, 'a', false, 0, out('z'), false).kind).toBe('replicate');
-    v.onSuccess('s', 100, 'b', false, 1, out('z'), false);
+    // At a record of 10, BOINC's rule checks with probability 1/10: a draw of 0.5 skips it, 0.05 checks it.
+    expect(v.onSuccess('s', 100, 'a', false, 0, out('z'), false).kind).toBe('accept');
+    draw = 0.05;
+    expect(v.onSuccess('s', 101, 'a', false, 0, out('z'), false).kind).toBe('replicate');
+    v.onSuccess('s', 101, 'b', false, 1, out('z'), false);
     for (let p = 200; p < 240; p++) {
       v.onSuccess('s', p, 'a', false, 0, out(`e${p}`), false);
       v.onSuccess('s', p, 'b', false, 1, out(`e${p}`), false);
     }
-    // Record 51: checked with probability 10/51 ≈ 0.2; a draw of 0.5 skips it, 0.1 checks it.
-    expect(v.onSuccess('s', 300, 'a', false, 0, out('q'), false).kind).toBe('accept');
+    // Record 51: 1/51 is below the floor, so checked with probability 5%: 0.1 skips it, 0.04 checks it.
     draw = 0.1;
+    expect(v.onSuccess('s', 300, 'a', false, 0, out('q'), false).kind).toBe('accept');
+    draw = 0.04;
     expect(v.onSuccess('s', 301, 'a', false, 0, out('q'), false).kind).toBe('replicate');
     draw = 0.99;
     expect(v.onSuccess('s', 302, 'a', false, 0, out('r'), true).kind).toBe('replicate');
