@@ -673,6 +673,17 @@ export class Coordinator {
     return this.workers.size;
   }
 
+  /** What the coordinator holds right now (its REST status). */
+  counts(): { workers: number; browserWorkers: number; slots: number; slotsLent: number; runningApplications: number } {
+    let browserWorkers = 0;
+    let slots = 0;
+    for (const w of this.workers.values()) {
+      if (w.kind === 'browser') browserWorkers++;
+      slots += w.cores;
+    }
+    return { workers: this.workers.size, browserWorkers, slots, slotsLent: this.executors.size, runningApplications: this.apps.size };
+  }
+
   /** Tells every driver and worker, then closes every connection. */
   stop(reason = 'the coordinator is shutting down'): void {
     if (this.stopped) return;
