@@ -71,6 +71,7 @@ interface WorkerState {
   kind: 'node' | 'browser';
   capabilities: Capability[];
   dataUrl: string | null;
+  webRtc: boolean;
   slots: Array<Slot | null>;
   lastHeartbeat: number;
   decommissioning: boolean;
@@ -305,6 +306,7 @@ export class Coordinator {
       kind: hello.kind,
       capabilities: hello.capabilities,
       dataUrl: hello.dataUrl,
+      webRtc: hello.webRtc ?? true,
       slots: new Array<Slot | null>(hello.cores).fill(null),
       lastHeartbeat: this.options.clock.now(),
       decommissioning: false,
@@ -505,10 +507,10 @@ export class Coordinator {
     }
   }
 
-  private locate(executorId: string): { executorId: string; workerId: string | null; dataUrl: string | null; appId: string | null } {
+  private locate(executorId: string): { executorId: string; workerId: string | null; dataUrl: string | null; appId: string | null; webRtc: boolean } {
     const ref = this.executors.get(executorId);
     const worker = ref ? this.workers.get(ref.workerId) : undefined;
-    return { executorId, workerId: worker?.id ?? null, dataUrl: worker?.dataUrl ?? null, appId: worker ? ref!.appId : null };
+    return { executorId, workerId: worker?.id ?? null, dataUrl: worker?.dataUrl ?? null, appId: worker ? ref!.appId : null, webRtc: worker?.webRtc ?? false };
   }
 
   // ---- fair share ------------------------------------------------------------------------------
