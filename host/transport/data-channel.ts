@@ -54,7 +54,22 @@ export function dataChannelChannel(channel: DataChannelLike): ByteChannel {
   });
   return {
     send(frame) {
-      if (!ended && channel.readyState === 'open') channel.send(frame);
+      if (ended || channel.readyState !== 'open') return;
+      try {
+        channel.send(frame);
+      } catch (err) {
+        // A channel whose other end just went can refuse a send before its readyState says so
+        // (node-datachannel: "DataChannel is closed"), and a browser's refuses one over a full
+        // buffer. Sends run in the framing's flush, where a throw would end the whole process: the
+        // link ends instead, and what it carried goes by the relay.
+        closedByUs = true;
+        try {
+          channel.close();
+        } catch {
+          // already closed
+        }
+        end(new Error(`the data channel refused a message: ${(err as Error).message}`));
+      }
     },
     onFrame(handler) {
       frameHandler = handler;
