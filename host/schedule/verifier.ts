@@ -54,8 +54,21 @@ export class Verifier {
     return this.mode === 'all' || !trusted || this.pending.has(`${key}#${partition}`);
   }
 
-  /** A copy of a task finished: accept it, ask for another copy, or give up. */
-  onSuccess(key: string, partition: number, executorId: string, trusted: boolean, attempt: number, result: TaskSuccess, resultStage: boolean): Verdict {
+  /**
+   * A copy of a task finished: accept it, ask for another copy, or give up. `alive` says whether an
+   * executor is still there: of copies that agree, one on a live executor counts, since a map
+   * output counts only where it can still be fetched.
+   */
+  onSuccess(
+    key: string,
+    partition: number,
+    executorId: string,
+    trusted: boolean,
+    attempt: number,
+    result: TaskSuccess,
+    resultStage: boolean,
+    alive: (executorId: string) => boolean = () => true,
+  ): Verdict {
     const id = `${key}#${partition}`;
     const candidates = this.pending.get(id) ?? [];
     if (candidates.length === 0 && !this.mustVerify(executorId, trusted, resultStage)) {
@@ -63,7 +76,7 @@ export class Verifier {
     }
     candidates.push({ executorId, trusted, attempt, result });
     this.pending.set(id, candidates);
-    const winner = this.decide(candidates);
+    const winner = this.decide(candidates, alive);
     if (winner) {
       this.pending.delete(id);
       const agreed: string[] = [];
@@ -109,10 +122,10 @@ export class Verifier {
     return this.random() < Math.max(MIN_SPOT_CHECK, TRUSTED_AFTER / streak);
   }
 
-  /** The copy whose output counts, if the copies so far settle it. */
-  private decide(candidates: Candidate[]): Candidate | null {
+  /** The copy whose output counts, if the copies so far settle it: a live executor's, where one agreed. */
+  private decide(candidates: Candidate[], alive: (executorId: string) => boolean): Candidate | null {
     if (this.mode === 'untrusted') {
-      const trusted = candidates.find((c) => c.trusted);
+      const trusted = candidates.find((c) => c.trusted && alive(c.executorId)) ?? candidates.find((c) => c.trusted);
       if (trusted) return trusted;
     }
     const byDigest = new Map<string | undefined, Candidate[]>();
@@ -123,7 +136,9 @@ export class Verifier {
     }
     // A strict majority of at least two: 2 of 2, 2 of 3, 3 of 4 or 5.
     for (const group of byDigest.values()) {
-      if (group.length >= 2 && group.length * 2 > candidates.length) return group.find((c) => c.trusted) ?? group[0]!;
+      if (group.length >= 2 && group.length * 2 > candidates.length) {
+        return group.find((c) => c.trusted && alive(c.executorId)) ?? group.find((c) => alive(c.executorId)) ?? group.find((c) => c.trusted) ?? group[0]!;
+      }
     }
     return null;
   }

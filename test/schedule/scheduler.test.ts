@@ -506,6 +506,37 @@ describe('verification of untrusted executors', () => {
     await job.done;
   });
 
+  it('takes the map output of the copy whose executor is still there when the first one left: nothing is computed a third time', async () => {
+    const c = fakeCluster([untrusted('a'), untrusted('b'), untrusted('c')]);
+    const job = runJob(c, new FakeShuffled(new FakeSource(1), 1));
+    const busy = () => [...c.executors.values()].find((e) => e.pending.length > 0)!;
+    await c.settle();
+    const first = busy();
+    first.succeed(first.take());
+    await c.settle();
+    const second = busy();
+    const replica = second.take();
+    // The first copy's tab closes before the copy that agrees with it comes back.
+    c.driver.executorLost(first.id, { reason: 'tab closed', causedByApp: false });
+    await c.settle();
+    second.succeed(replica);
+    await c.settle();
+    // The map stage is done with the live copy's output: the reducer reads it there, no map runs again.
+    for (let copies = 0; copies < 2; copies++) {
+      // The copy to compare goes elsewhere than where the input is, after the locality wait.
+      c.clock.advance(1000);
+      await c.settle();
+      const e = busy();
+      const reduce = e.take();
+      expect(reduce.task.output.kind).toBe('result');
+      expect(reduce.task.blocks.map((bl) => bl.executorId)).toEqual([second.id]);
+      e.succeed(reduce);
+      await c.settle();
+    }
+    await job.done;
+    expect(c.events.filter((e) => e.type === 'stageSubmitted')).toHaveLength(2);
+  });
+
   it("a trusted executor's result counts alone, and asks no digest", async () => {
     const c = fakeCluster([executor('trusted')]);
     const job = runJob(c, new FakeSource(2));
