@@ -142,9 +142,13 @@ export class Coordinator {
   private nextApp = 0;
   private stopped = false;
   private readonly stopHeartbeats: () => void;
+  private readonly checkEveryMs: number;
+  private lastCheck: number;
 
   constructor(private readonly options: CoordinatorOptions) {
-    this.stopHeartbeats = every(options.clock, Math.max(100, Math.floor(options.heartbeatTimeoutMs / 6)), () => this.checkHeartbeats());
+    this.checkEveryMs = Math.max(100, Math.floor(options.heartbeatTimeoutMs / 6));
+    this.lastCheck = options.clock.now();
+    this.stopHeartbeats = every(options.clock, this.checkEveryMs, () => this.checkHeartbeats());
   }
 
   /** A new authenticated connection: it must introduce itself first. */
@@ -465,6 +469,13 @@ export class Coordinator {
 
   private checkHeartbeats(): void {
     const now = this.options.clock.now();
+    // A check that runs late says the coordinator's own thread was held up (busy, or starved of
+    // CPU on a loaded machine): heartbeats that arrived meanwhile still wait, unread, behind this
+    // timer. Silence counts only the time the coordinator was listening, or one stall of its own
+    // would drop every worker at once, and they would all come back and start over.
+    const late = Math.max(0, now - this.lastCheck - this.checkEveryMs);
+    this.lastCheck = now;
+    if (late > 0) for (const worker of this.workers.values()) worker.lastHeartbeat = Math.min(now, worker.lastHeartbeat + late);
     for (const worker of [...this.workers.values()]) {
       const silent = now - worker.lastHeartbeat;
       if (silent > this.options.heartbeatTimeoutMs) this.removeWorker(worker, `no heartbeat for ${silent} ms`);
