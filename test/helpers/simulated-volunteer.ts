@@ -10,9 +10,10 @@
  * (host/node/worker-main.ts) runs here.
  *
  * What differs from a tab, on purpose: heartbeats tick from the host's own timer (Node does not
- * throttle them), the host name says "simulated", and `crash()` can end a volunteer abruptly (its
- * socket destroyed without a close frame, its executors terminated), which a test cannot make a
- * real browser do on cue.
+ * throttle them), the host name says "simulated", executor threads run at a lower priority than the
+ * thread hosting the volunteers (many simulated tabs share one process; real tabs do not), and
+ * `crash()` can end a volunteer abruptly (its socket destroyed without a close frame, its executors
+ * terminated), which a test cannot make a real browser do on cue.
  */
 import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
@@ -41,6 +42,8 @@ export interface SimulatedVolunteerOptions {
   executorBundle: string;
   /** Heap of each executor thread (a tab's Web Worker has its own heap too). */
   executorHeapMb?: number;
+  /** Nice value of executor threads (default 10; 0 to leave them level with the hosts). */
+  executorNice?: number;
   log(message: string): void;
   onStatus?(status: WorkerStatus): void;
   /** Each executor the coordinator launches here, as it is launched. */
@@ -55,6 +58,16 @@ export interface SimulatedVolunteerOptions {
  */
 const WEB_WORKER_SHIM = `
 const { parentPort, workerData } = require('node:worker_threads');
+// Each tab's page runs on its own machine, beside its own Web Worker only; here one thread hosts the
+// pages of dozens of volunteers beside all their executors, and would starve behind them. Executors
+// yield to the hosts (Linux keeps a nice value per thread), as each tab's page would not wait on
+// other tabs' workers.
+if (workerData.nice) {
+  try {
+    const tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
+    require('node:os').setPriority(tid, workerData.nice);
+  } catch {}
+}
 const wrapped = new Map();
 globalThis.self = globalThis;
 globalThis.addEventListener = (type, listener) => {
@@ -79,7 +92,7 @@ function spawnExecutor(executorId: string, app: AppInfo, options: SimulatedVolun
   const worker = new Worker(WEB_WORKER_SHIM, {
     eval: true,
     name: `flint executor ${executorId}`,
-    workerData: { bundleUrl: pathToFileURL(options.executorBundle).href },
+    workerData: { bundleUrl: pathToFileURL(options.executorBundle).href, nice: options.executorNice ?? 10 },
     resourceLimits: { maxOldGenerationSizeMb: options.executorHeapMb ?? 256 },
     stdout: false,
     stderr: false,

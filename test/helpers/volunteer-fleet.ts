@@ -50,6 +50,8 @@ export interface FleetOptions {
   executorHeapMb?: number;
   /** Volunteers' own log lines on stderr. */
   verbose?: boolean;
+  /** Node's flags for the volunteer processes (e.g. --cpu-prof). */
+  nodeArgs?: string[];
   log?(message: string): void;
 }
 
@@ -115,7 +117,7 @@ export class VolunteerFleet {
   }
 
   private async startChild(entry: string, index: number, p: { volunteers: number; webRtc: number }): Promise<void> {
-    const proc = spawn(process.execPath, [entry], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    const proc = spawn(process.execPath, [...(this.options.nodeArgs ?? []), entry], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
     const child: Child = { proc, index, stderr: '', exit: null, stopping: false, exited: new Promise((resolve) => proc.once('exit', () => resolve())) };
     proc.once('exit', (code, signal) => {
       child.exit = { code, signal, expected: child.stopping };

@@ -36,6 +36,8 @@ export interface ScaleParams {
   verbose?: boolean;
   /** Node's flags for the coordinator process (e.g. --cpu-prof); it is stopped gently to write them. */
   coordinatorNodeArgs?: string[];
+  /** Node's flags for the volunteer processes. */
+  volunteerNodeArgs?: string[];
 }
 
 export interface Leaver {
@@ -167,7 +169,7 @@ export async function runVolunteerScale(p: ScaleParams, log: (line: string) => v
     });
     log(`joining ${p.volunteers} simulated volunteers in ${sizes.length} processes (${sizes.join(' + ')}), ${webRtcTotal} with WebRTC`);
     const joinStart = Date.now();
-    fleet = await VolunteerFleet.start({ httpUrl: cluster.httpUrl, token: cluster.token, processes, verbose: p.verbose, log });
+    fleet = await VolunteerFleet.start({ httpUrl: cluster.httpUrl, token: cluster.token, processes, verbose: p.verbose, log, nodeArgs: p.volunteerNodeArgs });
     await fleet.whenJoined(p.volunteers, p.joinTimeoutMs);
     const joinMs = Date.now() - joinStart;
     await until(async () => (await coordinatorStatus())?.workers === p.volunteers, p.joinTimeoutMs, 'the coordinator to count every volunteer');
