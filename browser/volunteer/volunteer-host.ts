@@ -179,6 +179,9 @@ export function startVolunteer(options: VolunteerOptions): WorkerHost {
     }
   };
   const deviceMemoryGb = (navigator as { deviceMemory?: number }).deviceMemory ?? 4;
+  // Some browsers have WebRTC turned off (a policy, an extension): peers then reach this tab through
+  // the relay, told so by its hello rather than by an offer left unanswered.
+  const webRtc = typeof RTCPeerConnection === 'function';
   host = new WorkerHost({
     workerId,
     host: browserName(),
@@ -193,20 +196,24 @@ export function startVolunteer(options: VolunteerOptions): WorkerHost {
     onStatus: options.onStatus,
     backoffDelay,
     every: workerInterval,
-    webRtc: true,
+    webRtc,
     // Each link is an RTCPeerConnection: Chromium allows a page 500 in its lifetime.
     maxDirectLinks: 32,
     maxDirectLinksEver: 400,
     connect: () => connectToCoordinator(options.token),
     dataUrl: async () => null,
     spawn: (executorId, app) => spawnExecutor(executorId, app, options.chaos),
-    openDirect: (peer, _dataUrl, signals) => rtcLink(peer, 'offerer', signals),
-    answerDirect: (fromWorker, linkId, signals) => {
-      void rtcLink(fromWorker, 'answerer', signals).then(
-        (endpoint) => host.router.acceptDirect(endpoint, `WebRTC link ${linkId} from ${fromWorker}`),
-        (err: Error) => options.log(`no WebRTC link from worker ${fromWorker}: ${err.message}`),
-      );
-    },
+    openDirect: (peer, _dataUrl, signals) => (webRtc ? rtcLink(peer, 'offerer', signals) : Promise.reject(new Error('this browser has no WebRTC'))),
+    ...(webRtc
+      ? {
+          answerDirect: (fromWorker: string, linkId: string, signals: SignalChannel) => {
+            void rtcLink(fromWorker, 'answerer', signals).then(
+              (endpoint) => host.router.acceptDirect(endpoint, `WebRTC link ${linkId} from ${fromWorker}`),
+              (err: Error) => options.log(`no WebRTC link from worker ${fromWorker}: ${err.message}`),
+            );
+          },
+        }
+      : {}),
   });
   // A tab that is closing tells the coordinator, so that what it held is declared lost at once.
   addEventListener('pagehide', () => host.decommission());

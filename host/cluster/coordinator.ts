@@ -71,6 +71,7 @@ interface WorkerState {
   kind: 'node' | 'browser';
   capabilities: Capability[];
   dataUrl: string | null;
+  webRtc: boolean;
   slots: Array<Slot | null>;
   lastHeartbeat: number;
   decommissioning: boolean;
@@ -141,9 +142,13 @@ export class Coordinator {
   private nextApp = 0;
   private stopped = false;
   private readonly stopHeartbeats: () => void;
+  private readonly checkEveryMs: number;
+  private lastCheck: number;
 
   constructor(private readonly options: CoordinatorOptions) {
-    this.stopHeartbeats = every(options.clock, Math.max(100, Math.floor(options.heartbeatTimeoutMs / 6)), () => this.checkHeartbeats());
+    this.checkEveryMs = Math.max(100, Math.floor(options.heartbeatTimeoutMs / 6));
+    this.lastCheck = options.clock.now();
+    this.stopHeartbeats = every(options.clock, this.checkEveryMs, () => this.checkHeartbeats());
   }
 
   /** A new authenticated connection: it must introduce itself first. */
@@ -305,6 +310,7 @@ export class Coordinator {
       kind: hello.kind,
       capabilities: hello.capabilities,
       dataUrl: hello.dataUrl,
+      webRtc: hello.webRtc ?? true,
       slots: new Array<Slot | null>(hello.cores).fill(null),
       lastHeartbeat: this.options.clock.now(),
       decommissioning: false,
@@ -468,6 +474,13 @@ export class Coordinator {
 
   private checkHeartbeats(): void {
     const now = this.options.clock.now();
+    // A check that runs late says the coordinator's own thread was held up (busy, or starved of
+    // CPU on a loaded machine): heartbeats that arrived meanwhile still wait, unread, behind this
+    // timer. Silence counts only the time the coordinator was listening, or one stall of its own
+    // would drop every worker at once, and they would all come back and start over.
+    const late = Math.max(0, now - this.lastCheck - this.checkEveryMs);
+    this.lastCheck = now;
+    if (late > 0) for (const worker of this.workers.values()) worker.lastHeartbeat = Math.min(now, worker.lastHeartbeat + late);
     for (const worker of [...this.workers.values()]) {
       const silent = now - worker.lastHeartbeat;
       if (silent > this.options.heartbeatTimeoutMs) this.removeWorker(worker, `no heartbeat for ${silent} ms`);
@@ -510,10 +523,10 @@ export class Coordinator {
     }
   }
 
-  private locate(executorId: string): { executorId: string; workerId: string | null; dataUrl: string | null; appId: string | null } {
+  private locate(executorId: string): { executorId: string; workerId: string | null; dataUrl: string | null; appId: string | null; webRtc: boolean } {
     const ref = this.executors.get(executorId);
     const worker = ref ? this.workers.get(ref.workerId) : undefined;
-    return { executorId, workerId: worker?.id ?? null, dataUrl: worker?.dataUrl ?? null, appId: worker ? ref!.appId : null };
+    return { executorId, workerId: worker?.id ?? null, dataUrl: worker?.dataUrl ?? null, appId: worker ? ref!.appId : null, webRtc: worker?.webRtc ?? false };
   }
 
   // ---- fair share ------------------------------------------------------------------------------
@@ -676,6 +689,17 @@ export class Coordinator {
 
   get workerCount(): number {
     return this.workers.size;
+  }
+
+  /** What the coordinator holds right now (its REST status). */
+  counts(): { workers: number; browserWorkers: number; slots: number; slotsLent: number; runningApplications: number } {
+    let browserWorkers = 0;
+    let slots = 0;
+    for (const w of this.workers.values()) {
+      if (w.kind === 'browser') browserWorkers++;
+      slots += w.cores;
+    }
+    return { workers: this.workers.size, browserWorkers, slots, slotsLent: this.executors.size, runningApplications: this.apps.size };
   }
 
   /** Tells every driver and worker, then closes every connection. */

@@ -32,6 +32,8 @@ export interface PeerLocation {
   dataUrl: string | null;
   /** The application the executor works for. */
   appId: string | null;
+  /** Whether its worker answers WebRTC offers (absent: it does). */
+  webRtc?: boolean;
 }
 
 export interface PeerRouterOptions {
@@ -190,7 +192,7 @@ export class PeerRouter {
         if (message.t === 'peer') this.routes.get(`${message.from}>${remote}`)?.port.close();
         return;
       }
-      const link = this.link(loc.workerId, loc.dataUrl);
+      const link = this.link(loc.workerId, loc.dataUrl, loc.webRtc !== false);
       if (message.t === 'peer' && message.message.t === 'fetch') link.unanswered.set(`${message.from}>${message.to}#${message.message.reqId}`, message);
       this.sendOn(link, message);
     });
@@ -199,7 +201,7 @@ export class PeerRouter {
   private where(executorId: string): Promise<PeerLocation> {
     let loc = this.locations.get(executorId);
     if (!loc) {
-      loc = this.options.locate(executorId).catch(() => ({ workerId: null, dataUrl: null, appId: null }));
+      loc = this.options.locate(executorId).catch(() => ({ workerId: null, dataUrl: null, appId: null, webRtc: false }));
       this.locations.set(executorId, loc);
       // An executor that was not found may be found later (it was just being lent).
       void loc.then((l) => {
@@ -209,10 +211,11 @@ export class PeerRouter {
     return loc;
   }
 
-  private link(workerId: string, dataUrl: string | null): Link {
+  private link(workerId: string, dataUrl: string | null, answersWebRtc: boolean): Link {
     let link = this.links.get(workerId);
     if (link) return link;
-    const direct = (dataUrl !== null || this.options.canOpenWithoutDataUrl) && this.mayOpenDirect();
+    // A worker without a data server is reached over WebRTC, when both ends have it.
+    const direct = (dataUrl !== null || (this.options.canOpenWithoutDataUrl && answersWebRtc)) && this.mayOpenDirect();
     if (direct) this.directOpened++;
     link = { workerId, mode: direct ? 'opening' : 'relay', endpoint: null, queue: [], unanswered: new Map() };
     this.links.set(workerId, link);

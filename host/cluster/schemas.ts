@@ -277,6 +277,11 @@ export const WorkerHelloSchema = Type.Object({
   capabilities: Type.Array(Capability, { maxItems: 8 }),
   /** Where other workers and drivers fetch this worker's blocks directly; null: through the relay only. */
   dataUrl: Type.Union([Text(2048), Type.Null()]),
+  /**
+   * Whether it answers WebRTC offers (absent: it does). A tab without RTCPeerConnection says false, so
+   * that peers go to the relay at once instead of waiting out an offer nobody answers.
+   */
+  webRtc: Type.Optional(Type.Boolean()),
 });
 
 export const HelloSchema = Type.Union([DriverHelloSchema, WorkerHelloSchema]);
@@ -360,8 +365,11 @@ export const CoordinatorToDriverSchema = Type.Union([
   /** Leaving (its worker is decommissioned, or the coordinator lends it to another application). */
   Type.Object({ t: Type.Literal('executorRevoked'), executorId: Id, reason: Text() }),
   Type.Object({ t: Type.Literal('fromExecutor'), executorId: Id, message: Payload }),
-  /** `appId`: the application the executor works for; executors of different ones never exchange blocks. */
-  Type.Object({ t: Type.Literal('located'), reqId: Int(), executorId: Id, workerId: Type.Union([Id, Type.Null()]), dataUrl: Type.Union([Text(2048), Type.Null()]), appId: Type.Optional(Type.Union([Id, Type.Null()])) }),
+  /**
+   * `appId`: the application the executor works for; executors of different ones never exchange
+   * blocks. `webRtc`: whether its worker answers WebRTC offers (false: reach it through the relay).
+   */
+  Type.Object({ t: Type.Literal('located'), reqId: Int(), executorId: Id, workerId: Type.Union([Id, Type.Null()]), dataUrl: Type.Union([Text(2048), Type.Null()]), appId: Type.Optional(Type.Union([Id, Type.Null()])), webRtc: Type.Optional(Type.Boolean()) }),
   Type.Object({ t: Type.Literal('relayed'), fromWorker: Id, frame: Payload }),
   Type.Object({ t: Type.Literal('shutdown'), reason: Text() }),
 ]);
@@ -398,8 +406,11 @@ export const CoordinatorToWorkerSchema = Type.Union([
   /** Stop the executor: its application ended or gave it back. */
   Type.Object({ t: Type.Literal('release'), executorId: Id }),
   Type.Object({ t: Type.Literal('toExecutor'), executorId: Id, message: Payload }),
-  /** `appId`: the application the executor works for; executors of different ones never exchange blocks. */
-  Type.Object({ t: Type.Literal('located'), reqId: Int(), executorId: Id, workerId: Type.Union([Id, Type.Null()]), dataUrl: Type.Union([Text(2048), Type.Null()]), appId: Type.Optional(Type.Union([Id, Type.Null()])) }),
+  /**
+   * `appId`: the application the executor works for; executors of different ones never exchange
+   * blocks. `webRtc`: whether its worker answers WebRTC offers (false: reach it through the relay).
+   */
+  Type.Object({ t: Type.Literal('located'), reqId: Int(), executorId: Id, workerId: Type.Union([Id, Type.Null()]), dataUrl: Type.Union([Text(2048), Type.Null()]), appId: Type.Optional(Type.Union([Id, Type.Null()])), webRtc: Type.Optional(Type.Boolean()) }),
   Type.Object({ t: Type.Literal('relayed'), fromWorker: Id, frame: Payload }),
   /** A relayed frame could not be delivered: that worker is gone. */
   Type.Object({ t: Type.Literal('relayFailed'), toWorker: Id }),

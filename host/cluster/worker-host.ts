@@ -56,7 +56,11 @@ export interface WorkerHostOptions {
   spawn(executorId: string, app: AppInfo): HostedExecutor;
   /** A direct link to another worker (see PeerRouterOptions.openDirect). */
   openDirect(workerId: string, dataUrl: string | null, signals: SignalChannel): Promise<Endpoint>;
-  /** Whether links to workers without a data server (tabs) can be opened: WebRTC is available. */
+  /**
+   * Whether WebRTC is available here: links to workers without a data server (tabs) can be opened,
+   * and offers from others are answered. Said in the hello, so that peers of a worker without it go
+   * to the relay at once.
+   */
   webRtc: boolean;
   /** See PeerRouterOptions.maxDirectLinks. */
   maxDirectLinks?: number;
@@ -144,7 +148,7 @@ export class WorkerHost {
       locate: (executorId) =>
         new Promise<PeerLocation>((resolve) => {
           if (!this.coordinator) {
-            resolve({ workerId: null, dataUrl: null, appId: null });
+            resolve({ workerId: null, dataUrl: null, appId: null, webRtc: false });
             return;
           }
           const reqId = this.nextLocate++;
@@ -226,6 +230,7 @@ export class WorkerHost {
       kind: this.options.kind,
       capabilities: this.options.capabilities,
       dataUrl: this.dataUrl,
+      webRtc: this.options.webRtc,
     };
     endpoint.send(hello);
     const every = this.options.every ?? ((ms: number, tick: () => void) => {
@@ -239,7 +244,7 @@ export class WorkerHost {
     });
     stopHeartbeats();
     this.coordinator = null;
-    for (const resolve of this.locates.values()) resolve({ workerId: null, dataUrl: null, appId: null });
+    for (const resolve of this.locates.values()) resolve({ workerId: null, dataUrl: null, appId: null, webRtc: false });
     this.locates.clear();
     // The applications these executors worked for reach them only through the coordinator.
     for (const id of [...this.hosted.keys()]) void this.stopExecutor(id);
@@ -283,7 +288,7 @@ export class WorkerHost {
         this.toExecutor(m.executorId, m.message);
         return;
       case 'located':
-        this.locates.get(m.reqId)?.({ workerId: m.workerId, dataUrl: m.dataUrl, appId: m.appId ?? null });
+        this.locates.get(m.reqId)?.({ workerId: m.workerId, dataUrl: m.dataUrl, appId: m.appId ?? null, webRtc: m.webRtc ?? true });
         this.locates.delete(m.reqId);
         return;
       case 'relayed':

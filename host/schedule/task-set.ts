@@ -187,28 +187,48 @@ export class TaskSet {
     return `${this.stageId}.${this.stageAttempt}`;
   }
 
+  /** The speculation threshold's median, sorted again only once durations were added. */
+  private medianFor = -1;
+  private medianMs = 0;
+  /**
+   * Attempts past the speculation threshold, found once per moment and set of durations: a dispatch
+   * asks for every executor in turn, and at hundreds of executors and thousands of durations
+   * sorting them on each ask held the driver's thread for seconds at every stage's end.
+   */
+  private overdue: { now: number; durations: number; runs: RunningAttempt[] } | null = null;
+
   /** A partition whose running copy is a straggler and which has no copy yet, if any. */
   speculatable(now: number, executorId: string, workerId = executorId): number | null {
     if (!this.config.speculation || this.zombie || this.durations.length === 0) return null;
     const total = this.partitions.size;
     if (this.succeeded.size < Math.ceil(this.config.speculationQuantile * total)) return null;
-    // The threshold is never below speculationMinMs: while no attempt is that old, the median (a
-    // sort of every duration, on each dispatch near a stage's end) is not needed.
-    let oldest = Infinity;
-    for (const r of this.running.values()) if (r.startedAt < oldest) oldest = r.startedAt;
-    if (now - oldest <= this.config.speculationMinMs) return null;
-    const sorted = [...this.durations].sort((a, b) => a - b);
-    const median = sorted[Math.floor(sorted.length / 2)]!;
-    const threshold = Math.max(this.config.speculationMinMs, this.config.speculationMultiplier * median);
-    for (const r of this.running.values()) {
-      if (r.speculative || this.speculated.has(r.partition) || this.succeeded.has(r.partition)) continue;
+    if (this.overdue?.now !== now || this.overdue.durations !== this.durations.length) {
+      this.overdue = { now, durations: this.durations.length, runs: this.findOverdue(now) };
+    }
+    for (const r of this.overdue.runs) {
+      // Ended, or copied, since they were found.
+      if (this.running.get(r.taskId) !== r || r.speculative || this.speculated.has(r.partition) || this.succeeded.has(r.partition)) continue;
       if (r.executorId === executorId || this.avoid.get(r.partition)?.has(workerId)) continue;
-      if (now - r.startedAt > threshold) {
-        this.speculated.add(r.partition);
-        return r.partition;
-      }
+      this.speculated.add(r.partition);
+      return r.partition;
     }
     return null;
+  }
+
+  private findOverdue(now: number): RunningAttempt[] {
+    // The threshold is never below speculationMinMs: while no attempt is that old, the median is not needed.
+    let oldest = Infinity;
+    for (const r of this.running.values()) if (r.startedAt < oldest) oldest = r.startedAt;
+    if (now - oldest <= this.config.speculationMinMs) return [];
+    if (this.medianFor !== this.durations.length) {
+      const sorted = [...this.durations].sort((a, b) => a - b);
+      this.medianMs = sorted[Math.floor(sorted.length / 2)]!;
+      this.medianFor = this.durations.length;
+    }
+    const threshold = Math.max(this.config.speculationMinMs, this.config.speculationMultiplier * this.medianMs);
+    const runs: RunningAttempt[] = [];
+    for (const r of this.running.values()) if (now - r.startedAt > threshold) runs.push(r);
+    return runs;
   }
 
   get isDone(): boolean {

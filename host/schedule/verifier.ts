@@ -59,8 +59,21 @@ export class Verifier {
     return this.mode === 'all' || !trusted || this.pending.has(`${key}#${partition}`);
   }
 
-  /** A copy of a task finished: accept it, ask for another copy, or give up. */
-  onSuccess(key: string, partition: number, executorId: string, trusted: boolean, attempt: number, result: TaskSuccess, resultStage: boolean): Verdict {
+  /**
+   * A copy of a task finished: accept it, ask for another copy, or give up. `alive` says whether an
+   * executor is still there: of copies that agree, one on a live executor counts, since a map
+   * output counts only where it can still be fetched.
+   */
+  onSuccess(
+    key: string,
+    partition: number,
+    executorId: string,
+    trusted: boolean,
+    attempt: number,
+    result: TaskSuccess,
+    resultStage: boolean,
+    alive: (executorId: string) => boolean = () => true,
+  ): Verdict {
     const id = `${key}#${partition}`;
     const candidates = this.pending.get(id) ?? [];
     if (candidates.length === 0 && !this.mustVerify(executorId, trusted, resultStage)) {
@@ -68,7 +81,7 @@ export class Verifier {
     }
     candidates.push({ executorId, trusted, attempt, result });
     this.pending.set(id, candidates);
-    const winner = this.decide(candidates);
+    const winner = this.decide(candidates, alive);
     if (winner) {
       this.pending.delete(id);
       const agreed: string[] = [];
@@ -114,10 +127,10 @@ export class Verifier {
     return this.random() < Math.max(MIN_SPOT_CHECK, 1 / streak);
   }
 
-  /** The copy whose output counts, if the copies so far settle it. */
-  private decide(candidates: Candidate[]): Candidate | null {
+  /** The copy whose output counts, if the copies so far settle it: a live executor's, where one agreed. */
+  private decide(candidates: Candidate[], alive: (executorId: string) => boolean): Candidate | null {
     if (this.mode === 'untrusted') {
-      const trusted = candidates.find((c) => c.trusted);
+      const trusted = candidates.find((c) => c.trusted && alive(c.executorId)) ?? candidates.find((c) => c.trusted);
       if (trusted) return trusted;
     }
     const byDigest = new Map<string | undefined, Candidate[]>();
@@ -129,7 +142,9 @@ export class Verifier {
     // A plurality of at least two (copies come one by one, so the first output two copies agree on).
     const groups = [...byDigest.values()].sort((a, b) => b.length - a.length);
     const [first, second] = groups;
-    if (first!.length >= 2 && (second === undefined || first!.length > second.length)) return first!.find((c) => c.trusted) ?? first![0]!;
+    if (first!.length >= 2 && (second === undefined || first!.length > second.length)) {
+      return first!.find((c) => c.trusted && alive(c.executorId)) ?? first!.find((c) => alive(c.executorId)) ?? first!.find((c) => c.trusted) ?? first![0]!;
+    }
     return null;
   }
 }

@@ -62,10 +62,18 @@ export function dataChannelChannel(channel: DataChannelLike): ByteChannel {
       try {
         channel.send(frame);
       } catch (err) {
-        // A browser throws when its send queue is full (16 MiB): the framing paces its writes to
-        // stay below that, so this is a broken link; say so now rather than let fetches wait.
-        channel.close();
-        end(new Error(`data channel send failed: ${(err as Error).message}`));
+        // A channel whose other end just went can refuse a send before its readyState says so
+        // (node-datachannel: "DataChannel is closed"), and a browser's refuses one over a full
+        // buffer (16 MiB; the framing paces its writes to stay below that). Sends run in the
+        // framing's flush, where a throw would end the whole process: the link ends instead, and
+        // what it carried goes by the relay.
+        closedByUs = true;
+        try {
+          channel.close();
+        } catch {
+          // already closed
+        }
+        end(new Error(`the data channel refused a message: ${(err as Error).message}`));
       }
     },
     onFrame(handler) {

@@ -19,7 +19,7 @@ import type { StatusSource } from './rest.js';
 import { applicationInfo, executorSummary } from './rest-views.js';
 import { SparkEventConverter, type SparkEvent } from './spark-events.js';
 import { AppStatusStore } from './status-store.js';
-import type { ApplicationInfo, ExecutorSummary, UiInfo, WorkerSummary } from './types.js';
+import type { ApplicationInfo, CoordinatorStatus, ExecutorSummary, ProcessHealth, UiInfo, WorkerSummary } from './types.js';
 
 export interface ClusterLogWriter {
   write(event: SparkEvent): void;
@@ -34,6 +34,8 @@ export interface ClusterStatusOptions {
   /** Finished applications kept in memory; older ones are dropped (their logs stay on disk). */
   maxApplications?: number;
   clock?: () => number;
+  /** The serving process's memory, CPU and event-loop delay (the Node shell measures them). */
+  health?: () => ProcessHealth;
 }
 
 interface AppEntry {
@@ -46,15 +48,17 @@ interface AppEntry {
 export class ClusterStatus implements StatusSource {
   readonly hub = new LiveHub();
   private readonly apps = new Map<string, AppEntry>();
-  private coordinator: Coordinator | null = null;
+  private cluster: Coordinator | null = null;
   private master: string;
+  private readonly startTime: number;
 
   constructor(private readonly options: ClusterStatusOptions) {
     this.master = options.master;
+    this.startTime = (options.clock ?? Date.now)();
   }
 
   attach(coordinator: Coordinator): void {
-    this.coordinator = coordinator;
+    this.cluster = coordinator;
   }
 
   /** The coordinator's flint:// URL, once its server listens. */
@@ -130,7 +134,7 @@ export class ClusterStatus implements StatusSource {
 
   /** Every executor slot of the cluster, with what its application's events say about it. */
   clusterExecutors(): ExecutorSummary[] {
-    const slots: SlotSummary[] = this.coordinator?.executorSummaries() ?? [];
+    const slots: SlotSummary[] = this.cluster?.executorSummaries() ?? [];
     return slots.map((slot) => {
       const store = slot.appId ? this.store(slot.appId) : null;
       const rec = store?.executors.get(slot.id);
@@ -178,6 +182,12 @@ export class ClusterStatus implements StatusSource {
   }
 
   workers(): WorkerSummary[] {
-    return this.coordinator?.workerSummaries() ?? [];
+    return this.cluster?.workerSummaries() ?? [];
+  }
+
+  coordinator(): CoordinatorStatus {
+    const counts = this.cluster?.counts() ?? { workers: 0, browserWorkers: 0, slots: 0, slotsLent: 0, runningApplications: 0 };
+    const now = (this.options.clock ?? Date.now)();
+    return { startTime: this.startTime, uptimeMs: now - this.startTime, ...counts, process: this.options.health?.() ?? null };
   }
 }

@@ -1,8 +1,8 @@
 /**
  * The REST API's routes, with Spark's monitoring API paths under /api/v1 and a few Flint additions
  * the dashboard draws from (a job's stage graph, a stage's task timeline, the application's event
- * timeline, the coordinator's workers). Environment-neutral: the local UI, `flint history` and the
- * coordinator serve the same routes over whatever applications they hold.
+ * timeline, the coordinator's workers and its own health). Environment-neutral: the local UI,
+ * `flint history` and the coordinator serve the same routes over whatever applications they hold.
  */
 import { appTimeline, jobGraph } from './graphs.js';
 import {
@@ -20,7 +20,7 @@ import {
 } from './rest-views.js';
 import { stageKey, type AppStatusStore } from './status-store.js';
 import { taskTimeline } from './task-timeline.js';
-import type { ApplicationInfo, ExecutorSummary, UiInfo, WorkerSummary } from './types.js';
+import type { ApplicationInfo, CoordinatorStatus, ExecutorSummary, UiInfo, WorkerSummary } from './types.js';
 
 export interface StatusSource {
   info(): UiInfo;
@@ -30,6 +30,8 @@ export interface StatusSource {
   /** The coordinator's executor slots across applications. */
   clusterExecutors?(): ExecutorSummary[];
   workers?(): WorkerSummary[];
+  /** The coordinator's own state and its process's health. */
+  coordinator?(): CoordinatorStatus;
 }
 
 export interface ApiResponse {
@@ -70,6 +72,8 @@ export function routeApi(source: StatusSource, path: string, query: URLSearchPar
       return source.clusterExecutors ? ok(source.clusterExecutors()) : notFound('/api/v1/executors (a coordinator answers it)');
     case 'workers':
       return source.workers ? ok(source.workers()) : notFound('/api/v1/workers (a coordinator answers it)');
+    case 'coordinator':
+      return source.coordinator ? ok(source.coordinator()) : notFound('/api/v1/coordinator (a coordinator answers it)');
     case 'applications':
       break;
     default:

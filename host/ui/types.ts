@@ -313,6 +313,47 @@ export interface WorkerSummary {
   capabilities: string[];
 }
 
+/** How late the event loop ran, in milliseconds (a timer's lateness past its due time). */
+export interface LoopDelay {
+  p50: number;
+  p99: number;
+  max: number;
+  mean: number;
+  /** Samples taken (one per 10 ms the loop was free to take one). */
+  samples: number;
+}
+
+/** The health of the process serving a coordinator: its memory, CPU and event loop. */
+export interface ProcessHealth {
+  rssBytes: number;
+  /** The largest resident set the process has had. */
+  maxRssBytes: number;
+  heapUsedBytes: number;
+  heapTotalBytes: number;
+  externalBytes: number;
+  arrayBuffersBytes: number;
+  cpuUserMs: number;
+  cpuSystemMs: number;
+  /** Since the coordinator started. */
+  eventLoopDelayMs: LoopDelay;
+  /** Consecutive windows (5 s each, the last 2 minutes), oldest first; `start`/`end` in epoch ms. */
+  eventLoopDelayWindows: Array<LoopDelay & { start: number; end: number }>;
+}
+
+/** `/api/v1/coordinator`: what the coordinator holds, and what holding it costs its process. */
+export interface CoordinatorStatus {
+  startTime: number;
+  uptimeMs: number;
+  workers: number;
+  browserWorkers: number;
+  /** Executor slots the workers lend, and how many are lent to applications. */
+  slots: number;
+  slotsLent: number;
+  runningApplications: number;
+  /** Null where the process cannot say (a coordinator outside Node). */
+  process: ProcessHealth | null;
+}
+
 /** What a dashboard server is, for the page's header and navigation. */
 export interface UiInfo {
   mode: 'local' | 'history' | 'cluster';

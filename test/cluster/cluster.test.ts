@@ -64,6 +64,39 @@ describe('flint serve', () => {
     }
   });
 
+  it('reports at /api/v1/coordinator what it holds and its process’s memory, CPU and event-loop delay', async () => {
+    const cluster = await startCluster({ workers: 2, cores: 1 });
+    try {
+      const api = `${cluster.httpUrl}/api/v1/coordinator`;
+      expect((await fetch(api)).status).toBe(401);
+      const fl = await Flint.start({ master: cluster.url, token: cluster.token });
+      // The event loop was sampled while the job ran through the coordinator.
+      expect(await fl.parallelize([1, 2, 3, 4], 4).sum()).toBe(10);
+      const status = (await (await fetch(api, { headers: { authorization: `Bearer ${cluster.token}` } })).json()) as import('../../host/ui/types.js').CoordinatorStatus;
+      expect(status).toMatchObject({ workers: 2, browserWorkers: 0, slots: 2, slotsLent: 2, runningApplications: 1 });
+      expect(status.uptimeMs).toBeGreaterThan(0);
+      const p = status.process!;
+      expect(p.rssBytes).toBeGreaterThan(10 * 2 ** 20);
+      expect(p.maxRssBytes).toBeGreaterThanOrEqual(p.rssBytes);
+      expect(p.heapUsedBytes).toBeGreaterThan(0);
+      expect(p.cpuUserMs + p.cpuSystemMs).toBeGreaterThan(0);
+      const d = p.eventLoopDelayMs;
+      expect(d.samples).toBeGreaterThan(0);
+      expect(d.p50).toBeGreaterThanOrEqual(0);
+      expect(d.p99).toBeGreaterThanOrEqual(d.p50);
+      expect(d.max).toBeGreaterThanOrEqual(d.p99);
+      expect(Array.isArray(p.eventLoopDelayWindows)).toBe(true);
+      await fl.stop();
+      // A local application's UI is no coordinator.
+      const local = await Flint.start({ master: 'local', ui: 0 });
+      const url = new URL(local.uiUrl!);
+      expect((await fetch(`${url.origin}/api/v1/coordinator`, { headers: { authorization: `Bearer ${url.searchParams.get('token')}` } })).status).toBe(404);
+      await local.stop();
+    } finally {
+      await cluster.stop();
+    }
+  });
+
   it('on SIGINT tells drivers and workers, and leaves nothing of its own running', async () => {
     const cluster = await startCluster({ workers: 1 });
     try {

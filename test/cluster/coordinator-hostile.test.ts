@@ -3,7 +3,8 @@
  * scripted endpoints and a manual clock, fuzzed with fast-check: whatever a stranger with the token
  * sends, the coordinator never throws, closes that one connection with a logged reason, and an
  * honest worker and application set up beforehand keep their executors and hear nothing of it.
- * test/cluster/hostile.test.ts does the same with real processes and sockets.
+ * test/cluster/hostile.test.ts does the same with real processes and sockets. And heartbeats: a
+ * worker is lost after 3 s of silence, but not for the coordinator's own stalls.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -228,5 +229,49 @@ describe('the coordinator against hostile peers (scripted endpoints)', () => {
     expect(s.closed).toMatch(/no hello within 10000 ms/);
     expect(c.refusedLogged(s)).toBe(true);
     c.honestUnharmed();
+  });
+});
+
+describe('heartbeats', () => {
+  function oneWorker() {
+    const clock = new ManualClock();
+    const logs: string[] = [];
+    const coordinator = new Coordinator({ clock, heartbeatTimeoutMs: 3000, helloTimeoutMs: 10_000, log: (m) => logs.push(m) });
+    const w = new Scripted('w:1');
+    coordinator.accept(w, w.peer);
+    w.say(workerHello('W'));
+    const beat = () => w.say({ t: 'heartbeat', stats: {} });
+    return { clock, coordinator, w, beat, logs };
+  }
+
+  it('loses a worker silent for 3 s, and not one that keeps beating', () => {
+    const { clock, coordinator, w, beat } = oneWorker();
+    for (let s = 0; s < 10; s++) {
+      clock.advance(1000);
+      beat();
+    }
+    expect(w.closed).toBeNull();
+    clock.advance(3600);
+    expect(w.closed).not.toBeNull();
+    expect(coordinator.workerCount).toBe(0);
+  });
+
+  it('does not count its own stall as the workers’ silence: their heartbeats are read after the late check', () => {
+    const { clock, coordinator, w, beat, logs } = oneWorker();
+    clock.advance(1000);
+    beat();
+    // The coordinator's thread is held up for 4 s; the worker's heartbeats wait in its socket and
+    // are read only after the timers that were due meanwhile have run.
+    clock.stall(4000);
+    clock.advance(0);
+    expect(w.closed, logs.join('\n')).toBeNull();
+    beat();
+    clock.advance(1000);
+    beat();
+    expect(w.closed).toBeNull();
+    // Real silence afterwards still loses it, counted from when the coordinator listens again.
+    clock.advance(3600);
+    expect(w.closed).not.toBeNull();
+    expect(coordinator.workerCount).toBe(0);
   });
 });

@@ -128,6 +128,45 @@ describe('the peer router', () => {
     r.close();
   });
 
+  it('sends no WebRTC offer to a worker that said it has no WebRTC: its fetches go through the relay at once', async () => {
+    const relayed: Array<{ toWorker: string; message: DataMessage }> = [];
+    const opened: string[] = [];
+    const r = new PeerRouter({
+      workerId: 'T0',
+      openDirect: (workerId) => {
+        opened.push(workerId);
+        return new Promise<Endpoint>(() => undefined); // an offer nobody answers
+      },
+      canOpenWithoutDataUrl: true,
+      connectTimeoutMs: 60_000,
+      log: () => undefined,
+      relay: (toWorker, frame) => relayed.push({ toWorker, message: decodeValue(frame) as DataMessage }),
+      locate: async (id) =>
+        ({
+          'e-5': { workerId: 'T5', dataUrl: null, appId: 'app', webRtc: false },
+          'e-6': { workerId: 'T6', dataUrl: null, appId: 'app' },
+        })[id] ?? { workerId: null, dataUrl: null, appId: null },
+    });
+    let wantPeer!: (executorId: string) => void;
+    const ports = new Map<string, MessagePort>();
+    r.addLocal('e-0', 'app', {
+      onWantPeer: (h: (executorId: string) => void) => (wantPeer = h),
+      givePeer: (peer: string, port: MessagePort) => ports.set(peer, port),
+      refusePeer: () => undefined,
+    } as unknown as PeerHostedExecutor);
+    for (const peer of ['e-5', 'e-6']) {
+      wantPeer(peer);
+      ports.get(peer)!.postMessage({ t: 'fetch', reqId: 1, blocks: [{ shuffleId: 0, mapId: 0, reduceId: 0 }] });
+    }
+    await until('the fetch to T5 through the relay', () => relayed.some((x) => x.toWorker === 'T5' && x.message.t === 'peer'));
+    await until('an offer to T6', () => opened.includes('T6'));
+    // T6 may answer (absent means yes): its fetch waits for the link; T5 was never offered one.
+    expect(opened).toEqual(['T6']);
+    expect(relayed.filter((x) => x.toWorker === 'T6' && x.message.t === 'peer')).toEqual([]);
+    for (const port of ports.values()) port.close();
+    r.close();
+  });
+
   it('takes no word from a link before the coordinator vouched for it, nor a vouch for someone else', async () => {
     const { r, logs } = router();
     const early = new ScriptedLink();

@@ -29,6 +29,10 @@ export class ManualClock implements Clock {
   clearTimeout(handle: TimerHandle): void {
     this.timers.delete((handle as unknown as { id: number }).id);
   }
+  /** Time passes while the thread is held up: no timer fires until the next `advance`, late. */
+  stall(ms: number): void {
+    this.time += ms;
+  }
   /** Moves time forward, firing due timers in time order (timers they set fire too if due). */
   advance(ms: number): void {
     const end = this.time + ms;

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FlintEvent } from '../../host/events/events.js';
 import { FlintError } from '../../host/errors.js';
+import { TaskSet } from '../../host/schedule/task-set.js';
 import { FakeShuffled, FakeSource, executor, fakeCluster, runJob, type FakeCluster } from './fake-cluster.js';
 
 type TaskEnd = Extract<FlintEvent, { type: 'taskEnd' }>;
@@ -69,6 +70,28 @@ describe('speculation', () => {
     await c.settle();
     expect(taskStarts(c).some((s) => s.speculative)).toBe(false);
     expect(slow.task.partition).toBeGreaterThanOrEqual(0);
+  });
+
+  it('looks for stragglers once per dispatch, not once per executor: hundreds of executors at a large stage’s end stay cheap', () => {
+    // A dispatch asks every executor in turn; each ask used to sort every duration of the stage.
+    const partitions = Array.from({ length: 5000 }, (_, i) => i);
+    const set = new TaskSet(0, 0, 0, partitions, () => [], { maxTaskFailures: 4, speculation: true, speculationQuantile: 0.9, speculationMultiplier: 3, speculationMinMs: 100 });
+    for (let p = 0; p < 4800; p++) {
+      set.markSucceeded(p);
+      set.recordDuration(10 + (p % 7));
+    }
+    for (let p = 4800; p < 5000; p++) set.running.set(p, { taskId: p, partition: p, attempt: 0, executorId: `e${p % 100}`, startedAt: 0, speculative: false });
+    const t0 = performance.now();
+    const copies = new Set<number>();
+    for (let round = 0; round < 40; round++) {
+      for (let e = 0; e < 500; e++) {
+        const p = set.speculatable(10_000, `x${e}`);
+        if (p !== null) copies.add(p);
+      }
+    }
+    // Each straggler is copied once, and 20,000 asks take milliseconds (seconds when each sorted 4,800 durations).
+    expect(copies.size).toBe(200);
+    expect(performance.now() - t0).toBeLessThan(2000);
   });
 });
 
@@ -518,6 +541,37 @@ describe('verification of untrusted executors', () => {
     await c.settle();
     other.succeed(other.take());
     await job.done;
+  });
+
+  it('takes the map output of the copy whose executor is still there when the first one left: nothing is computed a third time', async () => {
+    const c = fakeCluster([untrusted('a'), untrusted('b'), untrusted('c')]);
+    const job = runJob(c, new FakeShuffled(new FakeSource(1), 1));
+    const busy = () => [...c.executors.values()].find((e) => e.pending.length > 0)!;
+    await c.settle();
+    const first = busy();
+    first.succeed(first.take());
+    await c.settle();
+    const second = busy();
+    const replica = second.take();
+    // The first copy's tab closes before the copy that agrees with it comes back.
+    c.driver.executorLost(first.id, { reason: 'tab closed', causedByApp: false });
+    await c.settle();
+    second.succeed(replica);
+    await c.settle();
+    // The map stage is done with the live copy's output: the reducer reads it there, no map runs again.
+    for (let copies = 0; copies < 2; copies++) {
+      // The copy to compare goes elsewhere than where the input is, after the locality wait.
+      c.clock.advance(1000);
+      await c.settle();
+      const e = busy();
+      const reduce = e.take();
+      expect(reduce.task.output.kind).toBe('result');
+      expect(reduce.task.blocks.map((bl) => bl.executorId)).toEqual([second.id]);
+      e.succeed(reduce);
+      await c.settle();
+    }
+    await job.done;
+    expect(c.events.filter((e) => e.type === 'stageSubmitted')).toHaveLength(2);
   });
 
   it("a trusted executor's result counts alone, and asks no digest", async () => {

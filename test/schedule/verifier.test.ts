@@ -70,3 +70,16 @@ describe('Verifier', () => {
     expect(last!.kind).toBe('fail');
   });
 });
+
+describe('Verifier and executors that left', () => {
+  it('of copies that agree, accepts one whose executor is still there: a map output counts only where it can be fetched', () => {
+    const v = new Verifier('untrusted');
+    const gone = new Set(['a']);
+    expect(v.onSuccess('s', 0, 'a', false, 0, out('x'), false).kind).toBe('replicate');
+    // a left before b's copy came back: both agree, and b's output is the one that still exists.
+    expect(v.onSuccess('s', 0, 'b', false, 1, out('x'), false, (id) => !gone.has(id))).toMatchObject({ kind: 'accept', executorId: 'b', attempt: 1, agreed: ['a', 'b'] });
+    // With both there, the first copy counts, as before.
+    expect(v.onSuccess('s', 1, 'a', false, 0, out('y'), false).kind).toBe('replicate');
+    expect(v.onSuccess('s', 1, 'b', false, 1, out('y'), false, () => true)).toMatchObject({ kind: 'accept', executorId: 'a' });
+  });
+});

@@ -214,3 +214,31 @@ describe('network endpoint limits', () => {
     a.close();
   });
 });
+
+describe('data channel endpoint', () => {
+  it('ends with a reason, not a throw out of its flush, when the channel refuses a send it said it would take', async () => {
+    // node-datachannel's channel can say 'open' and still throw "DataChannel is closed" when its other
+    // end just went; a browser's throws on a full buffer. Sends happen in a microtask of the framing.
+    let closedByEndpoint = false;
+    const channel = {
+      binaryType: 'arraybuffer',
+      readyState: 'open',
+      bufferedAmount: 0,
+      bufferedAmountLowThreshold: 0,
+      send() {
+        throw new Error('libdatachannel error while sending data channel message: DataChannel is closed');
+      },
+      close() {
+        closedByEndpoint = true;
+      },
+      addEventListener() {},
+    };
+    const endpoint = dataChannelEndpoint(channel);
+    const reason = new Promise<Error | undefined>((resolve) => endpoint.onClose(resolve));
+    expect(() => endpoint.send({ t: 'fetch', reqId: 1 })).not.toThrow();
+    expect((await reason)?.message).toMatch(/the data channel refused a message: .*DataChannel is closed/);
+    expect(closedByEndpoint).toBe(true);
+    // Nothing more goes out, and nothing throws.
+    expect(() => endpoint.send({ t: 'fetch', reqId: 2 })).not.toThrow();
+  }, 10_000);
+});

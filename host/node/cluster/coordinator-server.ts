@@ -15,6 +15,7 @@ import { openEventLogDir } from '../ui/event-log.js';
 import { createUiHandler, send } from '../ui/ui-handler.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../../transport/framing.js';
 import { COORDINATOR_KEEPALIVE, keepAlive } from './keep-alive.js';
+import { startHealthMonitor } from './process-health.js';
 import { presentedToken, tokenCookieName, tokensMatch } from './token.js';
 import { serveVolunteer } from './volunteer-page.js';
 import { nodeWebSocketEndpoint } from './ws-endpoint.js';
@@ -45,9 +46,11 @@ export async function startCoordinator(options: CoordinatorServerOptions): Promi
   const log = options.log ?? ((m: string) => process.stderr.write(`flint serve: ${m}\n`));
   let master = '';
   const eventLogDir = options.eventLogDir;
+  const monitor = startHealthMonitor();
   // The master URL is known once the port is; nothing can connect before.
   const status = new ClusterStatus({
     master: '',
+    health: () => monitor.health(),
     openLog: eventLogDir ? () => openEventLogDir(eventLogDir, (err) => log(`event log: ${err.message}`)) : undefined,
   });
   const coordinator = new Coordinator({
@@ -89,6 +92,8 @@ export async function startCoordinator(options: CoordinatorServerOptions): Promi
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
+      monitor.stop();
+      coordinator.stop();
       if (err.code === 'EADDRINUSE') {
         reject(new FlintError('INVALID_ARGUMENT', `port ${options.port} on ${options.host} is already in use (another flint serve?); choose another with --port`));
       } else if (err.code === 'EADDRNOTAVAIL' || err.code === 'EACCES') {
@@ -112,6 +117,7 @@ export async function startCoordinator(options: CoordinatorServerOptions): Promi
     close(reason) {
       closing ??= (async () => {
         coordinator.stop(reason);
+        monitor.stop();
         await status.close();
         // Give the goodbye frames a moment to leave before the sockets go.
         await new Promise((r) => setTimeout(r, 50));
