@@ -226,7 +226,7 @@ describe('dataChannelEndpoint', () => {
     const endpoint = dataChannelEndpoint(channel, { highWaterBytes: Infinity });
     const closed = new Promise<Error | undefined>((r) => endpoint.onClose(r));
     endpoint.send({ block: new Uint8Array(20 * 1024 * 1024) });
-    expect((await closed)?.message).toMatch(/send failed: .*send queue is full/);
+    expect((await closed)?.message).toMatch(/refused a message: .*send queue is full/);
     expect(channel.readyState).toBe('closed');
   });
 });
