@@ -161,6 +161,13 @@ export const DriverToExecutorSchema = Type.Union([
   Type.Object({ t: Type.Literal('module'), id: Id, code: Type.String({ maxLength: 256 * 1024 * 1024 }) }),
   Type.Object({ t: Type.Literal('dropBlocks'), prefix: Text(512) }),
   Type.Object({ t: Type.Literal('peerGone'), executorId: Id }),
+  Type.Object({
+    t: Type.Literal('adoptOutputs'),
+    adoptId: Int(),
+    from: Id,
+    outputs: Type.Array(Type.Object({ shuffleId: Int(), mapId: Int(), sizes: Type.Array(Int(), { maxItems: 1_000_000 }) }), { maxItems: 1_000_000 }),
+    digest: Type.Boolean(),
+  }),
   Type.Object({ t: Type.Literal('shutdown') }),
 ]);
 
@@ -213,6 +220,12 @@ export const ExecutorToDriverSchema = Type.Union([
   Type.Object({ t: Type.Literal('resultPart'), taskId: Int(), offset: Int(), total: Int(), bytes: Type.Union([Type.Uint8Array(), Type.Null()]) }),
   Type.Object({ t: Type.Literal('blockRemoved'), executorId: Id, blockId: Text(512) }),
   Type.Object({ t: Type.Literal('heartbeat'), executorId: Id, runningTasks: Type.Array(Int()), memoryBytes: Type.Number({ minimum: 0 }) }),
+  Type.Object({
+    t: Type.Literal('adopted'),
+    adoptId: Int(),
+    outputs: Type.Array(Type.Object({ shuffleId: Int(), mapId: Int(), digest: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$' })) }), { maxItems: 1_000_000 }),
+    error: Type.Union([Type.String({ maxLength: 1 << 16 }), Type.Null()]),
+  }),
 ]);
 
 export const PeerMessageSchema = Type.Union([
@@ -342,6 +355,7 @@ export const FlintEventSchema = Type.Union([
   Type.Object({ type: Type.Literal('executorRemoved'), time: Time, executorId: Id, reason: Text(), causedByApp: Type.Boolean() }),
   Type.Object({ type: Type.Literal('executorExcluded'), time: Time, executorId: Id, until: Type.Union([Time, Type.Null()]), failures: Int(), reason: Text() }),
   Type.Object({ type: Type.Literal('executorDraining'), time: Time, executorId: Id }),
+  Type.Object({ type: Type.Literal('shuffleOutputsHandedOn'), time: Time, executorId: Id, toExecutorId: Type.Union([Id, Type.Null()]), outputs: Int(), bytes: Int(), lost: Int(), reason: Type.Optional(Text()) }),
   Type.Object({ type: Type.Literal('blockUpdated'), time: Time, executorId: Id, blockId: Text(512), bytes: Int(), removed: Type.Boolean() }),
   Type.Object({ type: Type.Literal('taskVerified'), time: Time, executorId: Id, stageId: Int(), partition: Int(), agreed: Type.Boolean() }),
   Type.Object({ type: Type.Literal('broadcastSent'), time: Time, broadcastId: Int(), executorId: Id, bytes: Int() }),

@@ -111,6 +111,11 @@ export type FlintEvent =
   | { type: 'executorExcluded'; time: number; executorId: string; until: number | null; failures: number; reason: string }
   /** Leaving on purpose: decommissioned, or lent to another application. */
   | { type: 'executorDraining'; time: number; executorId: string }
+  /**
+   * A leaving executor's shuffle map outputs: `outputs` (of `bytes`) handed on to `toExecutorId`,
+   * `lost` declared lost and recomputed (no executor could take them, or the hand-off failed: `reason`).
+   */
+  | { type: 'shuffleOutputsHandedOn'; time: number; executorId: string; toExecutorId: string | null; outputs: number; bytes: number; lost: number; reason?: string }
   /** A cached block (`rdd_<id>_<partition>`) stored on an executor, or gone from it. */
   | { type: 'blockUpdated'; time: number; executorId: string; blockId: string; bytes: number; removed: boolean }
   /**

@@ -30,6 +30,7 @@ import type { ChaosSpec } from './chaos.js';
 import { lieInStream } from './chaos.js';
 import { OutputDigest } from './digest.js';
 import { evaluateModule } from './modules.js';
+import { adoptOutputs } from './output-adoption.js';
 
 export interface ExecutorOptions {
   executorId: string;
@@ -234,6 +235,12 @@ export class Executor {
       case 'peerGone':
         this.gonePeers.add(m.executorId);
         this.dropPeer(m.executorId);
+        break;
+      case 'adoptOutputs':
+        void adoptOutputs(m, {
+          fetchRanges: (executorId, ranges) => this.fetchRanges(executorId, ranges),
+          keep: (shuffleId, mapId, output) => this.store.putShuffleOutput(shuffleId, mapId, output),
+        }).then((reply) => this.send(reply));
         break;
       case 'shutdown':
         if (this.heartbeat) clearInterval(this.heartbeat);

@@ -18,7 +18,19 @@ export type DriverToExecutor =
   | { t: 'module'; id: string; code: string }
   | { t: 'dropBlocks'; prefix: string }
   | { t: 'peerGone'; executorId: string }
+  /**
+   * Take over the map outputs of an executor that is leaving (`from`): fetch every block, keep them
+   * as this executor's own, answer `adopted`. `digest` asks for each output's digest, to compare
+   * with the one it was verified by.
+   */
+  | { t: 'adoptOutputs'; adoptId: number; from: string; outputs: AdoptedOutput[]; digest: boolean }
   | { t: 'shutdown' };
+
+export interface AdoptedOutput {
+  shuffleId: number;
+  mapId: number;
+  sizes: number[];
+}
 
 export type ExecutorToDriver =
   | { t: 'ready'; executorId: string }
@@ -26,7 +38,9 @@ export type ExecutorToDriver =
   /** `bytes` is null when the executor no longer holds that result. */
   | { t: 'resultPart'; taskId: number; offset: number; total: number; bytes: Uint8Array | null }
   | { t: 'blockRemoved'; executorId: string; blockId: string }
-  | { t: 'heartbeat'; executorId: string; runningTasks: number[]; memoryBytes: number };
+  | { t: 'heartbeat'; executorId: string; runningTasks: number[]; memoryBytes: number }
+  /** The outputs of an `adoptOutputs` now held here (with their digests when asked); `error` why the rest are not. */
+  | { t: 'adopted'; adoptId: number; outputs: Array<{ shuffleId: number; mapId: number; digest?: string }>; error: string | null };
 
 /** Between executors: shuffle block fetches. */
 export type PeerMessage =

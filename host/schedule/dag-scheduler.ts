@@ -347,7 +347,7 @@ export class DAGScheduler {
       this.tasks.markCompleted(current, partition);
     }
     if (stage instanceof ShuffleMapStage) {
-      if (executorAlive) this.tracker.registerMapOutput(stage.dep.shuffleId, partition, executorId, result.mapSizes ?? []);
+      if (executorAlive) this.tracker.registerMapOutput(stage.dep.shuffleId, partition, executorId, result.mapSizes ?? [], result.digest);
       if (current && this.running.has(stage) && current.isDone) {
         this.finishStage(stage, true);
         if (!this.isAvailable(stage)) this.submitStage(stage); // outputs lost while it ran

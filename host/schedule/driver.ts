@@ -15,6 +15,7 @@ import { MapOutputTracker } from '../shuffle/map-output-tracker.js';
 import type { Endpoint } from '../transport/endpoint.js';
 import { every, systemClock, type Clock } from './clock.js';
 import { DAGScheduler, type ResultHandler } from './dag-scheduler.js';
+import { OutputHandoff } from './output-handoff.js';
 import { TaskScheduler, type TaskLaunch } from './task-scheduler.js';
 import { Verifier, type VerifyMode } from './verifier.js';
 
@@ -63,6 +64,7 @@ export class Driver implements BackendListener {
   private readonly pulls = new Map<number, ResultPull>();
   /** Draining executors and what to do once they run nothing. */
   private readonly drainWaiters = new Map<string, () => void>();
+  private readonly handoff: OutputHandoff;
   private stopHeartbeats: (() => void) | null = null;
   private stopped = false;
 
@@ -111,6 +113,14 @@ export class Driver implements BackendListener {
       },
       clock,
     );
+    this.handoff = new OutputHandoff({
+      registry: this.registry,
+      tracker: this.tracker,
+      clock,
+      bus: this.bus,
+      send: (executor, message) => this.send(executor, message),
+      declareLost: (executorId) => this.dag.executorLost(executorId),
+    });
     if (config.heartbeatTimeoutMs > 0) {
       this.stopHeartbeats = every(clock, Math.max(100, config.heartbeatTimeoutMs / 4), () => this.checkHeartbeats());
     }
@@ -142,6 +152,7 @@ export class Driver implements BackendListener {
     this.drainWaiters.delete(executorId);
     for (const [taskId, pull] of [...this.pulls]) if (pull.executorId === executorId) this.pulls.delete(taskId);
     if (!this.registry.remove(executorId)) return;
+    this.handoff.executorLost(executorId);
     this.bus.emit({ type: 'executorRemoved', time: this.clock.now(), executorId, reason: loss.reason, causedByApp: loss.causedByApp });
     if (this.stopped) return;
     for (const e of this.registry.all()) this.send(e, { t: 'peerGone', executorId });
@@ -149,11 +160,14 @@ export class Driver implements BackendListener {
     // not launched against shuffle output that is gone.
     this.dag.executorLost(executorId);
     this.tasks.executorLost(executorId, loss);
+    this.checkAllDrained();
   }
 
   /**
    * An executor is leaving on purpose (decommissioned, or lent back to the coordinator): it takes no
-   * new task, and what it holds is declared lost now rather than discovered by failed fetches.
+   * new task; once it runs nothing, its shuffle outputs are handed on to an executor that stays
+   * (output-handoff.ts). With nobody to take them they are declared lost now, rather than discovered
+   * by failed fetches, and recomputed while it finishes what it runs.
    */
   executorDraining(executorId: string, whenIdle: () => void): void {
     const e = this.registry.get(executorId);
@@ -164,7 +178,7 @@ export class Driver implements BackendListener {
     if (!e.draining) {
       e.draining = true;
       this.bus.emit({ type: 'executorDraining', time: this.clock.now(), executorId });
-      this.dag.executorLost(executorId);
+      if (!this.handoff.wouldHandOn(executorId)) this.dag.executorLost(executorId);
     }
     this.drainWaiters.set(executorId, whenIdle);
     this.checkDrained(executorId);
@@ -173,8 +187,18 @@ export class Driver implements BackendListener {
   private checkDrained(executorId: string): void {
     const waiter = this.drainWaiters.get(executorId);
     if (!waiter || (this.registry.get(executorId)?.running.size ?? 0) > 0) return;
+    if (!this.handoff.isOver(executorId)) {
+      if (!this.handoff.inProgress(executorId)) this.handoff.start(executorId, () => this.checkDrained(executorId));
+      return;
+    }
+    // Tasks launched before its outputs moved still fetch them from it.
+    if (this.handoff.moved(executorId) > 0 && this.tasks.readingFrom(executorId)) return;
     this.drainWaiters.delete(executorId);
     waiter();
+  }
+
+  private checkAllDrained(): void {
+    for (const id of [...this.drainWaiters.keys()]) this.checkDrained(id);
   }
 
   backendUnavailable(error: Error): void {
@@ -190,7 +214,12 @@ export class Driver implements BackendListener {
         }
         const rejected = this.tasks.handleResult(executorId, m.result);
         if (rejected) this.refuse(executorId, `task result for task ${m.result.taskId} refused: ${rejected}`);
-        else this.checkDrained(executorId);
+        else this.checkAllDrained();
+        break;
+      }
+      case 'adopted': {
+        const refused = this.handoff.onAdopted(executorId, m);
+        if (refused) this.refuse(executorId, refused);
         break;
       }
       case 'blockRemoved':

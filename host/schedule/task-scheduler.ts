@@ -225,7 +225,8 @@ export class TaskScheduler {
       return 'blocked';
     }
     const attempt = set.nextAttempt(partition);
-    const run: RunningAttempt = { taskId, partition, attempt, executorId: executor.id, startedAt: now, speculative };
+    const reads = [...new Set(launch.task.blocks.map((b) => b.executorId))];
+    const run: RunningAttempt = { taskId, partition, attempt, executorId: executor.id, startedAt: now, speculative, reads };
     if (this.verifier.needsDigest(executor.capabilities.has('trusted'), set.key, partition)) launch.task.digest = true;
     set.running.set(taskId, run);
     executor.running.add(taskId);
@@ -284,6 +285,12 @@ export class TaskScheduler {
     if (set.zombie && set.running.size === 0) this.listeners.delete(set);
     this.dispatch();
     return null;
+  }
+
+  /** Whether a running task fetches shuffle outputs from `executorId`. */
+  readingFrom(executorId: string): boolean {
+    for (const { run } of this.byTaskId.values()) if (run.reads.includes(executorId)) return true;
+    return false;
   }
 
   /** `partition` is done elsewhere (an earlier attempt of the stage): no need to run or finish it here. */

@@ -20,6 +20,8 @@ export interface RunningAttempt {
   executorId: string;
   startedAt: number;
   speculative: boolean;
+  /** Executors whose shuffle outputs it fetches. */
+  reads: readonly string[];
 }
 
 /** Partitions waiting to launch, in order; launched ones leave holes that `head` skips. */

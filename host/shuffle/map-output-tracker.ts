@@ -4,6 +4,16 @@ import type { BlockLocation } from '../plan/plan.js';
 interface MapStatus {
   executorId: string;
   sizes: number[];
+  /** The digest the output was verified by (untrusted executors): a copy handed on must match it. */
+  digest?: string;
+}
+
+/** A map output as an executor holds it. */
+export interface HeldOutput {
+  shuffleId: number;
+  mapId: number;
+  sizes: number[];
+  digest?: string;
 }
 
 export class MapOutputTracker {
@@ -13,8 +23,27 @@ export class MapOutputTracker {
     if (!this.outputs.has(shuffleId)) this.outputs.set(shuffleId, new Array<MapStatus | null>(numMaps).fill(null));
   }
 
-  registerMapOutput(shuffleId: number, mapId: number, executorId: string, sizes: number[]): void {
-    this.outputs.get(shuffleId)![mapId] = { executorId, sizes };
+  registerMapOutput(shuffleId: number, mapId: number, executorId: string, sizes: number[], digest?: string): void {
+    this.outputs.get(shuffleId)![mapId] = digest === undefined ? { executorId, sizes } : { executorId, sizes, digest };
+  }
+
+  /** The outputs an executor holds, in shuffle and map order. */
+  outputsOn(executorId: string): HeldOutput[] {
+    const held: HeldOutput[] = [];
+    for (const [shuffleId, list] of this.outputs) {
+      list.forEach((s, mapId) => {
+        if (s?.executorId === executorId) held.push({ shuffleId, mapId, sizes: s.sizes, ...(s.digest !== undefined ? { digest: s.digest } : {}) });
+      });
+    }
+    return held;
+  }
+
+  /** An output moved from one executor to another (a leaving executor handed it on). */
+  moveOutput(shuffleId: number, mapId: number, from: string, to: string): boolean {
+    const s = this.outputs.get(shuffleId)?.[mapId];
+    if (!s || s.executorId !== from) return false;
+    s.executorId = to;
+    return true;
   }
 
   unregisterMapOutput(shuffleId: number, mapId: number, executorId: string): boolean {

@@ -120,6 +120,16 @@ export type SparkEvent =
     }
   | { Event: 'FlintListenerStageSkipped'; Timestamp: number; 'Stage ID': number; 'Job ID': number }
   | { Event: 'FlintListenerExecutorDraining'; Timestamp: number; 'Executor ID': string }
+  | {
+      Event: 'FlintListenerShuffleOutputsHandedOn';
+      Timestamp: number;
+      'Executor ID': string;
+      'To Executor ID': string | null;
+      Outputs: number;
+      Bytes: number;
+      Lost: number;
+      Reason?: string;
+    }
   | { Event: 'FlintListenerTaskVerified'; Timestamp: number; 'Executor ID': string; 'Stage ID': number; 'Partition ID': number; Agreed: boolean };
 
 export type SparkEventName = SparkEvent['Event'];
@@ -176,6 +186,17 @@ export class SparkEventConverter {
         return { Event: 'SparkListenerExecutorExcluded', time: e.time, executorId: e.executorId, taskFailures: e.failures, 'Flint Until': e.until, 'Flint Reason': e.reason };
       case 'executorDraining':
         return { Event: 'FlintListenerExecutorDraining', Timestamp: e.time, 'Executor ID': e.executorId };
+      case 'shuffleOutputsHandedOn':
+        return {
+          Event: 'FlintListenerShuffleOutputsHandedOn',
+          Timestamp: e.time,
+          'Executor ID': e.executorId,
+          'To Executor ID': e.toExecutorId,
+          Outputs: e.outputs,
+          Bytes: e.bytes,
+          Lost: e.lost,
+          ...(e.reason !== undefined ? { Reason: e.reason } : {}),
+        };
       case 'jobStart':
         for (const s of e.stages) this.stages.set(s.stageId, s);
         return {

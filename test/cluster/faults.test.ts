@@ -1,6 +1,7 @@
 /**
  * Faults with real processes: a worker SIGKILLed in a map stage and in a reduce stage, a worker
- * stopped with SIGSTOP, a worker decommissioned with SIGTERM, executors that keep crashing. In every
+ * stopped with SIGSTOP, a worker decommissioned with SIGTERM (during a job, and between two jobs: its
+ * shuffle outputs handed on), executors that keep crashing. In every
  * case the result equals a fault-free run and, from the scheduler's events, only the lost
  * partitions were recomputed.
  */
@@ -164,7 +165,7 @@ describe('a worker stopped with SIGSTOP', () => {
 });
 
 describe('a worker decommissioned with SIGTERM', () => {
-  it('stops taking tasks, its outputs are declared lost at once, it leaves with status 0, and the job is right', async () => {
+  it('stops taking tasks, its outputs are handed on or recomputed, it leaves with status 0, and the job is right', async () => {
     cluster = await startCluster({ workers: 2, cores: 1 });
     fl = await Flint.start({ master: cluster.url, token: cluster.token, speculation: false });
     const events = record(fl);
@@ -190,6 +191,37 @@ describe('a worker decommissioned with SIGTERM', () => {
     const lateStarts = events.filter((e) => e.type === 'taskStart' && e.executorId === victimId && e.time > (draining as { time: number }).time);
     expect(lateStarts).toEqual([]);
     expect(events.filter((e) => e.type === 'taskEnd' && e.status === 'failed')).toEqual([]);
+  });
+});
+
+describe('a worker decommissioned between two jobs', () => {
+  it('hands its shuffle outputs to the other worker: the next job over the same shuffle runs no map task', async () => {
+    cluster = await startCluster({ workers: 2, cores: 1 });
+    fl = await Flint.start({ master: cluster.url, token: cluster.token, speculation: false });
+    const deadline = Date.now() + 10_000;
+    while (fl.executorIds().length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const events = record(fl);
+    const sums = fl.parallelize(data, 8).map((x) => [x % 5, x] as [number, number]).reduceByKey((a, b) => a + b, { numPartitions: 3 });
+    expect((await sums.collect()).sort((a, b) => a[0] - b[0])).toEqual(expected(data, 5));
+    await fl.events.delivered();
+    const ran = events.filter((e): e is TaskEnd => e.type === 'taskEnd' && e.status === 'success');
+    const victimId = ran[0]!.executorId;
+    const heirId = fl.executorIds().find((id) => id !== victimId)!;
+    const victim = await workerOf(cluster, victimId);
+    victim.child.kill('SIGTERM');
+    expect(await victim.exited).toBe(0);
+    await fl.events.delivered();
+    const handed = events.find((e): e is Extract<FlintEvent, { type: 'shuffleOutputsHandedOn' }> => e.type === 'shuffleOutputsHandedOn');
+    expect(handed).toMatchObject({ executorId: victimId, toExecutorId: heirId, lost: 0 });
+    expect(handed!.outputs).toBeGreaterThan(0);
+    expect(handed!.bytes).toBeGreaterThan(0);
+    const before = events.length;
+    expect((await sums.collect()).sort((a, b) => a[0] - b[0])).toEqual(expected(data, 5));
+    await fl.events.delivered();
+    const second = events.slice(before).filter((e): e is Extract<FlintEvent, { type: 'taskStart' }> => e.type === 'taskStart');
+    // Only the 3 reduce tasks ran, all on the worker that stayed, reading what it adopted.
+    expect(second.map((e) => e.executorId)).toEqual([heirId, heirId, heirId]);
+    expect(events.slice(before).filter((e) => e.type === 'stageSkipped')).toHaveLength(1);
   });
 });
 

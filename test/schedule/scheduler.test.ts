@@ -80,7 +80,7 @@ describe('speculation', () => {
       set.markSucceeded(p);
       set.recordDuration(10 + (p % 7));
     }
-    for (let p = 4800; p < 5000; p++) set.running.set(p, { taskId: p, partition: p, attempt: 0, executorId: `e${p % 100}`, startedAt: 0, speculative: false });
+    for (let p = 4800; p < 5000; p++) set.running.set(p, { taskId: p, partition: p, attempt: 0, executorId: `e${p % 100}`, startedAt: 0, speculative: false, reads: [] });
     const t0 = performance.now();
     const copies = new Set<number>();
     for (let round = 0; round < 40; round++) {
