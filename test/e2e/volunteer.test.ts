@@ -334,6 +334,42 @@ describe('tabs that go away', () => {
     for (const t of tabs) await t.page.close().catch(() => undefined);
   });
 
+  it('a tab whose volunteer presses Leave hands its shuffle outputs to another tab: the next job runs no map task', async () => {
+    const tabs = await openTabs(chromium.browser, cluster, 3);
+    await cluster.waitForSlots(3);
+    fl = await Flint.start({ master: cluster.url, token: cluster.token, appName: 'leaving tab' });
+    const events: Event[] = [];
+    fl.events.on('*', (e) => events.push(e));
+    const data = Array.from({ length: 3000 }, (_, i) => i);
+    const want = new Map<number, number>();
+    for (const x of data) want.set(x % 7, (want.get(x % 7) ?? 0) + x);
+    const sums = fl.parallelize(data, 6).map((x) => [x % 7, x] as [number, number]).reduceByKey((a, b) => a + b, 3);
+    expect(new Map(await sums.collect())).toEqual(want);
+    await fl.events.delivered();
+    const mapStage = (events.find((e) => e.type === 'stageSubmitted' && (e as { kind: string }).kind === 'shuffleMap') as { stageId: number }).stageId;
+    const mapRunners = new Set(events.filter((e) => e.type === 'taskEnd' && (e as { stageId: number }).stageId === mapStage).map((e) => (e as { executorId: string }).executorId));
+    const owners = await Promise.all(tabs.map(async (t) => ({ t, ids: await executorsOf(cluster, t) })));
+    const leaving = owners.find((o) => o.ids.some((id) => fl.executorIds().includes(id) && mapRunners.has(id)))!;
+    await leaving.t.page.$eval('[data-action=leave]', (b) => (b as HTMLButtonElement).click());
+    const handedOn = await new Promise<Extract<Event, { type: 'shuffleOutputsHandedOn' }>>((resolve) => {
+      const seen = events.find((e) => e.type === 'shuffleOutputsHandedOn');
+      if (seen) resolve(seen as never);
+      fl.events.on('shuffleOutputsHandedOn', (e) => resolve(e));
+    });
+    expect(leaving.ids).toContain(handedOn.executorId);
+    expect(handedOn).toMatchObject({ lost: 0 });
+    expect(handedOn.outputs).toBeGreaterThan(0);
+    expect(owners.find((o) => o.ids.includes(handedOn.toExecutorId!))?.t).not.toBe(leaving.t);
+    const before = events.length;
+    expect(new Map(await sums.collect())).toEqual(want);
+    await fl.events.delivered();
+    const second = events.slice(before);
+    expect(second.filter((e) => e.type === 'stageSkipped')).toHaveLength(1);
+    expect(second.filter((e) => e.type === 'taskStart' && (e as { stageId: number }).stageId === mapStage)).toEqual([]);
+    await fl.stop();
+    for (const t of tabs) await t.page.close().catch(() => undefined);
+  });
+
   it('a tab that goes silent (frozen) is lost within 5 s', async () => {
     const tabs = await openTabs(chromium.browser, cluster, 2);
     await waitForWorkers(cluster, (ws) => tabs.every((t) => ws.some((w) => w.id === t.workerId)));
