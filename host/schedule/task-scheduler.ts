@@ -60,6 +60,9 @@ export interface TaskSetListener {
   unschedulable(set: TaskSet, error: FlintError): void;
 }
 
+/** How long copies for verification may find no executor before the user is told. */
+export const UNVERIFIABLE_WARN_MS = 10_000;
+
 /** Executors whose round trip crosses processes and the coordinator. */
 function isRemote(executor: ExecutorInfo): boolean {
   return executor.kind === 'node' || executor.kind === 'browser';
@@ -79,6 +82,9 @@ export class TaskScheduler {
   private speculationTimer: TimerHandle | null = null;
   private dispatching = false;
   private stopped = false;
+  /** Task sets whose copies for verification are looked at later (warnIfUnverifiable), and those warned about. */
+  private readonly verifyChecks = new Set<TaskSet>();
+  private readonly verifyWarned = new Set<TaskSet>();
 
   constructor(
     private readonly registry: ExecutorRegistry,
@@ -89,6 +95,8 @@ export class TaskScheduler {
     private readonly verifier: Verifier,
     /** An executor disagreed with the majority: the driver recomputes what it holds. */
     private readonly convicted: (executorId: string) => void = () => undefined,
+    /** Something the user should know that is not an error: a job that cannot progress as things are. */
+    private readonly warn: (message: string) => void = (message) => console.warn(`flint: ${message}`),
   ) {}
 
   submit(set: TaskSet, listener: TaskSetListener): void {
@@ -287,6 +295,36 @@ export class TaskScheduler {
     return null;
   }
 
+  /**
+   * A copy for verification can only run on a machine or tab other than those that computed the
+   * first ones. When for 10 s none that is connected could run it (a cluster whose only untrusted
+   * worker is one tab), the job would wait silently for another to join: say so, once per stage.
+   */
+  private warnIfUnverifiable(set: TaskSet): void {
+    if (this.verifyChecks.has(set) || this.verifyWarned.has(set)) return;
+    this.verifyChecks.add(set);
+    this.clock.setTimeout(() => {
+      this.verifyChecks.delete(set);
+      if (set.zombie || this.stopped) return;
+      const now = this.clock.now();
+      const usable = this.registry.all().filter((e) => this.registry.isUsable(e, now) && satisfies(e, set.requirements));
+      let waiting = false;
+      for (const [partition, avoid] of set.avoid) {
+        if (set.succeeded.has(partition)) continue;
+        waiting = true;
+        if (usable.some((e) => !avoid.has(e.workerId))) continue;
+        this.verifyWarned.add(set);
+        this.warn(
+          `stage ${set.stageId} waits: partition ${partition} counts only once a copy computed on another machine or tab agrees ` +
+            `(verify: 'untrusted'), and every executor connected now is on one that computed it already. ` +
+            `Add a worker or a volunteer tab, or start with verify: 'none' to accept results unchecked.`,
+        );
+        return;
+      }
+      if (waiting) this.warnIfUnverifiable(set);
+    }, UNVERIFIABLE_WARN_MS);
+  }
+
   /** Whether a running task fetches shuffle outputs from `executorId`. */
   readingFrom(executorId: string): boolean {
     for (const { run } of this.byTaskId.values()) if (run.reads.includes(executorId)) return true;
@@ -306,7 +344,10 @@ export class TaskScheduler {
     const trusted = executor?.capabilities.has('trusted') ?? false;
     const verdict = this.verifier.onSuccess(set.key, run.partition, executorId, trusted, run.attempt, result, set.resultStage, (id) => !!this.registry.get(id));
     if (verdict.kind === 'replicate') {
-      if (!set.zombie) set.enqueueReplica(run.partition, new Set([...verdict.avoid].map((id) => this.registry.get(id)?.workerId ?? id)));
+      if (!set.zombie) {
+        set.enqueueReplica(run.partition, new Set([...verdict.avoid].map((id) => this.registry.get(id)?.workerId ?? id)));
+        this.warnIfUnverifiable(set);
+      }
       return;
     }
     if (verdict.kind === 'fail') {

@@ -3,9 +3,10 @@
  * killing of its losers, exclusion, locality waits, FIFO and FAIR, stage resubmission after a fetch
  * failure, heartbeat loss, capability placement, and which losses count as task failures.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { FlintEvent } from '../../host/events/events.js';
 import { FlintError } from '../../host/errors.js';
+import { UNVERIFIABLE_WARN_MS } from '../../host/schedule/task-scheduler.js';
 import { TaskSet } from '../../host/schedule/task-set.js';
 import { FakeShuffled, FakeSource, executor, fakeCluster, runJob, type FakeCluster } from './fake-cluster.js';
 
@@ -500,6 +501,50 @@ describe('modules (fl.module)', () => {
 describe('verification of untrusted executors', () => {
   const untrusted = (id: string) => executor(id, { capabilities: ['node', 'wasm'] });
   const ends = (c: FakeCluster) => taskEnds(c).filter((e) => e.status === 'success');
+
+  it('says why a job waits when no connected machine or tab may compute the copy, and goes on once one joins', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      // One tab with two executors: a copy never runs on the tab that computed the first one.
+      const c = fakeCluster([executor('a1', { capabilities: ['wasm'], workerId: 'tab' }), executor('a2', { capabilities: ['wasm'], workerId: 'tab' })]);
+      const job = runJob(c, new FakeSource(1));
+      await c.settle();
+      const first = [...c.executors.values()].find((e) => e.pending.length > 0)!;
+      first.succeed(first.take());
+      await c.settle();
+      c.clock.advance(UNVERIFIABLE_WARN_MS - 1);
+      expect(warn).not.toHaveBeenCalled();
+      c.clock.advance(1);
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(String(warn.mock.calls[0]![0])).toMatch(/stage \d+ waits: partition 0 counts only once a copy computed on another machine or tab agrees .*verify: 'none'/);
+      c.clock.advance(5 * UNVERIFIABLE_WARN_MS);
+      expect(warn).toHaveBeenCalledTimes(1);
+      const other = c.add(executor('b', { capabilities: ['wasm'], workerId: 'other tab' }));
+      await c.settle();
+      other.succeed(other.take());
+      await job.done;
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it('does not warn while a copy waits only for a busy executor that may run it', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      const c = fakeCluster([untrusted('a'), untrusted('b')]);
+      const job = runJob(c, new FakeSource(2));
+      await c.settle();
+      // Both hold a first copy; neither answers the other's copy for a long time.
+      for (const e of c.executors.values()) e.succeed(e.take());
+      await c.settle();
+      c.clock.advance(3 * UNVERIFIABLE_WARN_MS);
+      expect(warn).not.toHaveBeenCalled();
+      for (const e of c.executors.values()) while (e.pending.length > 0) e.succeed(e.take());
+      await job.done;
+    } finally {
+      warn.mockRestore();
+    }
+  });
 
   it("counts an untrusted executor's result only once another executor produced the same digest", async () => {
     const c = fakeCluster([untrusted('a'), untrusted('b')]);
