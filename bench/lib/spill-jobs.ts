@@ -8,6 +8,9 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Flint, StorageLevel, type FlintEvent, type FlintOptions, type RDD } from 'flint';
 
+
+// Names the closures receive through env.
+declare const N: number;
 export type TaskEnd = Extract<FlintEvent, { type: 'taskEnd' }>;
 
 export interface SpillJob<T> {

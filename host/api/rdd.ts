@@ -366,14 +366,14 @@ export abstract class RDD<T> implements LineageNode {
     const a = SIG.filter.parse(args);
     return this._pipe('filter', [{ op: 'filter', f: capture(a.f, 'filter', a.env) }], true);
   }
-  mapPartitions<U>(f: (it: Iterator<T>) => Iterable<U>, opts?: MapOptions): RDD<U>;
-  mapPartitions<U>(f: (it: Iterator<T>) => Iterable<U>, preservesPartitioning?: boolean, opts?: EnvOption): RDD<U>;
+  mapPartitions<U>(f: (it: IterableIterator<T>) => Iterable<U>, opts?: MapOptions): RDD<U>;
+  mapPartitions<U>(f: (it: IterableIterator<T>) => Iterable<U>, preservesPartitioning?: boolean, opts?: EnvOption): RDD<U>;
   mapPartitions(...args: unknown[]): AnyRDD {
     const a = SIG.mapPartitions.parse(args);
     return this._pipe('mapPartitions', [{ op: 'mapPartitions', f: capture(a.f, 'mapPartitions', a.env), withIndex: false }], a.preservesPartitioning);
   }
-  mapPartitionsWithIndex<U>(f: (index: number, it: Iterator<T>) => Iterable<U>, opts?: MapOptions): RDD<U>;
-  mapPartitionsWithIndex<U>(f: (index: number, it: Iterator<T>) => Iterable<U>, preservesPartitioning?: boolean, opts?: EnvOption): RDD<U>;
+  mapPartitionsWithIndex<U>(f: (index: number, it: IterableIterator<T>) => Iterable<U>, opts?: MapOptions): RDD<U>;
+  mapPartitionsWithIndex<U>(f: (index: number, it: IterableIterator<T>) => Iterable<U>, preservesPartitioning?: boolean, opts?: EnvOption): RDD<U>;
   mapPartitionsWithIndex(...args: unknown[]): AnyRDD {
     const a = SIG.mapPartitionsWithIndex.parse(args);
     return this._pipe(

@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Flint, FlintError } from 'flint';
 
+// Names closures receive through env.
+declare const min: number;
+declare const b: { value: Map<number, string> };
+
 let fl: Flint;
 beforeAll(async () => {
   fl = await Flint.start({ master: 'local[2]' });

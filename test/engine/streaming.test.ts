@@ -7,6 +7,9 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Flint, type FlintEvent } from 'flint';
 
+// A name closures receive through env.
+declare const K: number;
+
 type TaskEnd = Extract<FlintEvent, { type: 'taskEnd' }>;
 
 const root = mkdtempSync(join(tmpdir(), 'flint-streaming-'));

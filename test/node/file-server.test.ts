@@ -52,7 +52,7 @@ describe('file server: who may ask', () => {
 
   it('answers 401 without the bearer secret, with a wrong one or another scheme, and logs why', async () => {
     const path = plannedFile('secret data\n');
-    for (const headers of [{}, { authorization: `Bearer ${server.secret}x` }, { authorization: `Basic ${server.secret}` }, { authorization: server.secret }]) {
+    for (const headers of [{}, { authorization: `Bearer ${server.secret}x` }, { authorization: `Basic ${server.secret}` }, { authorization: server.secret }] as Array<Record<string, string>>) {
       const res = await fetch(fileUrl(path), { headers });
       expect(res.status).toBe(401);
       expect(await res.text()).not.toContain('secret data');

@@ -193,8 +193,8 @@ describe('dataChannelEndpoint', () => {
       close() {
         this.readyState = 'closed';
       },
-      addEventListener(type: string, l: (e: unknown) => void) {
-        listeners.set(type, [...(listeners.get(type) ?? []), l]);
+      addEventListener(type: string, l: (e: never) => void) {
+        listeners.set(type, [...(listeners.get(type) ?? []), l as (e: unknown) => void]);
       },
       /** The network writes everything out. */
       drain() {
