@@ -25,19 +25,14 @@ import { Flint, pairWith, words, type FlintEvent } from 'flint';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { startCluster, type TestCluster } from '../test/cluster/harness.js';
+import { flag, option } from './lib/args.js';
 import { CpuMeter, ownCpuMs, processCpuMs } from './lib/cpu.js';
 import { machineFacts, metricsTable, writeReport, type Target } from './lib/report.js';
 import { fmt, interleaved, median, rateStat, stat, type Stat } from './lib/stats.js';
 import { ensureText } from './lib/textgen.js';
 import { rawWebSocketTransfers } from './lib/ws-baseline.js';
 
-const argv = process.argv.slice(2);
-const quick = argv.includes('--quick');
-const option = (name: string): string | null => {
-  const i = argv.findIndex((a) => a === name || a.startsWith(`${name}=`));
-  if (i < 0) return null;
-  return argv[i]!.includes('=') ? argv[i]!.slice(name.length + 1) : (argv[i + 1] ?? null);
-};
+const quick = flag('--quick');
 const only = option('--only')?.split(',').map(Number) ?? null;
 const want = (section: number) => !only || only.includes(section);
 const profileDir = option('--cpu-prof-dir');

@@ -19,16 +19,11 @@
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { runVolunteerScale, type ScaleParams, type ScaleResult } from '../test/helpers/volunteer-scale.js';
+import { flag, option } from './lib/args.js';
 import { machineFacts, metricsTable, writeReport, type Target } from './lib/report.js';
 import { fmt, median, stat, type Stat } from './lib/stats.js';
 
-const argv = process.argv.slice(2);
-const quick = argv.includes('--quick');
-const option = (name: string): string | null => {
-  const i = argv.findIndex((a) => a === name || a.startsWith(`${name}=`));
-  if (i < 0) return null;
-  return argv[i]!.includes('=') ? argv[i]!.slice(name.length + 1) : (argv[i + 1] ?? null);
-};
+const quick = flag('--quick');
 const root = join(dirname(process.argv[1]!), '..');
 const log = (s: string) => console.log(s);
 

@@ -8,6 +8,7 @@
  * join, the job and every loss, checks the answer, and samples the coordinator's own health
  * (/api/v1/coordinator) throughout.
  */
+import { mulberry32 } from '../../bench/lib/textgen.js';
 import { Flint, type FlintEvent } from 'flint';
 import { startCluster, type TestCluster } from '../cluster/harness.js';
 import type { CoordinatorStatus, LoopDelay, ProcessHealth } from '../../host/ui/types.js';
@@ -97,17 +98,6 @@ export interface ScaleResult {
   links: { webRtcVolunteers: number };
 }
 
-/** A small seeded generator (mulberry32), so that a run's choices can be repeated. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The answer, computed plainly: for each key k, the sum of i in [0, records) with i % keys = k. */
 export function expectedSums(records: number, keys: number): Map<number, number> {
@@ -128,7 +118,7 @@ const until = async (predicate: () => boolean | Promise<boolean>, timeoutMs: num
 declare const KEYS: number;
 
 export async function runVolunteerScale(p: ScaleParams, log: (line: string) => void): Promise<ScaleResult> {
-  const random = seededRandom(p.seed);
+  const random = mulberry32(p.seed);
   const cluster: TestCluster = await startCluster({ workers: 0, nodeArgs: p.coordinatorNodeArgs });
   const auth = { authorization: `Bearer ${cluster.token}` };
   const coordinatorStatus = async (): Promise<CoordinatorStatus | null> => {
