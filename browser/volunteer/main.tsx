@@ -51,8 +51,22 @@ const LABEL: Record<WorkerStatus['connection'], string> = {
   connected: 'Connected',
   reconnecting: 'Reconnecting',
   refused: 'Not allowed',
+  leaving: 'Leaving',
   left: 'Left',
 };
+
+/** What the page says first: the tab's state in a sentence. */
+function headlineOf(status: WorkerStatus, paused: boolean, connected: boolean): string {
+  const cores = `${status.cores} core${status.cores === 1 ? '' : 's'}`;
+  if (status.connection === 'refused') return 'This tab could not join the cluster';
+  if (status.connection === 'left') return 'This tab has left the cluster';
+  if (status.connection === 'leaving') return 'Leaving: handing on its work';
+  if (paused) return 'Paused: this tab lends no cores';
+  if (status.applications.length > 0) return `Lending ${cores} to ${status.applications.join(', ')}`;
+  if (connected) return `Ready to lend ${cores}: waiting for work`;
+  if (status.connection === 'reconnecting') return 'The coordinator went away: trying again';
+  return 'Joining the cluster…';
+}
 
 function App() {
   const [status, setStatus] = useState<WorkerStatus>(initial);
@@ -78,25 +92,14 @@ function App() {
   }, []);
 
   const connected = status.connection === 'connected';
+  // Left or on its way out: nothing more to lend.
+  const leaving = status.connection === 'left' || status.connection === 'leaving';
   const state = paused && connected ? 'paused' : status.connection;
   const lend = (n: number) => {
     setCores(n);
     if (!paused) host?.setCores(n);
   };
-  const headline =
-    status.connection === 'refused'
-      ? 'This tab could not join the cluster'
-      : status.connection === 'left'
-        ? 'This tab has left the cluster'
-        : paused
-          ? 'Paused: this tab lends no cores'
-          : status.applications.length > 0
-            ? `Lending ${status.cores} core${status.cores === 1 ? '' : 's'} to ${status.applications.join(', ')}`
-            : connected
-              ? `Ready to lend ${status.cores} core${status.cores === 1 ? '' : 's'}: waiting for work`
-              : status.connection === 'reconnecting'
-                ? 'The coordinator went away: trying again'
-                : 'Joining the cluster…';
+  const headline = headlineOf(status, paused, connected);
   const refused = status.connection === 'refused';
   return (
     <div class="page">
@@ -170,13 +173,13 @@ function App() {
             <section class="controls">
               <div class="slots">
                 <span class="label">Cores to lend</span>
-                <button class="round" disabled={cores <= 1 || status.connection === 'left'} onClick={() => lend(cores - 1)} aria-label="fewer cores">
+                <button class="round" disabled={cores <= 1 || leaving} onClick={() => lend(cores - 1)} aria-label="fewer cores">
                   −
                 </button>
                 <span class="count" data-field="cores">
                   {cores}
                 </span>
-                <button class="round" disabled={cores >= maxCores || status.connection === 'left'} onClick={() => lend(cores + 1)} aria-label="more cores">
+                <button class="round" disabled={cores >= maxCores || leaving} onClick={() => lend(cores + 1)} aria-label="more cores">
                   +
                 </button>
                 <span class="muted">of {maxCores} on this device</span>
@@ -184,7 +187,7 @@ function App() {
               <div class="buttons">
                 <button
                   data-action="pause"
-                  disabled={!host || status.connection === 'left' || status.connection === 'refused'}
+                  disabled={!host || leaving || status.connection === 'refused'}
                   onClick={() => {
                     host?.setCores(paused ? cores : 0);
                     setPaused(!paused);
@@ -192,7 +195,7 @@ function App() {
                 >
                   {paused ? 'Resume' : 'Pause'}
                 </button>
-                <button data-action="leave" class="danger" disabled={!host || status.connection === 'left'} onClick={() => host?.decommission()}>
+                <button data-action="leave" class="danger" disabled={!host || leaving} onClick={() => host?.decommission()}>
                   Leave
                 </button>
               </div>

@@ -89,7 +89,7 @@ export interface SignalChannel {
 }
 
 export interface WorkerStatus {
-  connection: 'connecting' | 'connected' | 'reconnecting' | 'refused' | 'left';
+  connection: 'connecting' | 'connected' | 'reconnecting' | 'refused' | 'leaving' | 'left';
   /** Why it is not connected, when it is not. */
   detail: string | null;
   applications: string[];
@@ -447,8 +447,9 @@ export class WorkerHost {
 
   /**
    * Leaving (SIGTERM, a tab's Leave button or its closing): take no new work; the coordinator
-   * revokes this worker's executors, their applications stop sending tasks, declare what they held
-   * lost at once and release them; then the worker leaves.
+   * revokes this worker's executors, their applications stop sending tasks, hand the shuffle
+   * outputs they hold on to executors that stay (or declare them lost) and release them; then the
+   * worker leaves.
    */
   decommission(): void {
     if (this.decommissioning) return;
@@ -458,6 +459,7 @@ export class WorkerHost {
       return;
     }
     this.options.log('decommissioning: finishing running tasks, then leaving');
+    this.setStatus({ connection: 'leaving', detail: 'finishing its tasks and handing what it computed to another computer' });
     this.send({ t: 'decommission' });
     if (this.hosted.size === 0) {
       // Give the message a moment to leave.

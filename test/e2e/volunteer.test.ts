@@ -360,6 +360,9 @@ describe('tabs that go away', () => {
     expect(handedOn).toMatchObject({ lost: 0 });
     expect(handedOn.outputs).toBeGreaterThan(0);
     expect(owners.find((o) => o.ids.includes(handedOn.toExecutorId!))?.t).not.toBe(leaving.t);
+    // Once its executors are let go, the page says the tab has left.
+    await leaving.t.page.waitForSelector('[data-state=left]', { timeout: 10_000 });
+    expect(await field(leaving.t.page, 'headline')).toBe('This tab has left the cluster');
     const before = events.length;
     expect(new Map(await sums.collect())).toEqual(want);
     await fl.events.delivered();
