@@ -290,7 +290,6 @@ function trim(rows: Array<{ k: unknown; x: unknown }>, n: number, sign: number):
   rows.length = Math.min(rows.length, n);
 }
 
-/** StatCounter of a partition of numbers, updated by the operators' Welford kernel batch by batch. */
 /**
  * PySpark's histogram of one partition: bucket i counts lo <= x < hi, the last one lo <= x <= hi.
  * Bounds are numbers or strings (compared by code point, as Python compares str); null, undefined
@@ -310,7 +309,11 @@ async function histogramCounts(input: Batches, b: number[] | string[], even: boo
       let i: number;
       if (even) {
         // PySpark's formula; the value equal to the last bound lands in the last bucket.
-        i = Math.min(Math.floor(((x as number) - (b[0] as number)) / inc), last - 1);
+        let t = Math.floor(((x as number) - (b[0] as number)) / inc);
+        // A range of a few subnormals divides into an increment of 0 (PySpark fails dividing by
+        // it): Spark's own formula, which divides by the range instead, still places x.
+        if (!Number.isFinite(t)) t = Math.floor((((x as number) - (b[0] as number)) / ((b[last] as number) - (b[0] as number))) * last);
+        i = Math.min(t, last - 1);
       } else {
         let lo = 0;
         let hi = last;
@@ -327,6 +330,7 @@ async function histogramCounts(input: Batches, b: number[] | string[], even: boo
   return counts;
 }
 
+/** StatCounter of a partition of numbers, updated by the operators' Welford kernel batch by batch. */
 async function statsOf(input: Batches, native: NativeOps): Promise<Stats> {
   const state = new Float64Array([0, 0, 0, 0, Infinity, -Infinity]);
   for await (const batch of input) {

@@ -235,6 +235,11 @@ describe('numeric actions', () => {
     const floats = [0.5, 1.25, 2.75, 3.0, 3.1, 9.9, 10];
     expect(await fl.parallelize(floats, 3).histogram(4)).toEqual(RefRDD.parallelize(floats, 3).histogram(4));
     expect(await fl.parallelize([3, 3, 3], 2).histogram(5)).toEqual([[3, 3], [3]]);
+    // Two subnormals apart by two ulps: the increment underflows to 0 (PySpark divides by zero); both
+    // values are still counted, the lowest in the first bucket and the highest in the last (Spark's formula).
+    const [bounds, counts] = await fl.parallelize([-5.4e-323, -4.4e-323], 3).histogram(4);
+    expect(counts).toEqual([1, 0, 0, 1]);
+    expect(bounds).toEqual([-5.4e-323, -5.4e-323, -5.4e-323, -5.4e-323, -4.4e-323]);
   });
 
   it('histogram over string buckets, as PySpark compares str', async () => {

@@ -405,7 +405,12 @@ export class RefRDD<T> {
       let t: number;
       // Rounding (subnormal increments) can put x past the last counter; PySpark would fail with
       // IndexError there, Flint clamps to the last bucket, which is where x <= maxv belongs.
-      if (even) t = Math.min(Math.trunc((x - minv) / inc), counters.length - 1);
+      if (even) {
+        t = Math.trunc((x - minv) / inc);
+        // An increment that underflowed to 0: Spark's (x - min) / (max - min) * buckets instead.
+        if (!Number.isFinite(t)) t = Math.trunc(((x - minv) / (maxv - minv)) * (counters.length - 1));
+        t = Math.min(t, counters.length - 1);
+      }
       else {
         // bisect_right(bounds, x) - 1
         t = 0;

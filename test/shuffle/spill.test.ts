@@ -51,8 +51,10 @@ describe('SpillableAggregation (reduce side of built-in aggregations)', () => {
         fc.property(
           fc.constantFrom(...kinds),
           fc.boolean(),
-          fc.array(fc.array(fc.tuple(fc.integer({ min: 0, max: 3000 }), fc.integer({ min: -5, max: 5 })), { maxLength: 600 }), { maxLength: 12 }),
-          fc.integer({ min: 1024, max: 16384 }),
+          // Inputs large enough, against budgets small enough, that most runs spill: the count below
+          // is a property of the generator, and at a few spilling runs in 40 it failed now and then.
+          fc.array(fc.array(fc.tuple(fc.integer({ min: 0, max: 3000 }), fc.integer({ min: -5, max: 5 })), { minLength: 50, maxLength: 300 }), { minLength: 2, maxLength: 8 }),
+          fc.integer({ min: 1024, max: 4096 }),
           (kind, stringKeys, batches, budget) => {
             const ops = impl === 'wasm' ? wasm : createTwinOps();
             const t = task(budget);
@@ -83,7 +85,7 @@ describe('SpillableAggregation (reduce side of built-in aggregations)', () => {
         ),
         { numRuns: 40 },
       );
-      expect(spilled).toBeGreaterThan(5);
+      expect(spilled).toBeGreaterThan(10);
     });
   }
 
@@ -201,7 +203,7 @@ describe('ExternalSorter (sortByKey, sortBy, range-partitioned shuffles)', () =>
         }),
         { numRuns: 40 },
       );
-      expect(spilled).toBeGreaterThan(5);
+      expect(spilled).toBeGreaterThan(10);
     });
   }
 });
