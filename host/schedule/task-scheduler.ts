@@ -227,10 +227,12 @@ export class TaskScheduler {
    * the set has nothing left to launch, and only attempts that waited longer than a median task
    * runs (TaskSet.stealAfterMs), so that a healthy executor keeps what it is about to start. The
    * waiting attempt is killed once the thief's copy is launched: it never started, so nothing is
-   * lost; if it did start after all, the first copy to finish counts, as with speculation.
+   * lost; if it did start after all, the first copy to finish counts, as with speculation. Like
+   * speculation it moves tasks from where they were sent, so `speculation: false` turns it off too:
+   * then every task runs where it was first sent, once.
    */
   private stealable(set: TaskSet, thief: ExecutorInfo, now: number, cache: Map<TaskSet, RunningAttempt[]>): RunningAttempt | number | null {
-    if (set.hasPending || set.zombie) return null;
+    if (!set.config.speculation || set.hasPending || set.zombie) return null;
     const after = set.stealAfterMs;
     if (after === null) return null;
     let queued = cache.get(set);

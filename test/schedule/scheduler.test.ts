@@ -464,7 +464,8 @@ describe('sending tasks ahead to remote executors', () => {
 describe('taking over tasks sent ahead (stealing)', () => {
   /** Two executors of one core that are each sent one task ahead: a gets partitions 0 and 2, b 1 and 3. */
   async function twoWithOneAhead() {
-    const c = fakeCluster([executor('a'), executor('b')], { prefetchPerCore: 1 });
+    // Speculation is on by default (with Flint.start); stealing is off with it.
+    const c = fakeCluster([executor('a'), executor('b')], { prefetchPerCore: 1, speculation: true });
     const job = runJob(c, new FakeSource(4));
     await c.settle();
     const a = c.get('a');
@@ -476,7 +477,7 @@ describe('taking over tasks sent ahead (stealing)', () => {
   const killsOf = (e: { messages: Array<{ t: string }> }) => e.messages.filter((m): m is Extract<typeof m, { t: 'killTask' }> & { taskId: number; reason: string } => m.t === 'killTask');
 
   it('an idle executor takes over a task waiting on a slow executor behind its running one, and the slow one is told to drop it', async () => {
-    // Speculation off: this is not a copy of a straggler but a task that never started.
+    // Not a copy of a straggler (2 of 4 tasks done is too few for that) but a task that never started.
     const { c, job, a, b } = await twoWithOneAhead();
     const waiting = b.pending.find((t) => t.task.partition === 3)!;
     c.clock.advance(100);
@@ -531,21 +532,42 @@ describe('taking over tasks sent ahead (stealing)', () => {
     await job.done;
   });
 
-  it('does not take over a task its executor has started: a healthy executor keeps what it was sent', async () => {
-    const { c, job, a, b } = await twoWithOneAhead();
-    c.clock.advance(10);
-    a.succeed(a.take(), 10);
-    b.succeed(b.take(), 10);
+  it('is off with speculation: every task runs where it was first sent', async () => {
+    const c = fakeCluster([executor('a'), executor('b')], { prefetchPerCore: 1, speculation: false });
+    const job = runJob(c, new FakeSource(4));
     await c.settle();
-    c.clock.advance(10);
-    a.succeed(a.take(), 10);
-    await c.settle();
-    // b runs partition 3 now (its first task ended): it is not waiting, and nothing is taken over.
-    c.clock.advance(1000);
+    const [a, b] = [c.get('a'), c.get('b')];
+    for (let i = 0; i < 2; i++) {
+      c.clock.advance(100);
+      a.succeed(a.take(), 100);
+      await c.settle();
+    }
+    c.clock.advance(10_000);
     await c.settle();
     expect(killsOf(b)).toHaveLength(0);
     expect(a.pending).toHaveLength(0);
-    b.succeed(b.take(), 1000);
+    while (b.pending.length) b.succeed(b.take(), 5000);
+    await job.done;
+    expect(taskStarts(c)).toHaveLength(4);
+  });
+
+  it('does not take over a task its executor has started: a healthy executor keeps what it was sent', async () => {
+    const { c, job, a, b } = await twoWithOneAhead();
+    c.clock.advance(200);
+    a.succeed(a.take(), 200);
+    b.succeed(b.take(), 200);
+    await c.settle();
+    c.clock.advance(200);
+    a.succeed(a.take(), 200);
+    await c.settle();
+    // a is idle at 400 ms. Partition 3 was sent to b 400 ms ago, longer than a median task runs, but
+    // b runs it now (its first task ended at 200 ms): it is not waiting, and is not taken over. (At
+    // 3 x the median, 600 ms, speculation would copy it; it is not that late yet.)
+    c.clock.advance(150);
+    await c.settle();
+    expect(killsOf(b)).toHaveLength(0);
+    expect(a.pending).toHaveLength(0);
+    b.succeed(b.take(), 300);
     await job.done;
     expect(taskStarts(c)).toHaveLength(4);
   });
