@@ -190,10 +190,10 @@ describe('volunteer tabs on a coordinator without Node workers', () => {
   });
 
   it('move a shuffle block larger than a data channel queues (16 MiB) tab to tab, not through the relay', async () => {
-    const before = await Promise.all(tabs.map(links));
+    const before = await Promise.all(v.tabs.map(links));
     const started = Date.now();
     // Each of 2 map tasks writes one 20 MiB block for each of 2 reducers.
-    const n = await fl
+    const n = await v.fl
       .parallelize([0, 1], 2)
       .flatMap(() => {
         const out: Array<[number, Uint8Array]> = [];
@@ -206,7 +206,7 @@ describe('volunteer tabs on a coordinator without Node workers', () => {
     // Before the data channels paced their frames, the 17th MiB made Chromium refuse the send: the
     // fetch waited out its two-minute timeout, then everything went through the relay.
     expect(Date.now() - started).toBeLessThan(60_000);
-    const after = await Promise.all(tabs.map(links));
+    const after = await Promise.all(v.tabs.map(links));
     const moved = (k: 'direct' | 'relayed') => after.reduce((a, l, i) => a + l[k] - before[i]![k], 0);
     expect(moved('relayed')).toBe(0);
     expect(moved('direct')).toBeGreaterThanOrEqual(20 * 1024 * 1024);
