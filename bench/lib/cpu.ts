@@ -4,7 +4,7 @@
  * they read as null).
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 let ticksPerSecond: number | null = null;
 
@@ -18,6 +18,31 @@ export function processCpuMs(pid: number): number | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * Milliseconds of CPU that process `pid` and every process below it use now (a browser and its
+ * renderers, network service and GPU processes), or null. Processes that ended are not counted.
+ */
+export function processTreeCpuMs(pid: number): number | null {
+  const parent = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const fields = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      parent.set(Number(entry), Number(fields[1]));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  if (!parent.has(pid)) return null;
+  const inTree = (p: number): boolean => {
+    for (let q: number | undefined = p, hops = 0; q !== undefined && q > 1 && hops < 64; q = parent.get(q), hops++) if (q === pid) return true;
+    return false;
+  };
+  let total = 0;
+  for (const p of parent.keys()) if (inTree(p)) total += processCpuMs(p) ?? 0;
+  return total;
 }
 
 /** Milliseconds of CPU this process has used, every thread. */

@@ -1,7 +1,8 @@
 /**
  * Assigns tasks to executor slots (Spark's TaskSchedulerImpl): capability placement, delay
  * scheduling for locality, retries of failed tasks elsewhere, speculative copies of stragglers (the
- * losers are killed), exclusion of executors that keep failing, FIFO or FAIR order between jobs, and
+ * losers are killed), tasks sent ahead to an executor taken back by an idle one when they wait there
+ * too long (stealing), exclusion of executors that keep failing, FIFO or FAIR order between jobs, and
  * the loss of executors — which is not the task's fault unless the task itself killed its executor.
  */
 import { FlintError, fromWireError, type WireError } from '../errors.js';
@@ -63,6 +64,9 @@ export interface TaskSetListener {
 /** How long copies for verification may find no executor before the user is told. */
 export const UNVERIFIABLE_WARN_MS = 10_000;
 
+/** How a partition was chosen for an executor: from the queue, as a straggler's copy, or taken over from another executor. */
+type LaunchKind = 'take' | 'speculate' | 'steal';
+
 /** Executors whose round trip crosses processes and the coordinator. */
 function isRemote(executor: ExecutorInfo): boolean {
   return executor.kind === 'node' || executor.kind === 'browser';
@@ -79,6 +83,7 @@ export class TaskScheduler {
   private readonly killing = new Map<number, { set: TaskSet; run: RunningAttempt }>();
   private nextTaskId = 0;
   private timer: TimerHandle | null = null;
+  private stealTimer: TimerHandle | null = null;
   private speculationTimer: TimerHandle | null = null;
   private dispatching = false;
   private stopped = false;
@@ -158,6 +163,9 @@ export class TaskScheduler {
     const executors = this.registry.all().filter((e) => this.registry.isUsable(e, now));
     // Sets whose inputs vanished during this pass: they are about to be resubmitted.
     const blocked = new Set<TaskSet>();
+    // Attempts waiting on their executor behind the tasks it runs, by set, found once per dispatch.
+    const queuedBehind = new Map<TaskSet, RunningAttempt[]>();
+    let nextSteal = Infinity;
     // Round-robin, one task per executor per turn: first up to each executor's cores, then the
     // prefetch slots, then what remote executors are sent ahead of short tasks. Filling one
     // executor first would leave the others idle on small stages.
@@ -173,17 +181,31 @@ export class TaskScheduler {
             if (set.zombie || blocked.has(set) || !satisfies(executor, set.requirements)) continue;
             if (pass === 3 && executor.running.size >= prefetched + this.sendAheadFor(executor, set)) continue;
             let partition = set.take(executor.id, alive, this.config.localityWaitMs, now, executor.workerId);
-            let speculative = false;
+            let how: LaunchKind = 'take';
+            let stolen: RunningAttempt | null = null;
             if (partition === null && set.hasPending) waitingForLocality = true;
             if (partition === null) {
               partition = set.speculatable(now, executor.id, executor.workerId);
-              speculative = partition !== null;
+              how = 'speculate';
+            }
+            if (partition === null && pass === 1) {
+              // A free core and nothing else to run: take over a task sent ahead elsewhere.
+              const found = this.stealable(set, executor, now, queuedBehind);
+              if (typeof found === 'number') nextSteal = Math.min(nextSteal, found);
+              else if (found) {
+                stolen = found;
+                partition = found.partition;
+                how = 'steal';
+              }
             }
             if (partition === null) continue;
-            const launched = this.launch(set, partition, executor, speculative, now);
+            const launched = this.launch(set, partition, executor, how, now);
             if (launched === 'blocked') {
               blocked.add(set);
               continue;
+            }
+            if (launched === 'launched' && stolen) {
+              this.killAttempt(set, stolen, `taken over by executor ${executor.id}: it waited ${Math.round(now - stolen.startedAt)} ms on executor ${stolen.executorId} behind the tasks running there`);
             }
             progress = true;
             break;
@@ -191,12 +213,69 @@ export class TaskScheduler {
         }
       }
     }
+    if (nextSteal < Infinity && !this.stealTimer) {
+      this.stealTimer = this.clock.setTimeout(() => {
+        this.stealTimer = null;
+        this.dispatch();
+      }, Math.max(1, nextSteal - now));
+    }
     if (waitingForLocality && !this.timer) {
       this.timer = this.clock.setTimeout(() => {
         this.timer = null;
         this.dispatch();
       }, Math.max(10, this.config.localityWaitMs / 4));
     }
+  }
+
+  /**
+   * An attempt of `set` that an idle `thief` may take over, the time at which one may, or null.
+   * Tasks sent ahead (prefetchPerCore, remoteSendAheadMs) wait on their executor behind the ones it
+   * runs; on an executor far slower than the others (a busy laptop, a throttled tab) they wait far
+   * longer than a task takes, while other executors run out of work at the stage's end. Only once
+   * the set has nothing left to launch, and only attempts that waited longer than a median task
+   * runs (TaskSet.stealAfterMs), so that a healthy executor keeps what it is about to start. The
+   * waiting attempt is killed once the thief's copy is launched: it never started, so nothing is
+   * lost; if it did start after all, the first copy to finish counts, as with speculation. Like
+   * speculation it moves tasks from where they were sent, so `speculation: false` turns it off too:
+   * then every task runs where it was first sent, once.
+   */
+  private stealable(set: TaskSet, thief: ExecutorInfo, now: number, cache: Map<TaskSet, RunningAttempt[]>): RunningAttempt | number | null {
+    if (!set.config.speculation || set.hasPending || set.zombie) return null;
+    const after = set.stealAfterMs;
+    if (after === null) return null;
+    let queued = cache.get(set);
+    if (!queued) cache.set(set, (queued = this.queuedAttempts(set)));
+    let earliest: number | null = null;
+    for (const r of queued) {
+      // Ended, killed or taken over since the list was made.
+      if (this.byTaskId.get(r.taskId)?.run !== r || set.succeeded.has(r.partition) || set.speculated.has(r.partition)) continue;
+      if (r.executorId === thief.id || set.avoid.get(r.partition)?.has(thief.workerId) || set.failedOn.get(r.partition)?.has(thief.id)) continue;
+      if (now - r.startedAt >= after) return r;
+      earliest = Math.min(earliest ?? Infinity, r.startedAt + after);
+    }
+    return earliest;
+  }
+
+  /**
+   * Attempts of `set` that wait on their executor: beyond the first `cores` attempts it was sent
+   * (an executor runs what it is sent in order), oldest first.
+   */
+  private queuedAttempts(set: TaskSet): RunningAttempt[] {
+    const out: RunningAttempt[] = [];
+    const seen = new Set<string>();
+    for (const r of set.running.values()) {
+      if (seen.has(r.executorId)) continue;
+      seen.add(r.executorId);
+      const executor = this.registry.get(r.executorId);
+      if (!executor || executor.running.size <= executor.cores) continue;
+      let i = 0;
+      for (const taskId of executor.running) {
+        if (i++ < executor.cores) continue;
+        const entry = this.byTaskId.get(taskId);
+        if (entry?.set === set) out.push(entry.run);
+      }
+    }
+    return out.sort((a, b) => a.startedAt - b.startedAt);
   }
 
   /** The most tasks `executor` is sent ahead of short tasks, whatever the set. */
@@ -216,7 +295,8 @@ export class TaskScheduler {
     return Math.min(limit, Math.floor((executor.cores * this.config.remoteSendAheadMs) / Math.max(mean, 0.02)));
   }
 
-  private launch(set: TaskSet, partition: number, executor: ExecutorInfo, speculative: boolean, now: number): 'launched' | 'blocked' | 'aborted' {
+  private launch(set: TaskSet, partition: number, executor: ExecutorInfo, how: LaunchKind, now: number): 'launched' | 'blocked' | 'aborted' {
+    const speculative = how === 'speculate';
     const taskId = this.nextTaskId++;
     const listener = this.listeners.get(set)!;
     let launch: TaskLaunch | null;
@@ -228,8 +308,9 @@ export class TaskScheduler {
       return 'aborted';
     }
     if (!launch) {
-      if (speculative) set.speculated.delete(partition);
-      else set.enqueue(partition);
+      if (how === 'speculate') set.speculated.delete(partition);
+      else if (how === 'take') set.enqueue(partition);
+      // A task to take over stays where it waits.
       return 'blocked';
     }
     const attempt = set.nextAttempt(partition);
@@ -510,7 +591,9 @@ export class TaskScheduler {
     this.stopped = true;
     if (this.timer) this.clock.clearTimeout(this.timer);
     if (this.speculationTimer) this.clock.clearTimeout(this.speculationTimer);
+    if (this.stealTimer) this.clock.clearTimeout(this.stealTimer);
     this.timer = null;
+    this.stealTimer = null;
     this.speculationTimer = null;
   }
 }

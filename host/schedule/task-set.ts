@@ -202,8 +202,11 @@ export class TaskSet {
   /** A partition whose running copy is a straggler and which has no copy yet, if any. */
   speculatable(now: number, executorId: string, workerId = executorId): number | null {
     if (!this.config.speculation || this.zombie || this.durations.length === 0) return null;
+    // Spark's minFinishedForSpeculation: floor, at least one. Rounded up, a stage of fewer than
+    // ten tasks needed every task done before it could copy one: never, and a 10x slower tab held
+    // such a stage for ten times its length.
     const total = this.partitions.size;
-    if (this.succeeded.size < Math.ceil(this.config.speculationQuantile * total)) return null;
+    if (this.succeeded.size < Math.max(1, Math.floor(this.config.speculationQuantile * total))) return null;
     if (this.overdue?.now !== now || this.overdue.durations !== this.durations.length) {
       this.overdue = { now, durations: this.durations.length, runs: this.findOverdue(now) };
     }
@@ -217,17 +220,34 @@ export class TaskSet {
     return null;
   }
 
-  private findOverdue(now: number): RunningAttempt[] {
-    // The threshold is never below speculationMinMs: while no attempt is that old, the median is not needed.
-    let oldest = Infinity;
-    for (const r of this.running.values()) if (r.startedAt < oldest) oldest = r.startedAt;
-    if (now - oldest <= this.config.speculationMinMs) return [];
+  /** The median run time of the successful attempts so far (null before the first). */
+  get medianDurationMs(): number | null {
+    if (this.durations.length === 0) return null;
     if (this.medianFor !== this.durations.length) {
       const sorted = [...this.durations].sort((a, b) => a - b);
       this.medianMs = sorted[Math.floor(sorted.length / 2)]!;
       this.medianFor = this.durations.length;
     }
-    const threshold = Math.max(this.config.speculationMinMs, this.config.speculationMultiplier * this.medianMs);
+    return this.medianMs;
+  }
+
+  /**
+   * How long an attempt sent ahead to an executor may wait there behind the tasks it runs before an
+   * idle executor takes it over (TaskScheduler's stealing): as long as a median task runs, at least
+   * speculationMinMs. A healthy executor starts what it was sent ahead within about that time; one
+   * that is slower by far does not. Null while no task of the set has finished.
+   */
+  get stealAfterMs(): number | null {
+    const median = this.medianDurationMs;
+    return median === null ? null : Math.max(this.config.speculationMinMs, median);
+  }
+
+  private findOverdue(now: number): RunningAttempt[] {
+    // The threshold is never below speculationMinMs: while no attempt is that old, the median is not needed.
+    let oldest = Infinity;
+    for (const r of this.running.values()) if (r.startedAt < oldest) oldest = r.startedAt;
+    if (now - oldest <= this.config.speculationMinMs) return [];
+    const threshold = Math.max(this.config.speculationMinMs, this.config.speculationMultiplier * this.medianDurationMs!);
     const runs: RunningAttempt[] = [];
     for (const r of this.running.values()) if (now - r.startedAt > threshold) runs.push(r);
     return runs;

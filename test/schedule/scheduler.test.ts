@@ -8,7 +8,8 @@ import type { FlintEvent } from '../../host/events/events.js';
 import { FlintError } from '../../host/errors.js';
 import { UNVERIFIABLE_WARN_MS } from '../../host/schedule/task-scheduler.js';
 import { TaskSet } from '../../host/schedule/task-set.js';
-import { FakeShuffled, FakeSource, executor, fakeCluster, runJob, type FakeCluster } from './fake-cluster.js';
+import type { DriverToExecutor } from '../../host/exec/protocol.js';
+import { FakeShuffled, FakeSource, executor, fakeCluster, runJob, type FakeCluster, type FakeExecutor } from './fake-cluster.js';
 
 type TaskEnd = Extract<FlintEvent, { type: 'taskEnd' }>;
 const taskEnds = (c: FakeCluster) => c.events.filter((e): e is TaskEnd => e.type === 'taskEnd');
@@ -71,6 +72,31 @@ describe('speculation', () => {
     await c.settle();
     expect(taskStarts(c).some((s) => s.speculative)).toBe(false);
     expect(slow.task.partition).toBeGreaterThanOrEqual(0);
+  });
+
+  it('copies a straggler of a stage of fewer than ten tasks: 3 of 4 done is enough (Spark rounds the quantile down)', async () => {
+    // 4 tabs, one of them 10x slower: rounded up, 90% of 4 tasks was all 4, and the slow tab's task
+    // was never copied.
+    const c = fakeCluster([executor('a'), executor('b'), executor('c'), executor('d')], { speculation: true });
+    const job = runJob(c, new FakeSource(4));
+    await c.settle();
+    const slow = c.get('d').take();
+    c.clock.advance(100);
+    for (const id of ['a', 'b', 'c']) c.get(id).succeed(c.get(id).take(), 100);
+    await c.settle();
+    c.clock.advance(150);
+    await c.settle();
+    expect(taskStarts(c).filter((s) => s.speculative)).toHaveLength(0);
+    // Past 3 x the median (100 ms) since it started, at the next look (every 100 ms), it is copied
+    // to an idle executor.
+    c.clock.advance(150);
+    await c.settle();
+    const copies = taskStarts(c).filter((s) => s.speculative);
+    expect(copies.map((s) => s.partition)).toEqual([slow.task.partition]);
+    const holder = c.get(copies[0]!.executorId);
+    holder.succeed(holder.take(), 100);
+    await job.done;
+    expect(c.get('d').messages.some((m) => m.t === 'killTask' && m.taskId === slow.task.taskId)).toBe(true);
   });
 
   it('looks for stragglers once per dispatch, not once per executor: hundreds of executors at a large stage’s end stay cheap', () => {
@@ -434,6 +460,118 @@ describe('sending tasks ahead to remote executors', () => {
       await c.settle();
     }
     await job.done;
+  });
+});
+
+describe('taking over tasks sent ahead (stealing)', () => {
+  /** Two executors of one core that are each sent one task ahead: a gets partitions 0 and 2, b 1 and 3. */
+  async function twoWithOneAhead() {
+    // Speculation is on by default (with Flint.start); stealing is off with it.
+    const c = fakeCluster([executor('a'), executor('b')], { prefetchPerCore: 1, speculation: true });
+    const job = runJob(c, new FakeSource(4));
+    await c.settle();
+    const a = c.get('a');
+    const b = c.get('b');
+    expect(a.pending.map((t) => t.task.partition)).toEqual([0, 2]);
+    expect(b.pending.map((t) => t.task.partition)).toEqual([1, 3]);
+    return { c, job, a, b };
+  }
+  const killsOf = (e: FakeExecutor) => e.messages.filter((m): m is Extract<DriverToExecutor, { t: 'killTask' }> => m.t === 'killTask');
+
+  it('an idle executor takes over a task waiting on a slow executor behind its running one, and the slow one is told to drop it', async () => {
+    // Not a copy of a straggler (2 of 4 tasks done is too few for that) but a task that never started.
+    const { c, job, a, b } = await twoWithOneAhead();
+    const waiting = b.pending.find((t) => t.task.partition === 3)!;
+    c.clock.advance(100);
+    a.succeed(a.take(), 100);
+    await c.settle();
+    // a starts partition 2, which it was sent ahead: nothing to take over while it has work.
+    expect(killsOf(b)).toHaveLength(0);
+    c.clock.advance(100);
+    a.succeed(a.take(), 100);
+    await c.settle();
+    // a is idle, nothing is left to launch, and partition 3 waited 200 ms on b (a median task runs
+    // 100 ms): a runs it, and b is told to drop its copy, which it never started.
+    expect(a.pending.map((t) => t.task.partition)).toEqual([3]);
+    expect(killsOf(b).map((k) => k.taskId)).toEqual([waiting.task.taskId]);
+    expect(killsOf(b)[0]!.reason).toMatch(/taken over by executor a: it waited 200 ms/);
+    expect(taskEnds(c).find((e) => e.taskId === waiting.task.taskId)?.status).toBe('killed');
+    expect(taskStarts(c).filter((s) => s.partition === 3).map((s) => [s.executorId, s.speculative])).toEqual([
+      ['b', false],
+      ['a', false],
+    ]);
+    // The killed copy is not queued again: the job ends when b's running task and a's copy finish.
+    a.succeed(a.take(), 100);
+    await c.settle();
+    expect(job.state.settled).toBe(false);
+    b.succeed(b.take((t) => t.task.partition === 1), 1000);
+    const results = await job.done;
+    expect(results).toHaveLength(4);
+    expect(taskStarts(c)).toHaveLength(5);
+  });
+
+  it('leaves a task sent ahead alone for as long as a median task runs (at least 100 ms), then takes it over if it still waits', async () => {
+    const { c, job, a, b } = await twoWithOneAhead();
+    const waiting = b.pending.find((t) => t.task.partition === 3)!;
+    c.clock.advance(10);
+    a.succeed(a.take(), 10);
+    await c.settle();
+    c.clock.advance(10);
+    a.succeed(a.take(), 10);
+    await c.settle();
+    // a is idle at 20 ms; partition 3 has waited 20 ms on b, less than speculationMinMs.
+    expect(killsOf(b)).toHaveLength(0);
+    c.clock.advance(79);
+    await c.settle();
+    expect(killsOf(b)).toHaveLength(0);
+    // At 100 ms it still waits there: a takes it over without any other event happening.
+    c.clock.advance(1);
+    await c.settle();
+    expect(killsOf(b).map((k) => k.taskId)).toEqual([waiting.task.taskId]);
+    expect(a.pending.map((t) => t.task.partition)).toEqual([3]);
+    a.succeed(a.take(), 10);
+    b.succeed(b.take(), 500);
+    await job.done;
+  });
+
+  it('is off with speculation: every task runs where it was first sent', async () => {
+    const c = fakeCluster([executor('a'), executor('b')], { prefetchPerCore: 1, speculation: false });
+    const job = runJob(c, new FakeSource(4));
+    await c.settle();
+    const [a, b] = [c.get('a'), c.get('b')];
+    for (let i = 0; i < 2; i++) {
+      c.clock.advance(100);
+      a.succeed(a.take(), 100);
+      await c.settle();
+    }
+    c.clock.advance(10_000);
+    await c.settle();
+    expect(killsOf(b)).toHaveLength(0);
+    expect(a.pending).toHaveLength(0);
+    while (b.pending.length) b.succeed(b.take(), 5000);
+    await job.done;
+    expect(taskStarts(c)).toHaveLength(4);
+  });
+
+  it('does not take over a task its executor has started: a healthy executor keeps what it was sent', async () => {
+    const { c, job, a, b } = await twoWithOneAhead();
+    c.clock.advance(200);
+    a.succeed(a.take(), 200);
+    b.succeed(b.take(), 200);
+    await c.settle();
+    c.clock.advance(200);
+    a.succeed(a.take(), 200);
+    await c.settle();
+    // a is idle at 400 ms. Partition 3 was sent to b 400 ms ago, longer than a median task runs, but
+    // b runs it now (its first task ended at 200 ms): it is not waiting, and is not taken over. (At
+    // 3 x the median, 600 ms, speculation would copy it; it is not that late yet.)
+    c.clock.advance(150);
+    await c.settle();
+    expect(killsOf(b)).toHaveLength(0);
+    expect(a.pending).toHaveLength(0);
+    b.succeed(b.take(), 300);
+    await job.done;
+    expect(taskStarts(c)).toHaveLength(4);
   });
 });
 
