@@ -37,20 +37,37 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { launchChromium } from '../test/helpers/chromium.js';
 import { CpuMeter, processCpuMs, processTreeCpuMs } from './lib/cpu.js';
+import { flag, option } from './lib/args.js';
 import { machineFacts, metricsTable, writeReport, type Target } from './lib/report.js';
 import { fmt, interleaved, median, stat, type Stat } from './lib/stats.js';
 import { ensureText } from './lib/textgen.js';
 import { linkBytes, startVolunteerCluster, type Tab, type VolunteerCluster } from './lib/volunteer-tabs.js';
 
-const argv = process.argv.slice(2);
-const quick = argv.includes('--quick');
-const option = (name: string): string | null => {
-  const i = argv.findIndex((a) => a === name || a.startsWith(`${name}=`));
-  if (i < 0) return null;
-  return argv[i]!.includes('=') ? argv[i]!.slice(name.length + 1) : (argv[i + 1] ?? null);
-};
+const quick = flag('--quick');
 const only = option('--only')?.split(',').map(Number) ?? null;
 const want = (section: number) => !only || only.includes(section);
+
+/**
+ * N one-element tasks that each spin on the wall clock for `spinMs` (so that a tab stands for a
+ * machine of its own, which two shared cores cannot give), summed per key `x % keys` over `reducers`.
+ */
+function spinningSums(fl: Flint, n: number, spinMs: number, keys: number, reducers: number): Promise<Array<[number, number]>> {
+  return fl
+    .parallelize(
+      Array.from({ length: n }, (_, i) => i),
+      n,
+    )
+    .map(
+      (x) => {
+        const until = Date.now() + SPIN_MS;
+        while (Date.now() < until);
+        return [x % KEYS, x] as [number, number];
+      },
+      { env: { SPIN_MS: spinMs, KEYS: keys } },
+    )
+    .reduceByKey('sum', reducers)
+    .collect();
+}
 const root = join(dirname(process.argv[1]!), '..');
 const benchDir = join(root, 'bench');
 const t0 = Date.now();
@@ -439,21 +456,7 @@ try {
           void owner.tab.page.close();
         }, 300);
       });
-      const sums = await fl
-        .parallelize(
-          Array.from({ length: N }, (_, i) => i),
-          N,
-        )
-        .map(
-          (x) => {
-            const until = Date.now() + SPIN_MS;
-            while (Date.now() < until);
-            return [x % 4, x] as [number, number];
-          },
-          { env: { SPIN_MS: P.closeSpinMs } },
-        )
-        .reduceByKey('sum', 2)
-        .collect();
+      const sums = await spinningSums(fl, N, P.closeSpinMs, 4, 2);
       await fl.events.delivered();
       offSubmitted();
       offEnd();
@@ -543,21 +546,7 @@ try {
         const fl = fls[name];
         const rec = recordEvents(fl);
         const started = performance.now();
-        const sums = await fl
-          .parallelize(
-            Array.from({ length: N }, (_, i) => i),
-            N,
-          )
-          .map(
-            (x) => {
-              const until = Date.now() + SPIN_MS;
-              while (Date.now() < until);
-              return [x % 8, x] as [number, number];
-            },
-            { env: { SPIN_MS: shape.spinMs } },
-          )
-          .reduceByKey('sum', 4)
-          .collect();
+        const sums = await spinningSums(fl, N, shape.spinMs, 8, 4);
         const ms = performance.now() - started;
         await fl.events.delivered();
         rec.stop();

@@ -3,66 +3,16 @@
  * worker`s) and headless Debian Chromium tabs opened on its /volunteer page, as the e2e tests'
  * useVolunteerCluster does (test/e2e/volunteer.test.ts), without vitest's hooks.
  */
-import type { Browser, Page } from 'puppeteer-core';
+import type { Browser } from 'puppeteer-core';
 import { startCluster, type TestCluster } from '../../test/cluster/harness.js';
 import { grantWebRtc } from '../../test/helpers/chromium.js';
+import { openTab, type Tab } from '../../test/helpers/volunteer-tab.js';
 
-export interface Tab {
-  page: Page;
-  workerId: string;
-  /** Console errors and uncaught exceptions of the page. */
-  errors: string[];
-}
+export { linkBytes, type Tab } from '../../test/helpers/volunteer-tab.js';
 
-export interface TabOptions {
-  /**
-   * A network where no direct path exists: ICE may only use TURN relays and there are none, so no
-   * data channel opens and every block goes through the coordinator's relay.
-   */
-  noDirectLinks?: boolean;
-}
-
-async function field(page: Page, name: string): Promise<string> {
-  return page.$eval(`[data-field=${name}]`, (e) => e.textContent ?? '');
-}
-
-async function waitForField(page: Page, name: string, pattern: RegExp, ms = 30_000): Promise<string> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const text = await field(page, name).catch(() => '');
-    if (pattern.test(text)) return text;
-    if (Date.now() > deadline) throw new Error(`[data-field=${name}] is "${text}", never matched ${pattern}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** Opens `/volunteer?token=...&query` on the coordinator and waits until the tab has joined. */
-export async function openTab(browser: Browser, cluster: TestCluster, query: string, options: TabOptions = {}): Promise<Tab> {
-  const page = await browser.newPage();
-  const errors: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => errors.push(`page error: ${(e as Error).message}`));
-  if (options.noDirectLinks) {
-    await page.evaluateOnNewDocument(() => {
-      const Native = window.RTCPeerConnection;
-      window.RTCPeerConnection = class extends Native {
-        constructor(config?: RTCConfiguration) {
-          super({ ...config, iceTransportPolicy: 'relay' });
-        }
-      };
-    });
-  }
-  await page.goto(`${cluster.httpUrl}/volunteer?token=${cluster.token}${query ? `&${query}` : ''}`);
-  await waitForField(page, 'headline', /Ready to lend|Lending/);
-  const workerId = await field(page, 'worker-id');
-  return { page, workerId, errors };
-}
-
-/** Block bytes the tab's links carried, in and out: over direct data channels and through the relay. */
-export async function linkBytes(tab: Tab): Promise<{ direct: number; relayed: number }> {
-  return tab.page.$eval('[data-field=links]', (e) => ({ direct: Number((e as HTMLElement).dataset.directBytes), relayed: Number((e as HTMLElement).dataset.relayedBytes) }));
+/** A tab on `cluster`'s volunteer page, with its token; joining may take long on a loaded machine. */
+function openClusterTab(browser: Browser, cluster: TestCluster, query: string, options: { noDirectLinks?: boolean }): Promise<Tab> {
+  return openTab(browser, cluster.httpUrl, `token=${cluster.token}${query ? `&${query}` : ''}`, options, 30_000);
 }
 
 export interface VolunteerCluster {
@@ -84,7 +34,7 @@ export async function startVolunteerCluster(
   const tabs: Tab[] = [];
   try {
     if (!options.noDirectLinks) await grantWebRtc(browser, cluster.httpUrl);
-    for (const q of options.tabQueries) tabs.push(await openTab(browser, cluster, q, options));
+    for (const q of options.tabQueries) tabs.push(await openClusterTab(browser, cluster, q, options));
     await cluster.waitForSlots((options.nodeWorkers ?? 0) + options.tabQueries.length, 60_000);
   } catch (err) {
     for (const t of tabs) await t.page.close().catch(() => undefined);
@@ -95,7 +45,7 @@ export async function startVolunteerCluster(
     cluster,
     tabs,
     async addTab(query) {
-      const tab = await openTab(browser, cluster, query, options);
+      const tab = await openClusterTab(browser, cluster, query, options);
       tabs.push(tab);
       return tab;
     },

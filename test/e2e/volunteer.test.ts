@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { root, startCluster, startProcess, flintBin, type TestCluster } from '../cluster/harness.js';
-import { grantWebRtc, launchChromium, watchErrors, type Chromium } from '../helpers/chromium.js';
+import { grantWebRtc, launchChromium, type Chromium } from '../helpers/chromium.js';
+import { field, linkBytes, openTab, waitForField, type Tab } from '../helpers/volunteer-tab.js';
 
 const SAMPLE = join(root, 'data', 'sample.txt');
 
@@ -46,53 +47,6 @@ function plainWordCount(): Array<[string, number]> {
   return [...counts].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 }
 
-interface Tab {
-  page: Page;
-  errors: string[];
-  /** The assets the page loaded (documents, scripts, styles, images, fonts). */
-  assets: string[];
-  workerId: string;
-}
-
-async function field(page: Page, name: string): Promise<string> {
-  return page.$eval(`[data-field=${name}]`, (e) => e.textContent ?? '');
-}
-
-async function waitForField(page: Page, name: string, pattern: RegExp, ms = 15_000): Promise<string> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const text = await field(page, name).catch(() => '');
-    if (pattern.test(text)) return text;
-    if (Date.now() > deadline) throw new Error(`[data-field=${name}] is "${text}", never matched ${pattern}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function openTab(browser: Browser, httpUrl: string, query: string, options: { noDirectLinks?: boolean } = {}): Promise<Tab> {
-  const page = await browser.newPage();
-  const errors = watchErrors(page);
-  const assets: string[] = [];
-  page.on('request', (r) => {
-    if (['document', 'script', 'stylesheet', 'image', 'font'].includes(r.resourceType())) assets.push(r.url());
-  });
-  if (options.noDirectLinks) {
-    // A network where no direct path exists: ICE may only use TURN relays, and there are none, so
-    // no data channel ever opens and the page must fall back to the coordinator's relay.
-    await page.evaluateOnNewDocument(() => {
-      const Native = window.RTCPeerConnection;
-      window.RTCPeerConnection = class extends Native {
-        constructor(config?: RTCConfiguration) {
-          super({ ...config, iceTransportPolicy: 'relay' });
-        }
-      };
-    });
-  }
-  await page.goto(`${httpUrl}/volunteer?${query}`);
-  await waitForField(page, 'headline', /Ready to lend|Lending/);
-  const workerId = await field(page, 'worker-id');
-  return { page, errors, assets, workerId };
-}
-
 async function openTabs(browser: Browser, cluster: TestCluster, n: number, query = 'cores=1', options: { noDirectLinks?: boolean } = {}): Promise<Tab[]> {
   const tabs = await Promise.all(Array.from({ length: n }, () => openTab(browser, cluster.httpUrl, `token=${cluster.token}&${query}`, options)));
   return tabs;
@@ -101,10 +55,6 @@ async function openTabs(browser: Browser, cluster: TestCluster, n: number, query
 /** A click from the page's own script: puppeteer's waits for an animation frame, which a background tab never draws. */
 async function press(page: Page, selector: string): Promise<void> {
   await page.$eval(selector, (e) => (e as HTMLElement).click());
-}
-
-async function links(tab: Tab): Promise<{ direct: number; relayed: number }> {
-  return tab.page.$eval('[data-field=links]', (e) => ({ direct: Number((e as HTMLElement).dataset.directBytes), relayed: Number((e as HTMLElement).dataset.relayedBytes) }));
 }
 
 async function waitForWorkers(cluster: TestCluster, predicate: (workers: Array<{ id: string; cores: number }>) => boolean, ms = 15_000): Promise<void> {
@@ -174,7 +124,7 @@ describe('volunteer tabs on a coordinator without Node workers', () => {
     expect(await threeJobs(v.fl)).toEqual(reference);
     let direct = 0;
     for (const tab of v.tabs) {
-      const l = await links(tab);
+      const l = await linkBytes(tab);
       direct += l.direct;
       // Every channel opened: nothing needed the coordinator's relay.
       expect(l.relayed).toBe(0);
@@ -190,7 +140,7 @@ describe('volunteer tabs on a coordinator without Node workers', () => {
   });
 
   it('move a shuffle block larger than a data channel queues (16 MiB) tab to tab, not through the relay', async () => {
-    const before = await Promise.all(v.tabs.map(links));
+    const before = await Promise.all(v.tabs.map(linkBytes));
     const started = Date.now();
     // Each of 2 map tasks writes one 20 MiB block for each of 2 reducers.
     const n = await v.fl
@@ -206,7 +156,7 @@ describe('volunteer tabs on a coordinator without Node workers', () => {
     // Before the data channels paced their frames, the 17th MiB made Chromium refuse the send: the
     // fetch waited out its two-minute timeout, then everything went through the relay.
     expect(Date.now() - started).toBeLessThan(60_000);
-    const after = await Promise.all(v.tabs.map(links));
+    const after = await Promise.all(v.tabs.map(linkBytes));
     const moved = (k: 'direct' | 'relayed') => after.reduce((a, l, i) => a + l[k] - before[i]![k], 0);
     expect(moved('relayed')).toBe(0);
     expect(moved('direct')).toBeGreaterThanOrEqual(20 * 1024 * 1024);
@@ -395,7 +345,7 @@ describe('volunteer tabs without a direct path', () => {
     expect(await threeJobs(v.fl)).toEqual(reference);
     let relayed = 0;
     for (const tab of v.tabs) {
-      const l = await links(tab);
+      const l = await linkBytes(tab);
       expect(l.direct).toBe(0);
       relayed += l.relayed;
     }
@@ -409,7 +359,7 @@ describe('volunteer tabs beside a Node worker', () => {
   it('exchange blocks with the Node worker over WebRTC (node-datachannel on its side)', async () => {
     expect(await threeJobs(v.fl)).toEqual(reference);
     for (const tab of v.tabs) {
-      const l = await links(tab);
+      const l = await linkBytes(tab);
       expect(l.relayed).toBe(0);
       expect(l.direct).toBeGreaterThan(0);
     }
