@@ -1588,29 +1588,9 @@ export class ShuffledRDD<K, V, C> extends RDD<[K, C]> {
       return;
     }
     const perPartition = Math.ceil((20 * n * 3) / inputs);
-    const spec = captureClosure(
-      (it: Iterator<unknown>) => {
-        // Reservoir sampling of keys; deterministic per partition so reruns agree.
-        const out: unknown[] = [];
-        let seen = 0;
-        let state = 0x2545f491;
-        for (let r = it.next(); !r.done; r = it.next()) {
-          const kv = r.value as unknown[];
-          if (!Array.isArray(kv) || kv.length !== 2) throw new TypeError('sortByKey expects [key, value] pairs');
-          seen++;
-          if (out.length < __flintN) out.push(kv[0]);
-          else {
-            state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-            const j = state % seen;
-            if (j < __flintN) out[j] = kv[0];
-          }
-        }
-        return out;
-      },
-      { method: 'sortByKey', env: { __flintN: perPartition } },
-    );
-    // Spark names the sampling job after the sort that needs it.
-    const sample = (await this.parent._run('sortByKey', [{ op: 'mapPartitions', f: spec, withIndex: false }], undefined, this.callSite)).flat();
+    // Reservoir sampling of keys on the executors as the partitions stream by (exec/ops.ts
+    // sampleKeys); Spark names the sampling job after the sort that needs it.
+    const sample = (await this.parent._run('sortByKey', [{ op: 'sampleKeys', n: perPartition }], undefined, this.callSite)).flat();
     this.part.bounds = determineBounds(sample, n);
   }
   planNode(): PlanNode {

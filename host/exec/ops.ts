@@ -269,6 +269,10 @@ async function* partitionStage(op: OpDesc, input: Batches, partition: number, in
       yield rows.map((r) => r.x);
       return;
     }
+    case 'sampleKeys': {
+      yield sampleKeys(input, op.n);
+      return;
+    }
     case 'sortPartition': {
       const key = op.key ? (instantiate(op.key) as (x: unknown) => unknown) : null;
       const sorter = new ExternalSorter(native.memory, native.scratch, key ?? ((x) => x), op.ascending, native.ops, native.used);
@@ -283,6 +287,31 @@ async function* partitionStage(op: OpDesc, input: Batches, partition: number, in
     default:
       throw new Error(`internal: ${op.op} is not a partition operator`);
   }
+}
+
+/**
+ * The range partitioner's sample of one partition: reservoir sampling of the keys of its [key, value]
+ * pairs as they stream by (nothing else is kept), with a fixed LCG so that a rerun samples the same
+ * keys. What it costs is about what count() of the same partition costs.
+ */
+async function sampleKeys(input: Batches, n: number): Promise<unknown[]> {
+  const out: unknown[] = [];
+  let seen = 0;
+  let state = 0x2545f491;
+  for await (const batch of input) {
+    for (let i = 0; i < batch.length; i++) {
+      const kv = batch[i];
+      if (!Array.isArray(kv) || kv.length !== 2) throw new TypeError('sortByKey expects [key, value] pairs');
+      seen++;
+      if (out.length < n) out.push(kv[0]);
+      else {
+        state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+        const j = state % seen;
+        if (j < n) out[j] = kv[0];
+      }
+    }
+  }
+  return out;
 }
 
 function trim(rows: Array<{ k: unknown; x: unknown }>, n: number, sign: number): void {
