@@ -148,7 +148,29 @@ function narrow(c: Float64Array): Float64Array | Int32Array {
   return Int32Array.from(c);
 }
 
+/** A column block's fields: one column for plain values, two (keys, values) for pairs. */
+export interface ColumnFields {
+  pair: boolean;
+  rows: number;
+  /** Float64Array or Int32Array for numbers, string[] for strings. */
+  cols: Array<Float64Array | Int32Array | string[]>;
+}
+
 export function decodeColumns(bytes: Uint8Array): unknown[] {
+  const { pair, rows: n, cols } = decodeColumnFields(bytes);
+  const out = new Array<unknown>(n);
+  if (!pair) {
+    const c = cols[0]!;
+    for (let i = 0; i < n; i++) out[i] = c[i];
+    return out;
+  }
+  const a = cols[0]!;
+  const v = cols[1]!;
+  for (let i = 0; i < n; i++) out[i] = [a[i], v[i]];
+  return out;
+}
+
+export function decodeColumnFields(bytes: Uint8Array): ColumnFields {
   if (bytes[1] !== VERSION) throw new Error(`unknown column block version ${bytes[1]}`);
   const shape = bytes[2]!;
   // Column views need 8-byte alignment; a block read out of a frame may sit anywhere.
@@ -163,7 +185,7 @@ export function decodeColumns(bytes: Uint8Array): unknown[] {
   if (count(STR) > 0 && w !== 1 && w !== 2 && w !== 4) throw new Error(`bad string length width ${w}`);
   let bytesAt = HEADER + count(F64) * 8 * n + count(I32) * 4 * n + count(STR) * w * n;
   if (b.byteLength < bytesAt) throw new Error('column block shorter than its columns');
-  const byKind: Array<Array<ArrayLike<unknown>>> = [[], [], []];
+  const byKind: Array<Array<Float64Array | Int32Array | string[]>> = [[], [], []];
   for (let c = count(F64); c > 0; c--) {
     byKind[F64]!.push(new Float64Array(b.buffer, at, n));
     at += 8 * n;
@@ -191,14 +213,5 @@ export function decodeColumns(bytes: Uint8Array): unknown[] {
   }
   const taken = [0, 0, 0];
   const cols = kinds.map((k) => byKind[k]![taken[k]!++]!);
-  const out = new Array<unknown>(n);
-  if (!pair) {
-    const c = cols[0]!;
-    for (let i = 0; i < n; i++) out[i] = c[i];
-    return out;
-  }
-  const a = cols[0]!;
-  const v = cols[1]!;
-  for (let i = 0; i < n; i++) out[i] = [a[i], v[i]];
-  return out;
+  return { pair, rows: n, cols };
 }
