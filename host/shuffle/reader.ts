@@ -21,6 +21,8 @@ export interface ReduceSpec {
   aggregator: Aggregator | null;
   mapSideCombined: boolean;
   sort: { ascending: boolean } | null;
+  /** Sorted, without an aggregator: hand on each pair's value alone, in key order (sortBy's `values`). */
+  valuesOnly?: boolean;
   where: string;
   /** The executor's operators: merges of built-in aggregation batches and key sorts run on them. */
   ops: FlintOps;
@@ -80,8 +82,9 @@ async function* sortFrames(frames: AsyncIterable<Uint8Array>, ascending: boolean
       for (const r of records) expectPair(r, spec.where);
       sorter.add(records);
     }
-    if (sorter) yield* sorter.sorted();
-    else yield* columns.sorted(ascending, spec.ops, spec.used);
+    if (!sorter) yield* columns.sorted(ascending, spec.ops, spec.used, spec.valuesOnly === true);
+    else if (spec.valuesOnly) for (const batch of sorter.sorted()) yield batch.map((r) => (r as unknown[])[1]);
+    else yield* sorter.sorted();
   } finally {
     columns.release();
     sorter?.release();

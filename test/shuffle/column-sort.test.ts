@@ -82,6 +82,12 @@ describe('sorting column blocks on the reduce side', () => {
         for await (const batch of reduceFrames(source(blocks), spec)) got.push(...batch);
         t2.done();
         expect(same(got, expected)).toBe(true);
+        // sortBy's values straight from the sort.
+        const t3 = task(budget);
+        const values: unknown[] = [];
+        for await (const batch of reduceFrames(source(blocks), { ...spec, valuesOnly: true, memory: t3.memory, scratch: t3.scratch })) values.push(...batch);
+        t3.done();
+        expect(same(values, expected.map((r) => (r as unknown[])[1]))).toBe(true);
       }),
       { numRuns: 300 },
     );
