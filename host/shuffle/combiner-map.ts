@@ -34,6 +34,8 @@ export class CombinerMap implements MemoryConsumer {
    * and a set. Keys and combiners sit in slot (first-seen) order, the order KeyMap iterates in.
    */
   private readonly index = new KeyMap<number>();
+  /** Number keys' slots: an open-addressing table on the key's bits (JS Map lookups cost more). */
+  private numbers = new NumberSlots();
   private keys: unknown[] = [];
   private combiners: unknown[] = [];
   private estimate = 0;
@@ -63,12 +65,22 @@ export class CombinerMap implements MemoryConsumer {
 
   clear(): void {
     this.index.clear();
+    this.numbers = new NumberSlots();
     this.keys = [];
     this.combiners = [];
   }
 
+  private slotOf(key: unknown): number | undefined {
+    if (typeof key === 'number') {
+      const i = this.numbers.get(key);
+      return i < 0 ? undefined : i;
+    }
+    return this.index.get(key);
+  }
+
   private insert(key: unknown, combiner: unknown): void {
-    this.index.set(key, this.keys.length);
+    if (typeof key === 'number') this.numbers.set(key, this.keys.length);
+    else this.index.set(key, this.keys.length);
     // A Map keeps -0 as 0 (SameValueZero), and KeyMap gave keys back as the Map holds them.
     this.keys.push(key === 0 ? 0 : key);
     this.combiners.push(combiner);
@@ -76,7 +88,7 @@ export class CombinerMap implements MemoryConsumer {
   }
 
   addValue(key: unknown, value: unknown): void {
-    const i = this.index.get(key);
+    const i = this.slotOf(key);
     if (i !== undefined) {
       const combiners = this.combiners;
       // Growth of an existing combiner (a group's array) is measured on one update in 64.
@@ -93,7 +105,7 @@ export class CombinerMap implements MemoryConsumer {
   }
 
   addCombiner(key: unknown, combiner: unknown): void {
-    const i = this.index.get(key);
+    const i = this.slotOf(key);
     if (i !== undefined) {
       const c = this.combiners[i];
       const before = sizeOf(c);
@@ -148,6 +160,66 @@ export class CombinerMap implements MemoryConsumer {
       this.estimate = 0;
       this.memory.releaseAll(this);
     }
+  }
+}
+
+const f64 = new Float64Array(1);
+const i32 = new Int32Array(f64.buffer);
+
+/**
+ * Slots of number keys, equal as a Map's keys are (SameValueZero: -0 is 0, NaN is NaN): linear
+ * probing over the keys' f64 bits, at most half full.
+ */
+class NumberSlots {
+  private bits = 10;
+  private keys = new Float64Array(1 << this.bits);
+  private slots = new Int32Array(1 << this.bits).fill(-1);
+  private size = 0;
+  private nan = -1;
+
+  private static hash(k: number): number {
+    if ((k | 0) === k) return Math.imul(k, 0x9e3779b1);
+    f64[0] = k;
+    return Math.imul(i32[0]! ^ Math.imul(i32[1]!, 0x85ebca6b), 0x9e3779b1);
+  }
+
+  /** The key's slot, or -1. */
+  get(key: number): number {
+    if (key !== key) return this.nan;
+    const k = key === 0 ? 0 : key;
+    const mask = (1 << this.bits) - 1;
+    const { keys, slots } = this;
+    for (let i = NumberSlots.hash(k) >>> (32 - this.bits); ; i = (i + 1) & mask) {
+      const s = slots[i]!;
+      if (s < 0) return -1;
+      if (keys[i] === k) return s;
+    }
+  }
+
+  /** Records a key that is not there yet. */
+  set(key: number, slot: number): void {
+    if (key !== key) {
+      this.nan = slot;
+      return;
+    }
+    if (++this.size > 1 << (this.bits - 1)) this.grow();
+    this.place(key === 0 ? 0 : key, slot);
+  }
+
+  private place(k: number, slot: number): void {
+    const mask = (1 << this.bits) - 1;
+    let i = NumberSlots.hash(k) >>> (32 - this.bits);
+    while (this.slots[i]! >= 0) i = (i + 1) & mask;
+    this.keys[i] = k;
+    this.slots[i] = slot;
+  }
+
+  private grow(): void {
+    const { keys, slots } = this;
+    this.bits++;
+    this.keys = new Float64Array(1 << this.bits);
+    this.slots = new Int32Array(1 << this.bits).fill(-1);
+    for (let i = 0; i < slots.length; i++) if (slots[i]! >= 0) this.place(keys[i]!, slots[i]!);
   }
 }
 

@@ -8,6 +8,9 @@ import { CombinerMap } from '../../host/shuffle/combiner-map.js';
 
 const key = fc.oneof(
   fc.integer({ min: -3, max: 3 }),
+  fc.integer({ min: -3000, max: 3000 }),
+  fc.double(),
+  fc.integer().map((i) => i * 2 ** 20),
   fc.constantFrom(0, -0, NaN, 0.5, Infinity),
   fc.constantFrom('a', 'b', '', '\0s', '\0x'),
   fc.constantFrom(null, undefined, true, false, 1n),
@@ -24,7 +27,7 @@ function same(a: unknown, b: unknown): boolean {
 describe('CombinerMap', () => {
   it('combines like a KeyMap of combiners, in first-seen order', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(key, fc.integer()), { maxLength: 60 }), fc.boolean(), (records, combiners) => {
+      fc.property(fc.array(fc.tuple(key, fc.integer()), { maxLength: 3000 }), fc.boolean(), (records, combiners) => {
         const agg = { createCombiner: (v: unknown) => [v], mergeValue: (c: unknown, v: unknown) => [...(c as unknown[]), v], mergeCombiners: (a: unknown, b: unknown) => [...(a as unknown[]), ...(b as unknown[])] };
         const memory = new ExecutorMemory(1 << 30, false).task(1);
         const m = new CombinerMap('test', memory, agg, null);
@@ -42,7 +45,7 @@ describe('CombinerMap', () => {
         expect(m.size).toBe(0);
         memory.close();
       }),
-      { numRuns: 500 },
+      { numRuns: 300 },
     );
   });
 });
