@@ -12,21 +12,29 @@
  *   5. the same word count on the WebAssembly operators: on D4 of bench:ops (100 MB, Zipf(1) over
  *      100,000 words), `textFile(D4).flatMap(words).map(pairWith(1)).reduceByKey('sum').collect()`
  *      on local[2] vs the plain script and vs the same job with JavaScript lambdas on local[2].
+ *   lambda (`--only lambda`): what users' own functions cost (issue 11), each on local[2] against a
+ *      plain single-threaded script in the same run: the lambda word count of D4, a lambda
+ *      reduceByKey of 10M pairs over 100k keys, a sortBy of 2M random floats (and the process's
+ *      peak memory for it, in a fresh process), and the first job of a fresh process vs the same
+ *      job again (cold start). Writes its table between the lambda-bench markers in README.md.
  * Writes bench/results/engine.json and prints a table with the targets' ratios and PASS/MISS.
  */
 import { Flint, pairWith, words } from 'flint';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { PingPong, piscinaEmptyTasks, plainWordCount, startPiscina, ThreadedPlainWordCount } from './lib/baselines.js';
 import { machineFacts, metricsTable, textTable, writeReport, type Target } from './lib/report.js';
 import { fmt, interleaved, median, rateStat, stat, timeMs, type Stat } from './lib/stats.js';
+import { lambdaReduceByKey, lambdaSortBy, rand53, lambdaWordCount, plainReduceByKey, plainSortBy, plainWordCount as plainWordCountSummary, type Summary } from './lib/lambda-jobs.js';
 import { ensureText } from './lib/textgen.js';
 
 const quick = process.argv.includes('--quick');
 // `--only 4,5` runs just those sections (1-3 share one context, so they run together).
 const onlyArg = process.argv.find((a) => a.startsWith('--only'));
-const only = onlyArg ? (onlyArg.includes('=') ? onlyArg.split('=')[1]! : process.argv[process.argv.indexOf(onlyArg) + 1]!).split(',').map(Number) : null;
-const want = (...sections: number[]) => !only || sections.some((n) => only.includes(n));
+const only = onlyArg ? (onlyArg.includes('=') ? onlyArg.split('=')[1]! : process.argv[process.argv.indexOf(onlyArg) + 1]!).split(',') : null;
+const want = (...sections: Array<number | string>) => !only || sections.some((n) => only.includes(String(n)));
 const root = join(dirname(process.argv[1]!), '..');
 const benchDir = join(root, 'bench');
 const log = (s: string) => console.log(s);
@@ -38,6 +46,7 @@ const THREADS = 2;
 
 /** Bound inside closures through `{ env: { K } }`; declared for the type checker only. */
 declare const K: number;
+declare const rnd: (i: number) => number;
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
@@ -294,6 +303,141 @@ if (want(5)) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// lambda: users' own functions on local[2] against plain single-threaded scripts (issue 11).
+let lambdaTable: string | null = null;
+if (want('lambda')) {
+  const L = quick ? { textBytes: 10_000_000, pairs: 1_000_000, floats: 200_000, runs: 3, coldRuns: 2 } : { textBytes: 100_000_000, pairs: 10_000_000, floats: 2_000_000, runs: 5, coldRuns: 3 };
+  log(`\n[lambda] users' functions on local[${THREADS}] vs plain single-threaded scripts`);
+  const path = ensureText(join(benchDir, 'data'), { bytes: L.textBytes, seed: 4, vocabulary: 100_000, zipfS: 1 }, log);
+  const fl = await Flint.start({ master: `local[${THREADS}]`, appName: 'bench-lambda' });
+  const agree = (what: string, rs: Summary[]) => {
+    if (!rs.every((r) => r.n === rs[0]!.n && r.check === rs[0]!.check)) throw new Error(`${what}: results disagree: ${JSON.stringify(rs)}`);
+    log(`  ${what}: all ${rs.length} runs agree (${JSON.stringify(rs[0])})`);
+  };
+  const res: Record<string, Summary[]> = { wcPlain: [], wcFlint: [], rbkPlain: [], rbkFlint: [], sortPlain: [], sortFlint: [] };
+  const push = (k: string) => (s: Summary) => void res[k]!.push(s);
+
+  log(`  word count, ${L.textBytes / 1e6} MB (D4)`);
+  const wc = await interleaved(
+    [
+      { name: 'plain', run: () => push('wcPlain')(plainWordCountSummary(path)) },
+      { name: 'flint', run: async () => push('wcFlint')(await lambdaWordCount(fl, path)) },
+    ],
+    1,
+    L.runs,
+    log,
+  );
+  agree('word count', [...res.wcPlain!, ...res.wcFlint!]);
+
+  log(`  reduceByKey((a, b) => a + b) of ${L.pairs.toLocaleString('en-US')} pairs [i % 100000, i]`);
+  const rbk = await interleaved(
+    [
+      { name: 'plain', run: () => push('rbkPlain')(plainReduceByKey(L.pairs)) },
+      { name: 'flint', run: async () => push('rbkFlint')(await lambdaReduceByKey(fl, L.pairs)) },
+    ],
+    1,
+    L.runs,
+    log,
+  );
+  agree('reduceByKey', [...res.rbkPlain!, ...res.rbkFlint!]);
+
+  log(`  sortBy(x => x) of ${L.floats.toLocaleString('en-US')} random floats`);
+  // The jobs a sortBy runs: the range partitioner's sampling, then the sort itself.
+  const jobStarts = new Map<number, number>();
+  let sortJobs: number[] = [];
+  const offStart = fl.events.on('jobStart', (e) => void jobStarts.set(e.jobId, e.time));
+  const offEnd = fl.events.on('jobEnd', (e) => void sortJobs.push(e.time - (jobStarts.get(e.jobId) ?? e.time)));
+  const samplingMs: number[] = [];
+  const sort = await interleaved(
+    [
+      { name: 'plain', run: () => push('sortPlain')(plainSortBy(L.floats)) },
+      {
+        name: 'flint',
+        run: async () => {
+          sortJobs = [];
+          push('sortFlint')(await lambdaSortBy(fl, L.floats));
+          await new Promise((r) => setTimeout(r, 0));
+          if (sortJobs.length > 1) samplingMs.push(sortJobs.slice(0, -1).reduce((a, b) => a + b, 0));
+        },
+      },
+      { name: 'count', run: () => fl.range(0, L.floats, 1, 2).map((i) => rnd(i), { env: { rnd: rand53 } }).count() },
+    ],
+    1,
+    L.runs,
+    log,
+  );
+  offStart();
+  offEnd();
+  agree('sortBy', [...res.sortPlain!, ...res.sortFlint!]);
+  await fl.stop();
+
+  // Fresh processes: peak memory of the sort, and the first job vs the same job again.
+  const child = (...args: string[]) => {
+    const out = execFileSync(process.execPath, [join(root, 'scripts', 'run-ts.mjs'), join(benchDir, 'lambda-child.ts'), ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    return JSON.parse(out.trim().split('\n').at(-1)!);
+  };
+  log(`  sortBy peak memory in a fresh process`);
+  const mem: Array<{ peakOverBefore: number; peakRss: number; rssBefore: number; ms: number }> = [];
+  for (let r = 0; r < (quick ? 1 : 3); r++) {
+    const m = child('memory', String(L.floats));
+    log(`    run ${r + 1}: peak RSS ${fmt(m.peakRss / 1e6)} MB, ${fmt(m.peakOverBefore / 1e6)} MB over the ${fmt(m.rssBefore / 1e6)} MB before the job (${fmt(m.ms)} ms)`);
+    mem.push(m);
+  }
+  log(`  cold start: the first job of a fresh process (textFile 10 MB, lambdas, reduceByKey, sortBy, take) vs the same job again`);
+  const coldPath = ensureText(join(benchDir, 'data'), { bytes: 10_000_000, seed: 4, vocabulary: 100_000, zipfS: 1 }, log);
+  const colds: Array<{ startMs: number; coldMs: number; warmMs: number[] }> = [];
+  for (let r = 0; r < L.coldRuns; r++) {
+    const c = child('cold', coldPath, '3');
+    log(`    run ${r + 1}: Flint.start ${fmt(c.startMs)} ms, first job ${fmt(c.coldMs)} ms, again ${c.warmMs.map((x: number) => fmt(x)).join(', ')} ms`);
+    colds.push(c);
+  }
+
+  metrics.lambdaWordCountPlainMs = stat('ms', wc.plain!);
+  metrics.lambdaWordCountFlintMs = stat('ms', wc.flint!);
+  metrics.lambdaReduceByKeyPlainMs = stat('ms', rbk.plain!);
+  metrics.lambdaReduceByKeyFlintMs = stat('ms', rbk.flint!);
+  metrics.lambdaSortByPlainMs = stat('ms', sort.plain!);
+  metrics.lambdaSortByFlintMs = stat('ms', sort.flint!);
+  metrics.lambdaSortBySamplingMs = { ...stat('ms', samplingMs.length ? samplingMs.slice(-L.runs) : [0]), note: 'the range partitioner sampling job(s) of each sortBy' };
+  metrics.lambdaSortByInputCountMs = { ...stat('ms', sort.count!), note: 'count() of the RDD sortBy sorts' };
+  metrics.lambdaSortByPeakRssOverMB = { ...stat('MB', mem.map((m) => m.peakOverBefore / 1e6)), note: 'fresh process: peak RSS during the sort job over RSS before it (driver + 2 executor threads)' };
+  metrics.lambdaColdFirstJobMs = stat('ms', colds.map((c) => c.coldMs));
+  metrics.lambdaWarmJobMs = stat('ms', colds.map((c) => median(c.warmMs)));
+  metrics.lambdaStartMs = stat('ms', colds.map((c) => c.startMs));
+  const encodedMB = (L.floats * 8) / 1e6;
+  const rWc = metrics.lambdaWordCountPlainMs.median / metrics.lambdaWordCountFlintMs.median;
+  const rRbk = metrics.lambdaReduceByKeyPlainMs.median / metrics.lambdaReduceByKeyFlintMs.median;
+  const rSort = metrics.lambdaSortByPlainMs.median / metrics.lambdaSortByFlintMs.median;
+  const rMem = metrics.lambdaSortByPeakRssOverMB.median / encodedMB;
+  const rCold = median(colds.map((c) => c.coldMs / median(c.warmMs)));
+  const rSample = metrics.lambdaSortBySamplingMs.median / metrics.lambdaSortByInputCountMs.median;
+  const lt: Target[] = [
+    { name: `lambda word count (${L.textBytes / 1e6} MB) ≥ 3 × plain script`, measured: `${fmt(metrics.lambdaWordCountFlintMs.median)} ms vs ${fmt(metrics.lambdaWordCountPlainMs.median)} ms`, ratio: rWc, target: '≥ 3', pass: rWc >= 3 },
+    { name: `lambda reduceByKey (${L.pairs / 1e6}M pairs) ≥ 2 × plain Map loop`, measured: `${fmt(metrics.lambdaReduceByKeyFlintMs.median)} ms vs ${fmt(metrics.lambdaReduceByKeyPlainMs.median)} ms`, ratio: rRbk, target: '≥ 2', pass: rRbk >= 2 },
+    { name: `sortBy (${L.floats / 1e6}M floats) ≥ 1 × plain Float64Array sort`, measured: `${fmt(metrics.lambdaSortByFlintMs.median)} ms vs ${fmt(metrics.lambdaSortByPlainMs.median)} ms`, ratio: rSort, target: '≥ 1', pass: rSort >= 1 },
+    { name: `sortBy peak memory ≤ 2 × encoded data (${fmt(encodedMB)} MB of f64)`, measured: `${fmt(metrics.lambdaSortByPeakRssOverMB.median)} MB`, ratio: rMem, target: '≤ 2', pass: rMem <= 2 },
+    { name: 'first job of a fresh process ≤ 1.3 × warm', measured: `${fmt(metrics.lambdaColdFirstJobMs.median)} ms vs ${fmt(metrics.lambdaWarmJobMs.median)} ms`, ratio: rCold, target: '≤ 1.3', pass: rCold <= 1.3 },
+  ];
+  targets.push(...lt);
+  extra.lambda = { textFile: relative(root, path), sortSamplingVsCount: rSample, memory: mem, cold: colds };
+  log(`  sortBy's sampling job(s): ${fmt(metrics.lambdaSortBySamplingMs.median)} ms, a count() of its input ${fmt(metrics.lambdaSortByInputCountMs.median)} ms (${fmt(rSample)}×)`);
+  const s = (ms: number) => `${(ms / 1000).toFixed(ms < 1000 ? 3 : 2)} s`;
+  lambdaTable = [
+    '| job (local[2]) | Flint | plain single-threaded script | ratio | goal |',
+    '|---|---|---|---|---|',
+    `| word count with lambdas (\`split(/\\s+/)\`, \`reduceByKey((a, b) => a + b)\`) over D4 (${L.textBytes / 1e6} MB) | ${s(metrics.lambdaWordCountFlintMs.median)} | \`split\` + \`Map\`: ${s(metrics.lambdaWordCountPlainMs.median)} | ${rWc.toFixed(2)}× | ≥ 3× |`,
+    `| \`reduceByKey((a, b) => a + b)\` of ${L.pairs.toLocaleString('en-US')} pairs \`[i % 100000, i]\` | ${s(metrics.lambdaReduceByKeyFlintMs.median)} | \`Map\` loop: ${s(metrics.lambdaReduceByKeyPlainMs.median)} | ${rRbk.toFixed(2)}× | ≥ 2× |`,
+    `| \`sortBy(x => x)\` of ${L.floats.toLocaleString('en-US')} random floats, \`collect()\` | ${s(metrics.lambdaSortByFlintMs.median)} | build + sort a \`Float64Array\`: ${s(metrics.lambdaSortByPlainMs.median)} | ${rSort.toFixed(2)}× | ≥ 1× |`,
+    `| its peak memory (fresh process, resident set over before the job) | ${fmt(metrics.lambdaSortByPeakRssOverMB.median)} MB | the floats as f64: ${fmt(encodedMB)} MB | ${rMem.toFixed(2)}× | ≤ 2× |`,
+    `| its range partitioner's sampling | ${s(metrics.lambdaSortBySamplingMs.median)} | \`count()\` of its input: ${s(metrics.lambdaSortByInputCountMs.median)} | ${rSample.toFixed(2)}× | ≈ 1× |`,
+    `| first job of a fresh process (10 MB text, lambdas, \`reduceByKey\`, \`sortBy\`, \`take\`) | ${s(metrics.lambdaColdFirstJobMs.median)} | the same job again: ${s(metrics.lambdaWarmJobMs.median)} | ${rCold.toFixed(2)}× | ≤ 1.3× |`,
+    '',
+    `Medians of ${L.runs} runs (${L.coldRuns} fresh processes for the first job), ${new Date().toISOString().slice(0, 10)}, load average at the end ${loadavg().map((x) => x.toFixed(2)).join(' ')}.`,
+  ].join('\n');
+  log(`\n${lambdaTable}`);
+}
+
+// ---------------------------------------------------------------------------------------------
 const report = {
   bench: 'engine',
   mode: quick ? 'quick' : 'full',
@@ -312,5 +456,17 @@ log(textTable(trows));
 if (want(4)) {
   log(`\nword count: local[1] ${fmt(extra.wordCountLocal1VsPlain as number)}× and local[2] ${fmt(extra.wordCountLocal2VsPlain as number)}× the speed of the plain script`);
   log(`machine ceiling: the plain word count on 2 raw threads ran ${fmt(extra.wordCountPlain2ThreadsSpeedup as number)}× the 1-thread plain script (load average at end: ${loadavg().map((x) => x.toFixed(1)).join(' ')})`);
+}
+if (lambdaTable && !quick) {
+  const readme = join(root, 'README.md');
+  const text = readFileSync(readme, 'utf8');
+  const begin = '<!-- lambda-bench:begin -->';
+  const end = '<!-- lambda-bench:end -->';
+  const a = text.indexOf(begin);
+  const b = text.indexOf(end);
+  if (a >= 0 && b > a) {
+    writeFileSync(readme, `${text.slice(0, a + begin.length)}\n${lambdaTable}\n${text.slice(b)}`);
+    log(`updated the lambda table in ${relative(root, readme)}`);
+  }
 }
 log(`wrote ${relative(root, out)}`);

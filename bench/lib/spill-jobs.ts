@@ -17,6 +17,11 @@ export interface SpillJob<T> {
   name: string;
   run(fl: Flint): Promise<T>;
   expected: T;
+  /**
+   * What must be whole in memory whatever the budget (the values of groupByKey's hot key, as
+   * memory/size.ts estimates them), past which a bounded run may go.
+   */
+  wholeBytes?: number;
 }
 
 /** reduceByKey('sum') (the WebAssembly aggregation) over `keys` distinct keys, each seen twice. */
@@ -141,6 +146,8 @@ export function groupJob(hot: number): SpillJob<Map<string, number>> {
       ['single', H],
       [`hot ${H} ${H * (H - 1)} true`, 1],
     ]),
+    // The hot key's array of H numbers: a header and 8 bytes a slot plus 8 a number.
+    wholeBytes: 32 + 16 * H,
   };
 }
 

@@ -48,6 +48,7 @@ const OpDesc = Type.Union([
   Type.Object({ op: Type.Literal('take'), n: Int() }),
   Type.Object({ op: Type.Literal('histogram'), buckets: Type.Union([Type.Array(Type.Number()), Type.Array(Type.String())]), evenBuckets: Type.Boolean(), inc: Type.Number() }),
   Type.Object({ op: Type.Literal('sortPartition'), ascending: Type.Boolean(), key: Type.Union([ClosureSpec, Type.Null()]) }),
+  Type.Object({ op: Type.Literal('sampleKeys'), n: Type.Integer({ minimum: 0 }) }),
 ]);
 
 const PartitionerDesc = Type.Union([

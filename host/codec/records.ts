@@ -1,5 +1,6 @@
 import { Packr, addExtension } from 'msgpackr';
 import { FlintError } from '../errors.js';
+import { decodeColumns, encodeColumns, isColumnBlock } from './columns.js';
 
 /**
  * Binary encoding of records for shuffle blocks, cached blocks and results.
@@ -348,7 +349,13 @@ function decodeError(err: unknown): FlintError {
   return new FlintError('INTERNAL', `Corrupt record block: ${msg}`, { cause: err });
 }
 
+/**
+ * A block of records: columns (columns.ts) when the records are uniform numbers, ASCII strings or
+ * pairs of those, msgpack otherwise; decodeRecords reads either.
+ */
 export function encodeRecords(records: readonly unknown[]): Uint8Array {
+  const columns = encodeColumns(records);
+  if (columns) return columns;
   let toPack: unknown[] | readonly unknown[] = records;
   for (let i = 0; i < records.length; i++) {
     const p = prepare(records[i], i);
@@ -363,6 +370,7 @@ export function encodeRecords(records: readonly unknown[]): Uint8Array {
 export function decodeRecords(bytes: Uint8Array): unknown[] {
   let out: unknown;
   try {
+    if (isColumnBlock(bytes)) return decodeColumns(bytes);
     out = packr.unpack(plainView(bytes));
   } catch (err) {
     throw decodeError(err);

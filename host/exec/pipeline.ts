@@ -65,8 +65,14 @@ export function computePartition(node: PlanNode, partition: number, ctx: Pipelin
       return textScan(node, partition, ctx);
     case 'wholeTextFiles':
       return wholeFiles(node.groups[partition]!, ctx);
-    case 'pipe':
-      return applyOps(node.ops, computePartition(node.parent, partition, ctx), partition, ctx.instantiate, ctx);
+    case 'pipe': {
+      const parent = node.parent;
+      // sortBy's `values` right after its sort: the sort hands on the values alone (no pairs).
+      if (node.ops[0]?.op === 'values' && parent.kind === 'shuffleRead' && parent.sort && !parent.aggregator) {
+        return applyOps(node.ops.slice(1), shuffleRead(parent, partition, ctx, true), partition, ctx.instantiate, ctx);
+      }
+      return applyOps(node.ops, computePartition(parent, partition, ctx), partition, ctx.instantiate, ctx);
+    }
     case 'union': {
       let i = node.offsets.length - 1;
       while (node.offsets[i]! > partition) i--;
@@ -247,13 +253,14 @@ async function* cartesian(left: PlanNode, right: PlanNode, lp: number, rp: numbe
   }
 }
 
-async function* shuffleRead(node: Extract<PlanNode, { kind: 'shuffleRead' }>, partition: number, ctx: PipelineContext): Batches {
+async function* shuffleRead(node: Extract<PlanNode, { kind: 'shuffleRead' }>, partition: number, ctx: PipelineContext, valuesOnly = false): Batches {
   const locations = ctx.blocks.filter((b) => b.shuffleId === node.shuffleId && b.reduceId === partition);
   const aggregator = node.aggregator ? aggregatorOf(node.aggregator, ctx.instantiate) : null;
   for await (const batch of reduceFrames(ctx.shuffleFrames(locations), {
     aggregator,
     mapSideCombined: node.mapSideCombined,
     sort: node.sort,
+    valuesOnly,
     where: 'shuffle',
     ops: ctx.ops,
     used: ctx.used,

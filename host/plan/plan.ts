@@ -22,7 +22,9 @@ export type OpDesc =
   | { op: 'stats' }
   | { op: 'countByValue' }
   | { op: 'histogram'; buckets: number[] | string[]; evenBuckets: boolean; inc: number }
-  | { op: 'sortPartition'; ascending: boolean; key: ClosureSpec | null };
+  | { op: 'sortPartition'; ascending: boolean; key: ClosureSpec | null }
+  /** A reservoir of at most `n` keys of a partition's [key, value] pairs (the range partitioner's sample), streamed. */
+  | { op: 'sampleKeys'; n: number };
 
 /** How a map task assigns a record's key to a reduce partition. */
 export type PartitionerDesc =

@@ -2,7 +2,7 @@
  * Combiners by key on the record path (lambdas, groupByKey, cogroup, joins) within a memory budget:
  * Spark's ExternalAppendOnlyMap, with hash-partitioned runs instead of sorted ones.
  *
- * A `CombinerMap` is a KeyMap that keeps an estimate of its size and asks the task's memory for it
+ * A `CombinerMap` is a KeyMap (key → slot, combiners in slot order) that keeps an estimate of its size and asks the task's memory for it
  * after every batch; when the memory is refused its owner decides what spilling means: the map
  * side of a shuffle writes the combiners out as shuffle output (the reduce side merges them anyway),
  * the reduce side writes a run (`SpillableCombiners`). A run holds the combiners in 32 parts by the
@@ -29,7 +29,15 @@ const BUCKETS = 1 << BUCKET_BITS;
 const MAX_LEVEL = 3;
 
 export class CombinerMap implements MemoryConsumer {
-  readonly map = new KeyMap<unknown>();
+  /**
+   * Key → slot of its combiner: an existing key costs one lookup (its key hashed once), not a get
+   * and a set. Keys and combiners sit in slot (first-seen) order, the order KeyMap iterates in.
+   */
+  private readonly index = new KeyMap<number>();
+  /** Number keys' slots: an open-addressing table on the key's bits (JS Map lookups cost more). */
+  private numbers = new NumberSlots();
+  private keys: unknown[] = [];
+  private combiners: unknown[] = [];
   private estimate = 0;
   private perKey = 64;
   private newKeys = 0;
@@ -42,43 +50,71 @@ export class CombinerMap implements MemoryConsumer {
     private readonly memory: TaskMemory,
     private readonly agg: Aggregator,
     /** Null: it cannot spill, and takes what it needs (a part merged at the deepest level). */
-    private readonly onSpill: ((map: KeyMap<unknown>) => void) | null,
+    private readonly onSpill: ((map: CombinerMap) => void) | null,
   ) {}
 
   get size(): number {
-    return this.map.size;
+    return this.keys.length;
+  }
+
+  /** [key, combiner] in first-seen order; a key is given as KeyMap gives it (a top-level -0 as 0). */
+  *entries(): Generator<[unknown, unknown]> {
+    const { keys, combiners } = this;
+    for (let i = 0; i < keys.length; i++) yield [keys[i], combiners[i]];
+  }
+
+  clear(): void {
+    this.index.clear();
+    this.numbers = new NumberSlots();
+    this.keys = [];
+    this.combiners = [];
+  }
+
+  private slotOf(key: unknown): number | undefined {
+    if (typeof key === 'number') {
+      const i = this.numbers.get(key);
+      return i < 0 ? undefined : i;
+    }
+    return this.index.get(key);
+  }
+
+  private insert(key: unknown, combiner: unknown): void {
+    if (typeof key === 'number') this.numbers.set(key, this.keys.length);
+    else this.index.set(key, this.keys.length);
+    // A Map keeps -0 as 0 (SameValueZero), and KeyMap gave keys back as the Map holds them.
+    this.keys.push(key === 0 ? 0 : key);
+    this.combiners.push(combiner);
+    this.counted(key, combiner);
   }
 
   addValue(key: unknown, value: unknown): void {
-    const map = this.map;
-    const c = map.get(key);
-    if (c !== undefined || map.has(key)) {
+    const i = this.slotOf(key);
+    if (i !== undefined) {
+      const combiners = this.combiners;
       // Growth of an existing combiner (a group's array) is measured on one update in 64.
       if ((++this.updates & 63) === 0) {
+        const c = combiners[i];
         const before = sizeOf(c);
         const next = this.agg.mergeValue(c, value);
         this.estimate += Math.max(0, sizeOf(next) - before) * 64;
-        map.set(key, next);
-      } else map.set(key, this.agg.mergeValue(c, value));
+        combiners[i] = next;
+      } else combiners[i] = this.agg.mergeValue(combiners[i], value);
       return;
     }
-    const created = this.agg.createCombiner(value);
-    map.set(key, created);
-    this.counted(key, created);
+    this.insert(key, this.agg.createCombiner(value));
   }
 
   addCombiner(key: unknown, combiner: unknown): void {
-    const map = this.map;
-    const c = map.get(key);
-    if (c !== undefined || map.has(key)) {
+    const i = this.slotOf(key);
+    if (i !== undefined) {
+      const c = this.combiners[i];
       const before = sizeOf(c);
       const next = this.agg.mergeCombiners(c, combiner);
       this.estimate += Math.max(0, sizeOf(next) - before);
-      map.set(key, next);
+      this.combiners[i] = next;
       return;
     }
-    map.set(key, combiner);
-    this.counted(key, combiner);
+    this.insert(key, combiner);
   }
 
   private counted(key: unknown, combiner: unknown): void {
@@ -95,9 +131,9 @@ export class CombinerMap implements MemoryConsumer {
   }
 
   spill(): number {
-    if (this.map.size === 0 || !this.onSpill || this.draining || !this.memory.canSpill) return 0;
-    this.onSpill(this.map);
-    this.map.clear();
+    if (this.size === 0 || !this.onSpill || this.draining || !this.memory.canSpill) return 0;
+    this.onSpill(this);
+    this.clear();
     this.estimate = 0;
     const freed = this.memory.usedBy(this);
     this.memory.releaseAll(this);
@@ -109,8 +145,9 @@ export class CombinerMap implements MemoryConsumer {
     this.draining = true;
     try {
       let out: unknown[] = [];
-      for (const [k, c] of this.map.entries()) {
-        out.push([k, c]);
+      const { keys, combiners } = this;
+      for (let i = 0; i < keys.length; i++) {
+        out.push([keys[i], combiners[i]]);
         if (out.length === RECORDS_PER_FRAME) {
           yield out;
           out = [];
@@ -119,10 +156,70 @@ export class CombinerMap implements MemoryConsumer {
       if (out.length > 0) yield out;
     } finally {
       this.draining = false;
-      this.map.clear();
+      this.clear();
       this.estimate = 0;
       this.memory.releaseAll(this);
     }
+  }
+}
+
+const f64 = new Float64Array(1);
+const i32 = new Int32Array(f64.buffer);
+
+/**
+ * Slots of number keys, equal as a Map's keys are (SameValueZero: -0 is 0, NaN is NaN): linear
+ * probing over the keys' f64 bits, at most half full.
+ */
+class NumberSlots {
+  private bits = 10;
+  private keys = new Float64Array(1 << this.bits);
+  private slots = new Int32Array(1 << this.bits).fill(-1);
+  private size = 0;
+  private nan = -1;
+
+  private static hash(k: number): number {
+    if ((k | 0) === k) return Math.imul(k, 0x9e3779b1);
+    f64[0] = k;
+    return Math.imul(i32[0]! ^ Math.imul(i32[1]!, 0x85ebca6b), 0x9e3779b1);
+  }
+
+  /** The key's slot, or -1. */
+  get(key: number): number {
+    if (key !== key) return this.nan;
+    const k = key === 0 ? 0 : key;
+    const mask = (1 << this.bits) - 1;
+    const { keys, slots } = this;
+    for (let i = NumberSlots.hash(k) >>> (32 - this.bits); ; i = (i + 1) & mask) {
+      const s = slots[i]!;
+      if (s < 0) return -1;
+      if (keys[i] === k) return s;
+    }
+  }
+
+  /** Records a key that is not there yet. */
+  set(key: number, slot: number): void {
+    if (key !== key) {
+      this.nan = slot;
+      return;
+    }
+    if (++this.size > 1 << (this.bits - 1)) this.grow();
+    this.place(key === 0 ? 0 : key, slot);
+  }
+
+  private place(k: number, slot: number): void {
+    const mask = (1 << this.bits) - 1;
+    let i = NumberSlots.hash(k) >>> (32 - this.bits);
+    while (this.slots[i]! >= 0) i = (i + 1) & mask;
+    this.keys[i] = k;
+    this.slots[i] = slot;
+  }
+
+  private grow(): void {
+    const { keys, slots } = this;
+    this.bits++;
+    this.keys = new Float64Array(1 << this.bits);
+    this.slots = new Int32Array(1 << this.bits).fill(-1);
+    for (let i = 0; i < slots.length; i++) if (slots[i]! >= 0) this.place(keys[i]!, slots[i]!);
   }
 }
 
@@ -167,7 +264,7 @@ export class SpillableCombiners {
     return h >>> (32 - BUCKET_BITS);
   }
 
-  private writeRun(map: KeyMap<unknown>): void {
+  private writeRun(map: CombinerMap): void {
     const parts: unknown[][][] = Array.from({ length: BUCKETS }, () => []);
     for (const [k, c] of map.entries()) parts[this.bucketOf(k)]!.push([k, c]);
     const writer = new FrameWriter(this.scratch.create('combiners'));

@@ -2,7 +2,7 @@
  * Executor-side partitioning: turns a partitioner descriptor into the function a map task applies
  * to every record's key.
  */
-import { hashPartition } from '../codec/keys.js';
+import { compareStrings, hashPartition } from '../codec/keys.js';
 import { compareValues } from '../codec/order.js';
 import type { PartitionerDesc } from '../plan/plan.js';
 
@@ -54,6 +54,46 @@ export function rangePartitionOf(key: unknown, bounds: readonly unknown[], ascen
   return ascending ? p : n - 1 - p;
 }
 
+/**
+ * Bounds that are all numbers (not NaN) or all strings are searched with `>` or compareStrings for
+ * keys of their type, which is compareValues' order there (-0 = 0, NaN after every number, code
+ * points); any other key takes compareValues.
+ */
 function rangePartition(bounds: unknown[], ascending: boolean, n: number): PartitionFn {
-  return (key) => rangePartitionOf(key, bounds, ascending, n);
+  const general = (key: unknown) => rangePartitionOf(key, bounds, ascending, n);
+  const m = bounds.length;
+  const place = (lo: number) => {
+    const p = lo < n - 1 ? lo : n - 1;
+    return ascending ? p : n - 1 - p;
+  };
+  if (m > 0 && bounds.every((b) => typeof b === 'number' && b === b)) {
+    const nb = Float64Array.from(bounds as number[]);
+    return (key) => {
+      if (typeof key !== 'number') return general(key);
+      if (key !== key) return place(m);
+      let lo = 0;
+      let hi = m;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (key > nb[mid]!) lo = mid + 1;
+        else hi = mid;
+      }
+      return place(lo);
+    };
+  }
+  if (m > 0 && bounds.every((b) => typeof b === 'string')) {
+    const sb = bounds as string[];
+    return (key) => {
+      if (typeof key !== 'string') return general(key);
+      let lo = 0;
+      let hi = m;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (compareStrings(key, sb[mid]!) > 0) lo = mid + 1;
+        else hi = mid;
+      }
+      return place(lo);
+    };
+  }
+  return general;
 }

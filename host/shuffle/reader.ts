@@ -3,6 +3,7 @@
  * merged per key by the aggregator (or passed through), optionally sorted by key for sortByKey,
  * all within the task's memory (spillable-agg.ts, combiner-map.ts, external-sort.ts).
  */
+import { decodeColumnFields, isColumnBlock } from '../codec/columns.js';
 import { decodeRecords } from '../codec/records.js';
 import type { TaskMemory } from '../memory/memory-manager.js';
 import type { TaskScratch } from '../memory/scratch.js';
@@ -11,6 +12,7 @@ import type { FlintOps } from '../ops/types.js';
 import type { Aggregator } from './aggregator.js';
 import { expectPair } from './aggregator.js';
 import { batchRecords, isAggBatch } from './agg-batches.js';
+import { ColumnSortBuffer } from './column-sort.js';
 import { SpillableCombiners } from './combiner-map.js';
 import { ExternalSorter } from './external-sort.js';
 import { SpillableAggregation } from './spillable-agg.js';
@@ -19,6 +21,8 @@ export interface ReduceSpec {
   aggregator: Aggregator | null;
   mapSideCombined: boolean;
   sort: { ascending: boolean } | null;
+  /** Sorted, without an aggregator: hand on each pair's value alone, in key order (sortBy's `values`). */
+  valuesOnly?: boolean;
   where: string;
   /** The executor's operators: merges of built-in aggregation batches and key sorts run on them. */
   ops: FlintOps;
@@ -41,9 +45,11 @@ export async function* reduceFrames(frames: AsyncIterable<Uint8Array>, spec: Red
     }
     return;
   }
-  let batches: AsyncIterable<unknown[]> | Iterable<unknown[]>;
-  if (aggregator) batches = await combine(frames, aggregator, spec);
-  else batches = decodedPairs(frames, spec.where);
+  if (!aggregator) {
+    yield* sortFrames(frames, sort!.ascending, spec);
+    return;
+  }
+  const batches = await combine(frames, aggregator, spec);
   if (!sort) {
     yield* batches;
     return;
@@ -57,11 +63,31 @@ export async function* reduceFrames(frames: AsyncIterable<Uint8Array>, spec: Red
   }
 }
 
-async function* decodedPairs(frames: AsyncIterable<Uint8Array>, where: string): AsyncGenerator<unknown[]> {
-  for await (const f of frames) {
-    const records = decodeFrame(f);
-    for (const r of records) expectPair(r, where);
-    if (records.length > 0) yield records;
+/**
+ * Frames sorted by key: as columns (column-sort.ts) while they are column blocks of pairs with keys
+ * of one type and the memory grants them, then (everything so far first, in arrival order) by the
+ * external sorter, which spills.
+ */
+async function* sortFrames(frames: AsyncIterable<Uint8Array>, ascending: boolean, spec: ReduceSpec): AsyncGenerator<unknown[]> {
+  const columns = new ColumnSortBuffer(spec.memory);
+  let sorter: ExternalSorter | null = null;
+  try {
+    for await (const f of frames) {
+      if (!sorter) {
+        if (isColumnBlock(f) && columns.add(decodeColumnFields(f))) continue;
+        sorter = new ExternalSorter(spec.memory, spec.scratch, (r) => (r as unknown[])[0], ascending, spec.ops, spec.used);
+        for (const batch of columns.records()) sorter.add(batch);
+      }
+      const records = decodeFrame(f);
+      for (const r of records) expectPair(r, spec.where);
+      sorter.add(records);
+    }
+    if (!sorter) yield* columns.sorted(ascending, spec.ops, spec.used, spec.valuesOnly === true);
+    else if (spec.valuesOnly) for (const batch of sorter.sorted()) yield batch.map((r) => (r as unknown[])[1]);
+    else yield* sorter.sorted();
+  } finally {
+    columns.release();
+    sorter?.release();
   }
 }
 

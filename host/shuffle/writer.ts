@@ -8,7 +8,6 @@
  * combiners from many map tasks anyway, so merging sorted runs here would pay a sort and a read-back
  * for what the reducer does once (partial aggregation, as Presto and Flink flush theirs).
  */
-import { KeyMap } from '../codec/keys.js';
 import { encodeRecords } from '../codec/records.js';
 import { decodeAggBatch } from '../ops/batch.js';
 import type { TaskMemory, MemoryConsumer } from '../memory/memory-manager.js';
@@ -165,7 +164,7 @@ export class CombiningWriter implements ShuffleWriter {
   }
 
   /** Combiners so far become output: partial, the reducers merge them. */
-  private emit(map: KeyMap<unknown>): void {
+  private emit(map: CombinerMap): void {
     const frames = new RecordFrames(this.n, this.output);
     for (const [k, c] of map.entries()) frames.add(this.partitionOf(k), [k, c]);
     frames.flushAll();
@@ -173,13 +172,13 @@ export class CombiningWriter implements ShuffleWriter {
   }
 
   release(): void {
-    this.combiners.map.clear();
+    this.combiners.clear();
     this.output.release();
   }
 
   finish(): MapOutput {
-    this.emit(this.combiners.map);
-    this.combiners.map.clear();
+    this.emit(this.combiners);
+    this.combiners.clear();
     return this.output.finish();
   }
 }

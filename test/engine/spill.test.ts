@@ -31,8 +31,8 @@ async function atAQuarter<T>(tag: string, job: SpillJob<T>): Promise<void> {
   expect(tight.ends.filter((e) => e.status !== 'success').map((e) => e.error)).toEqual([]);
   expect(tight.spilledToDisk).toBeGreaterThan(0);
   // One batch or frame may go past the budget before its consumer spills, and one group (of the
-  // hot key) must be whole in memory, as in Spark.
-  expect(tight.peak).toBeLessThanOrEqual(budgetMb * MB * 1.1 + 2 * MB);
+  // hot key) must be whole in memory, as in Spark: a budget below that group's size is exceeded by it.
+  expect(tight.peak).toBeLessThanOrEqual(Math.max(budgetMb * MB, job.wholeBytes ?? 0) * 1.1 + 2 * MB);
   expect(tight.filesAfterJob.filter(isSpillFile)).toEqual([]);
   expect(tight.filesAfterStop).toEqual([]);
 }

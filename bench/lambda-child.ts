@@ -1,0 +1,47 @@
+/**
+ * A fresh process for bench:engine's lambda section (not a bench of its own):
+ *   `cold <textPath> <warmRuns>`: Flint.start on local[2], then the cold job once (the first job of the
+ *     process: threads just started, WebAssembly not compiled, closures not compiled) and `warmRuns`
+ *     times more; prints `{ startMs, coldMs, warmMs: [...] }`.
+ *   `memory <n>`: Flint.start on local[2], then the sortBy of n random floats once; prints the
+ *     process's peak resident memory during the job over its resident memory before it.
+ * The last line of stdout is the JSON answer.
+ */
+import { Flint } from 'flint';
+import { performance } from 'node:perf_hooks';
+import { coldJob, lambdaSortBy } from './lib/lambda-jobs.js';
+
+const [mode, arg, arg2] = process.argv.slice(2);
+if (mode === 'cold') {
+  const t0 = performance.now();
+  const fl = await Flint.start({ master: 'local[2]', appName: 'bench-lambda-cold' });
+  const startMs = performance.now() - t0;
+  const time = async () => {
+    const t = performance.now();
+    const s = await coldJob(fl, arg!);
+    return { ms: performance.now() - t, s };
+  };
+  const cold = await time();
+  const warm: number[] = [];
+  for (let i = 0; i < Number(arg2 ?? 3); i++) {
+    const w = await time();
+    if (w.s.check !== cold.s.check) throw new Error(`cold job gave ${JSON.stringify(cold.s)}, warm ${JSON.stringify(w.s)}`);
+    warm.push(w.ms);
+  }
+  await fl.stop();
+  console.log(JSON.stringify({ startMs, coldMs: cold.ms, warmMs: warm, summary: cold.s }));
+} else if (mode === 'memory') {
+  const fl = await Flint.start({ master: 'local[2]', appName: 'bench-lambda-memory' });
+  // Let the threads settle (their startup garbage collected) before taking the baseline.
+  await new Promise((r) => setTimeout(r, 500));
+  const before = process.memoryUsage().rss;
+  const t = performance.now();
+  const s = await lambdaSortBy(fl, Number(arg));
+  const ms = performance.now() - t;
+  const peak = process.resourceUsage().maxRSS * 1024;
+  await fl.stop();
+  console.log(JSON.stringify({ rssBefore: before, peakRss: peak, peakOverBefore: peak - before, ms, summary: s }));
+} else {
+  console.error('usage: lambda-child.ts cold <textPath> <warmRuns> | memory <n>');
+  process.exit(2);
+}

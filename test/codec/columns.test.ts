@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { Packr } from 'msgpackr';
+import { decodeColumns, encodeColumns, isColumnBlock } from '../../host/codec/columns.js';
+import { decodeRecords, encodeRecords } from '../../host/codec/records.js';
+import { frame, framesIn } from '../../host/memory/frames.js';
+
+/** Equality that tells -0 from 0 and NaN from everything but NaN. */
+function same(a: unknown, b: unknown): boolean {
+  if (typeof a === 'number') return Object.is(a, b);
+  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => same(x, b[i]));
+  if (a !== null && typeof a === 'object') {
+    if (b === null || typeof b !== 'object' || Array.isArray(b)) return false;
+    const ka = Object.keys(a);
+    return same(ka, Object.keys(b)) && ka.every((k) => same((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+  }
+  return a === b;
+}
+
+const number = fc.oneof(
+  fc.double(),
+  fc.integer(),
+  fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
+  fc.constantFrom(0, -0, NaN, Infinity, -Infinity, 2 ** 31, -(2 ** 31), -(2 ** 31) - 1, 2 ** 53, 0.5),
+);
+const string = fc.oneof(fc.string(), fc.string({ unit: 'grapheme-ascii' }), fc.constantFrom('', 'é', '😀', '\uD800', 'a\uDC00', 'x'.repeat(300)));
+const field = fc.oneof(number, string);
+/** Records of the column shapes, and a few that break them. */
+const record = fc.oneof(
+  { weight: 4, arbitrary: number },
+  { weight: 4, arbitrary: string },
+  { weight: 6, arbitrary: fc.tuple(field, field) },
+  { weight: 1, arbitrary: fc.constantFrom(null, undefined, true, 1n, [1], [1, 2, 3], { a: 1 }, [null, 1], [1, undefined]) },
+);
+/** A partition's batches: runs of one shape that switch shape at random, now and then broken. */
+const shapedBatch = fc
+  .tuple(fc.constantFrom<'n' | 's' | 'nn' | 'sn' | 'ns' | 'ss'>('n', 's', 'nn', 'sn', 'ns', 'ss'), fc.integer({ min: 0, max: 300 }), fc.array(record, { maxLength: 2 }), fc.nat())
+  .chain(([shape, len, strays, at]) => {
+    const one = (k: string) => (k === 'n' ? number : fc.string({ unit: 'grapheme-ascii' }));
+    const r = shape.length === 1 ? one(shape) : fc.tuple(one(shape[0]!), one(shape[1]!));
+    return fc.array(r as fc.Arbitrary<unknown>, { minLength: len, maxLength: len }).map((xs) => {
+      const out = [...xs];
+      if (strays.length > 0) out.splice(at % (out.length + 1), 0, ...strays);
+      return out;
+    });
+  });
+
+const msgpack = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: true, int64AsType: 'bigint', structuredClone: false });
+
+describe('column blocks', () => {
+  it('round-trip exactly what they take, and take only uniform numbers, ASCII strings and pairs of those', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.array(record, { maxLength: 50 }), shapedBatch), (records) => {
+        const block = encodeColumns(records);
+        if (block) {
+          expect(isColumnBlock(block)).toBe(true);
+          expect(same(decodeColumns(block), records)).toBe(true);
+        }
+        // Whatever encodeRecords picks, decodeRecords gives back the records (columns or msgpack).
+        expect(same(decodeRecords(encodeRecords(records)), records)).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('are chosen for uniform batches and never for mixed ones', () => {
+    expect(encodeColumns([1, 2.5, -0, NaN])).not.toBeNull();
+    expect(encodeColumns(['a', 'bc', ''])).not.toBeNull();
+    expect(encodeColumns([['a', 1], ['b', 2]])).not.toBeNull();
+    expect(encodeColumns([[1, 'x'], [2, 'y']])).not.toBeNull();
+    expect(encodeColumns([[1.5, 2], [3, 4]])).not.toBeNull();
+    expect(encodeColumns([])).toBeNull();
+    expect(encodeColumns([1, 'a'])).toBeNull();
+    expect(encodeColumns(['a', 'é'])).toBeNull();
+    expect(encodeColumns(['\uD800'])).toBeNull();
+    expect(encodeColumns([['a', 1], ['b', 2, 3]])).toBeNull();
+    expect(encodeColumns([['a', 1], ['b', null]])).toBeNull();
+    expect(encodeColumns([[1, 1], 1])).toBeNull();
+    expect(encodeColumns([1n])).toBeNull();
+    // Small integers take 4 bytes a row; -0 keeps the column f64.
+    expect(encodeColumns([1, 2, 3, 4])!.byteLength).toBe(8 + 16);
+    expect(encodeColumns([1, 2, 3, -0])!.byteLength).toBe(8 + 32);
+    // String lengths take 1, 2 or 4 bytes as the longest needs.
+    for (const long of ['', 'y'.repeat(255), 'y'.repeat(256), 'y'.repeat(70_000)]) {
+      const records = [['a', 1], [long, 2], ['', -0]];
+      expect(same(decodeColumns(encodeColumns(records)!), records)).toBe(true);
+    }
+  });
+
+  it('never start like a MessagePack array, so blocks of both kinds mix in one stream', () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(record, { maxLength: 20 }), { maxLength: 5 }), (batches) => {
+        for (const b of batches) expect(isColumnBlock(new Uint8Array(msgpack.pack(b)))).toBe(false);
+      }),
+    );
+  });
+
+  it('decode from frames at any alignment, mixed with msgpack frames, in order', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(shapedBatch, fc.array(record, { maxLength: 30 })), { maxLength: 8 }), (batches) => {
+        const frames = batches.map((b) => frame(encodeRecords(b)));
+        const size = frames.reduce((n, f) => n + f.byteLength, 0);
+        // Shifted by 3 bytes: the views must not assume the frame's alignment.
+        const shifted = new Uint8Array(size + 3).subarray(3);
+        let o = 0;
+        for (const f of frames) {
+          shifted.set(f, o);
+          o += f.byteLength;
+        }
+        const back = [...framesIn(shifted)].map(decodeRecords);
+        expect(same(back, batches.map((b) => [...b]))).toBe(true);
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
+

@@ -1,0 +1,76 @@
+// Whole-stage code generation (exec/ops.ts generatedStage) against the composed push functions it
+// replaces: random chains of record operators over random records give the same batches, or the
+// same error.
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { applyOps, setCodegen } from '../../host/exec/ops.js';
+import type { OpDesc } from '../../host/plan/plan.js';
+
+const fns: Record<string, Function> = {
+  id: (x: unknown) => x,
+  double: (x: unknown) => (typeof x === 'number' ? x * 2 : x),
+  pair: (x: unknown) => [x, 1],
+  odd: (x: unknown) => typeof x !== 'number' || x % 2 !== 0,
+  truthy: (x: unknown) => x,
+  twice: (x: unknown) => [x, x],
+  none: () => [],
+  set: (x: unknown) => new Set([x, 'k']),
+  gen: function* (x: unknown) {
+    yield x;
+    yield [x];
+  },
+  notIterable: (x: unknown) => (typeof x === 'number' && x > 40 ? 7 : [x]),
+  thrower: (x: unknown) => {
+    if (x === 13) throw new RangeError('thirteen');
+    return x;
+  },
+  str: (x: unknown) => String(x),
+};
+const instantiate = (spec: unknown) => fns[spec as string]!;
+
+const op: fc.Arbitrary<OpDesc> = fc.oneof(
+  fc.record({ op: fc.constantFrom('map' as const, 'keyBy' as const, 'mapValues' as const), f: fc.constantFrom('id', 'double', 'pair', 'str', 'thrower') }) as unknown as fc.Arbitrary<OpDesc>,
+  fc.record({ op: fc.constant('filter' as const), f: fc.constantFrom('odd', 'truthy') }) as unknown as fc.Arbitrary<OpDesc>,
+  fc.record({ op: fc.constantFrom('flatMap' as const, 'flatMapValues' as const), f: fc.constantFrom('twice', 'none', 'set', 'gen', 'notIterable') }) as unknown as fc.Arbitrary<OpDesc>,
+  fc.record({ op: fc.constantFrom('keys' as const, 'values' as const, 'pairWithNull' as const, 'swap' as const) }) as unknown as fc.Arbitrary<OpDesc>,
+);
+const record = fc.oneof(fc.integer({ min: 0, max: 50 }), fc.string({ maxLength: 2 }), fc.tuple(fc.integer({ min: 0, max: 50 }), fc.integer()), fc.constant(null), fc.constant([1, 2, 3]));
+
+async function* source(batches: unknown[][]): AsyncGenerator<unknown[]> {
+  for (const b of batches) yield b;
+}
+
+async function run(ops: OpDesc[], batches: unknown[][], on: boolean): Promise<{ out: unknown[][] } | { error: string }> {
+  setCodegen(on);
+  const out: unknown[][] = [];
+  try {
+    for await (const b of applyOps(ops, source(batches), 0, instantiate as never, null as never)) out.push([...b]);
+    return { out };
+  } catch (err) {
+    return { error: `${(err as Error).constructor.name}: ${(err as Error).message}` };
+  }
+}
+
+afterEach(() => setCodegen(true));
+
+describe('whole-stage code generation', () => {
+  it('gives the batches (or the error) the composed push functions give', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { maxLength: 6 }), fc.array(fc.array(record, { maxLength: 40 }), { maxLength: 4 }), async (ops, batches) => {
+        const composed = await run(ops, batches, false);
+        const generated = await run(ops, batches, true);
+        expect(generated).toEqual(composed);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('hands output on in batches of at most 4,096 records after the record that filled them', async () => {
+    const lines = Array.from({ length: 3000 }, (_, i) => i);
+    const ops: OpDesc[] = [{ op: 'flatMap', f: 'twice' as never }, { op: 'map', f: 'pair' as never }];
+    const composed = await run(ops, [lines, lines.slice(0, 10)], false);
+    const generated = await run(ops, [lines, lines.slice(0, 10)], true);
+    expect(generated).toEqual(composed);
+    expect((generated as { out: unknown[][] }).out.map((b) => b.length)).toEqual([4096, 1904, 20]);
+  });
+});

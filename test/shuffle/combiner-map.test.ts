@@ -1,0 +1,51 @@
+// CombinerMap keeps a key → slot index and combiners in slot order: it must give back what a KeyMap
+// of combiners (what it was before) gives, keys as KeyMap gives them, in the same order.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { KeyMap } from '../../host/codec/keys.js';
+import { ExecutorMemory } from '../../host/memory/memory-manager.js';
+import { CombinerMap } from '../../host/shuffle/combiner-map.js';
+
+const key = fc.oneof(
+  fc.integer({ min: -3, max: 3 }),
+  fc.integer({ min: -3000, max: 3000 }),
+  fc.double(),
+  fc.integer().map((i) => i * 2 ** 20),
+  fc.constantFrom(0, -0, NaN, 0.5, Infinity),
+  fc.constantFrom('a', 'b', '', '\0s', '\0x'),
+  fc.constantFrom(null, undefined, true, false, 1n),
+  fc.constantFrom([1, 2], [1, -0], { a: 1 }, ['a']),
+);
+
+function same(a: unknown, b: unknown): boolean {
+  if (typeof a === 'number') return Object.is(a, b);
+  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => same(x, b[i]));
+  if (a !== null && typeof a === 'object') return a === b;
+  return a === b;
+}
+
+describe('CombinerMap', () => {
+  it('combines like a KeyMap of combiners, in first-seen order', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(key, fc.integer()), { maxLength: 3000 }), fc.boolean(), (records, combiners) => {
+        const agg = { createCombiner: (v: unknown) => [v], mergeValue: (c: unknown, v: unknown) => [...(c as unknown[]), v], mergeCombiners: (a: unknown, b: unknown) => [...(a as unknown[]), ...(b as unknown[])] };
+        const memory = new ExecutorMemory(1 << 30, false).task(1);
+        const m = new CombinerMap('test', memory, agg, null);
+        const ref = new KeyMap<unknown>();
+        for (const [k, v] of records) {
+          if (combiners) m.addCombiner(k, [v]);
+          else m.addValue(k, v);
+          const c = ref.get(k);
+          ref.set(k, c === undefined && !ref.has(k) ? [v] : [...(c as unknown[]), v]);
+        }
+        m.endBatch();
+        expect(m.size).toBe(ref.size);
+        expect(same([...m.entries()], [...ref.entries()])).toBe(true);
+        expect(same([...m.drain()].flat(), [...ref.entries()])).toBe(true);
+        expect(m.size).toBe(0);
+        memory.close();
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
