@@ -58,7 +58,9 @@ const text = (page: Page, selector: string) => page.$eval(selector, (el) => (el 
 
 beforeAll(async () => {
   chromium = await launchChromium();
-  fl = await Flint.start({ master: 'local[2]', ui: 0, eventLog: logDir, appName: 'dashboard e2e' });
+  // The pages and the REST API are checked against a known job's exact counts: no task copies
+  // (speculation, and the stealing that comes with it, may run a task twice on a loaded machine).
+  fl = await Flint.start({ master: 'local[2]', ui: 0, eventLog: logDir, appName: 'dashboard e2e', speculation: false });
   const url = new URL(fl.uiUrl!);
   origin = url.origin;
   token = url.searchParams.get('token')!;

@@ -68,17 +68,23 @@ interface Traced<T> {
 async function traced<T>(fl: Flint, job: (fl: Flint) => Promise<T>): Promise<Traced<T>> {
   const stages = new Map<number, 'shuffleMap' | 'result'>();
   const tasks: TaskOps[] = [];
-  const offStage = fl.events.on('stageSubmitted', (e) => stages.set(e.stageId, e.kind));
-  const offTask = fl.events.on('taskEnd', (e) => {
-    if (e.status !== 'success') return;
-    tasks.push({ stage: stages.get(e.stageId) ?? 'result', ops: e.metrics?.operators ?? [], recordsRead: e.metrics?.recordsRead ?? 0, shuffleReadBytes: e.metrics?.shuffleReadBytes ?? 0 });
+  // One subscriber for both kinds (each subscriber has its own queue), and only the stages of this
+  // action: a copy of a task of an earlier action (a speculative or stolen attempt killed too late)
+  // may end while this one runs, and it is not this action's.
+  const off = fl.events.on('*', (e) => {
+    if (e.type === 'stageSubmitted') stages.set(e.stageId, e.kind);
+    if (e.type !== 'taskEnd' || e.status !== 'success') return;
+    const stage = stages.get(e.stageId);
+    if (!stage) return;
+    tasks.push({ stage, ops: e.metrics?.operators ?? [], recordsRead: e.metrics?.recordsRead ?? 0, shuffleReadBytes: e.metrics?.shuffleReadBytes ?? 0 });
   });
   try {
     const value = await job(fl);
+    // Every event of the job reaches the subscriber before it is read.
+    await fl.events.delivered();
     return { value, ops: [...new Set(tasks.flatMap((t) => t.ops))].sort(), tasks };
   } finally {
-    offStage();
-    offTask();
+    off();
   }
 }
 
