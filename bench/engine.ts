@@ -176,16 +176,8 @@ if (want(4)) {
   const plain2 = new ThreadedPlainWordCount(2);
   const results: Record<string, Array<{ distinct: number; total: number }>> = { plain: [], local1: [], local2: [], plain2threads: [] };
   const flintCount = async (fl: Flint) => {
-    const pairs = await fl
-      .textFile(path)
-      .flatMap((l) => l.split(/\s+/))
-      .filter((w) => w.length > 0)
-      .map((w) => [w, 1] as [string, number])
-      .reduceByKey((a, b) => a + b)
-      .collect();
-    let total = 0;
-    for (const [, n] of pairs) total += n;
-    return { distinct: pairs.length, total };
+    const { n, check } = await lambdaWordCount(fl, path);
+    return { distinct: n, total: check };
   };
   // Where the map tasks of local[2] ran: tasks per executor, over all word-count jobs on fl2.
   const placement: Record<string, number> = {};

@@ -5,7 +5,7 @@
  * agree.
  */
 import type { Flint } from 'flint';
-import { readFileSync } from 'node:fs';
+import { plainWordCount as baselineWordCount } from './baselines.js';
 
 /** Bound inside closures through `{ env }`; declared for the type checker only. */
 declare const K: number;
@@ -51,15 +51,8 @@ export async function lambdaWordCount(fl: Flint, path: string): Promise<Summary>
 }
 
 export function plainWordCount(path: string): Summary {
-  const text = readFileSync(path, 'utf8');
-  const counts = new Map<string, number>();
-  for (const w of text.split(/\s+/)) {
-    if (w.length === 0) continue;
-    counts.set(w, (counts.get(w) ?? 0) + 1);
-  }
-  let total = 0;
-  for (const n of counts.values()) total += n;
-  return { n: counts.size, check: total };
+  const { distinct, total } = baselineWordCount(path);
+  return { n: distinct, check: total };
 }
 
 // --- reduceByKey ---------------------------------------------------------------------------------

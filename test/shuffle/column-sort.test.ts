@@ -3,42 +3,21 @@
 // or string keys, msgpack frames, shapes that switch mid-partition, budgets that force the sorter to
 // take over and spill.
 import fc from 'fast-check';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeRecords, encodeRecords } from '../../host/codec/records.js';
-import { ExecutorMemory } from '../../host/memory/memory-manager.js';
-import { TaskScratch } from '../../host/memory/scratch.js';
-import { nodeScratchDisk } from '../../host/node/scratch-disk.js';
 import { createTwinOps } from '../../host/ops/twins.js';
 import type { FlintOps } from '../../host/ops/types.js';
 import { ExternalSorter } from '../../host/shuffle/external-sort.js';
 import { reduceFrames } from '../../host/shuffle/reader.js';
 import { loadWasmOps } from '../ops/helpers.js';
+import { scratchTasks } from './scratch-tasks.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'flint-column-sort-test-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const disk = nodeScratchDisk(join(dir, 'exec'));
+const { task } = scratchTasks('column-sort');
 let wasm: FlintOps;
 beforeAll(async () => {
   wasm = await loadWasmOps();
 });
-let taskId = 0;
 
-function task(budget: number) {
-  const memory = new ExecutorMemory(budget, true).task(++taskId);
-  const scratch = new TaskScratch(disk, taskId);
-  return {
-    memory,
-    scratch,
-    done() {
-      memory.close();
-      const left = existsSync(disk.dir) ? readdirSync(disk.dir).filter((f) => f.startsWith(`t${taskId}-`)) : [];
-      expect(left).toEqual([]);
-    },
-  };
-}
 
 function same(a: unknown, b: unknown): boolean {
   if (typeof a === 'number') return Object.is(a, b);

@@ -1,44 +1,22 @@
 // The spilling operators against plain in-memory references, with budgets small enough that they
 // spill (and split their runs again) on most inputs: the answers must not depend on the budget.
 import fc from 'fast-check';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { compareValues } from '../../host/codec/order.js';
-import { ExecutorMemory } from '../../host/memory/memory-manager.js';
-import { TaskScratch } from '../../host/memory/scratch.js';
-import { nodeScratchDisk } from '../../host/node/scratch-disk.js';
 import { createTwinOps } from '../../host/ops/twins.js';
 import type { FlintOps } from '../../host/ops/types.js';
 import { SpillableCombiners } from '../../host/shuffle/combiner-map.js';
 import { ExternalSorter } from '../../host/shuffle/external-sort.js';
 import { SpillableAggregation } from '../../host/shuffle/spillable-agg.js';
 import { loadWasmOps } from '../ops/helpers.js';
+import { scratchTasks } from './scratch-tasks.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'flint-spill-test-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const disk = nodeScratchDisk(join(dir, 'exec'));
+const { task } = scratchTasks('spill');
 let wasm: FlintOps;
 beforeAll(async () => {
   wasm = await loadWasmOps();
 });
-let taskId = 0;
 
-/** A task with `budget` bytes, and a check that it left no file behind. */
-function task(budget: number) {
-  const memory = new ExecutorMemory(budget, true).task(++taskId);
-  const scratch = new TaskScratch(disk, taskId);
-  return {
-    memory,
-    scratch,
-    done() {
-      memory.close();
-      const left = existsSync(disk.dir) ? readdirSync(disk.dir).filter((f) => f.startsWith(`t${taskId}-`)) : [];
-      expect(left).toEqual([]);
-    },
-  };
-}
 
 const sortedPairs = (xs: unknown[]) => [...xs].sort((a, b) => compareValues((a as unknown[])[0], (b as unknown[])[0]));
 
