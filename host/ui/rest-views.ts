@@ -389,6 +389,7 @@ export function executorSummary(store: AppStatusStore, e: ExecutorRec): Executor
   };
   if (e.removeTime !== null) out.removeTime = e.removeTime;
   if (e.removeReason !== null) out.removeReason = e.removeReason;
+  if (e.handedOn) out.shuffleOutputsHandedOn = e.handedOn;
   return out;
 }
 

@@ -151,6 +151,8 @@ export interface ExecutorRec {
   shuffleWrite: number;
   excludedUntil: number;
   draining: boolean;
+  /** What it did with its shuffle outputs when it left on purpose. */
+  handedOn: ShuffleHandOff | null;
   verified: number;
   disputed: number;
   /** Cached blocks held: id → bytes. */
@@ -185,6 +187,15 @@ export interface StoreChanges {
 }
 
 /** A growable series of (time, value) samples. */
+/** A leaving executor's shuffle outputs: how many went to which executor, how many were lost. */
+export interface ShuffleHandOff {
+  toExecutorId: string | null;
+  outputs: number;
+  bytes: number;
+  lost: number;
+  reason?: string;
+}
+
 export class Series {
   times = new Float64Array(256);
   values = new Float64Array(256);
@@ -345,6 +356,7 @@ export class AppStatusStore {
           shuffleWrite: 0,
           excludedUntil: 0,
           draining: false,
+          handedOn: null,
           verified: 0,
           disputed: 0,
           blocks: new Map(),
@@ -377,6 +389,13 @@ export class AppStatusStore {
       case 'FlintListenerExecutorDraining': {
         const ex = this.executors.get(e['Executor ID']);
         if (ex) ex.draining = true;
+        this.stamp(e.Timestamp);
+        break;
+      }
+      case 'FlintListenerShuffleOutputsHandedOn': {
+        const ex = this.executors.get(e['Executor ID']);
+        if (ex) ex.handedOn = { toExecutorId: e['To Executor ID'], outputs: e.Outputs, bytes: e.Bytes, lost: e.Lost, ...(e.Reason !== undefined ? { reason: e.Reason } : {}) };
+        this.touch();
         this.stamp(e.Timestamp);
         break;
       }

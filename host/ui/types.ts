@@ -195,6 +195,8 @@ export interface ExecutorSummary {
   resultsDisputed: number;
   /** Flint: set while the executor finishes its tasks before leaving. */
   isDraining: boolean;
+  /** Flint: when it left on purpose, its shuffle outputs handed on to another executor (and those lost). */
+  shuffleOutputsHandedOn?: { toExecutorId: string | null; outputs: number; bytes: number; lost: number; reason?: string };
   /** Coordinator only: the application the executor is lent to, or null when idle. */
   appId?: string | null;
   /** Coordinator only: the worker (machine or tab) the executor runs in. */

@@ -20,6 +20,23 @@ function verification(e: ExecutorSummary) {
   );
 }
 
+function handedOn(e: ExecutorSummary) {
+  const h = e.shuffleOutputsHandedOn;
+  if (!h) return <span class="muted">—</span>;
+  return (
+    <span data-field="handed-on">
+      {h.outputs > 0 && (
+        <span>
+          {count(h.outputs)} ({bytes(h.bytes)}) handed on to <span class="mono">{h.toExecutorId}</span>
+        </span>
+      )}
+      {h.outputs > 0 && h.lost > 0 && ' · '}
+      {h.lost > 0 && <span class="bad-text" title={h.reason}>{count(h.lost)} lost</span>}
+      {h.outputs === 0 && h.lost === 0 && <span class="muted">none held</span>}
+    </span>
+  );
+}
+
 export function executorColumns(withApp = false): Column<ExecutorSummary>[] {
   const cols: Column<ExecutorSummary>[] = [
     { key: 'id', title: 'Executor', sort: (e) => e.id, render: (e) => <span class="mono">{e.id}</span> },
@@ -77,7 +94,12 @@ export function ExecutorsPage(props: { appId: string }) {
       {gone.length > 0 && (
         <Card title={`Removed executors (${gone.length})`}>
           <Table
-            columns={[...executorColumns(), { key: 'removed', title: 'Removed', render: (e) => time(e.removeTime) }, { key: 'reason', title: 'Reason', render: (e) => <span class="muted">{e.removeReason}</span> }]}
+            columns={[
+              ...executorColumns(),
+              { key: 'removed', title: 'Removed', render: (e) => time(e.removeTime) },
+              { key: 'reason', title: 'Reason', render: (e) => <span class="muted">{e.removeReason}</span> },
+              { key: 'handedOn', title: 'Shuffle outputs', title_: 'What a leaving executor did with the shuffle outputs it held: handed on to another executor, or lost and recomputed', render: handedOn },
+            ]}
             rows={gone}
             rowKey={(e) => e.id}
             initialSort="id"
