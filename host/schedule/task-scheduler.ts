@@ -235,7 +235,8 @@ export class TaskScheduler {
    * the set has nothing left to launch, and only attempts that waited longer than a median task
    * runs (TaskSet.stealAfterMs), so that a healthy executor keeps what it is about to start. The
    * waiting attempt is killed once the thief's copy is launched: it never started, so nothing is
-   * lost; if it did start after all, the first copy to finish counts, as with speculation. Like
+   * lost; if it did start after all, the first copy to finish counts, as with speculation. A task
+   * waiting on the executor that holds its input is left there. Like
    * speculation it moves tasks from where they were sent, so `speculation: false` turns it off too:
    * then every task runs where it was first sent, once.
    */
@@ -250,6 +251,10 @@ export class TaskScheduler {
       // Ended, killed or taken over since the list was made.
       if (this.byTaskId.get(r.taskId)?.run !== r || set.succeeded.has(r.partition) || set.speculated.has(r.partition)) continue;
       if (r.executorId === thief.id || set.avoid.get(r.partition)?.has(thief.workerId) || set.failedOn.get(r.partition)?.has(thief.id)) continue;
+      // A task waiting where its input is (a cached block, most of its shuffle input) stays there:
+      // elsewhere it would recompute or fetch it all, and a real straggler is speculation's to copy.
+      const prefs = set.preferred(r.partition);
+      if (prefs.includes(r.executorId) && !prefs.includes(thief.id)) continue;
       if (now - r.startedAt >= after) return r;
       earliest = Math.min(earliest ?? Infinity, r.startedAt + after);
     }

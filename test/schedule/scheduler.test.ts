@@ -8,6 +8,7 @@ import type { FlintEvent } from '../../host/events/events.js';
 import { FlintError } from '../../host/errors.js';
 import { UNVERIFIABLE_WARN_MS } from '../../host/schedule/task-scheduler.js';
 import { TaskSet } from '../../host/schedule/task-set.js';
+import { encodeRecords } from '../../host/codec/records.js';
 import type { DriverToExecutor } from '../../host/exec/protocol.js';
 import { FakeShuffled, FakeSource, executor, fakeCluster, runJob, type FakeCluster, type FakeExecutor } from './fake-cluster.js';
 
@@ -477,6 +478,40 @@ describe('taking over tasks sent ahead (stealing)', () => {
     return { c, job, a, b };
   }
   const killsOf = (e: FakeExecutor) => e.messages.filter((m): m is Extract<DriverToExecutor, { t: 'killTask' }> => m.t === 'killTask');
+
+  it('leaves a task waiting on the executor that holds its cached input', async () => {
+    const c = fakeCluster([executor('a'), executor('b')], { prefetchPerCore: 1, speculation: true });
+    const cached = new FakeSource(4, [], true);
+    // First job: each executor caches the partitions it computes.
+    const first = runJob(c, cached);
+    const holder = new Map<number, string>();
+    while (!first.state.settled) {
+      await c.settle();
+      for (const e of c.executors.values()) {
+        while (e.pending.length > 0) {
+          const t = e.take();
+          holder.set(t.task.partition, e.id);
+          e.reply({ taskId: t.task.taskId, ok: true, result: encodeRecords([t.task.partition]), mapSizes: null, blocksAdded: [{ blockId: `rdd_${cached.id}_${t.task.partition}`, bytes: 10 }], metrics: { durationMs: 100, recordsRead: 0, recordsWritten: 0, shuffleReadBytes: 0, shuffleWriteBytes: 0, resultBytes: 0, operators: [] } });
+        }
+      }
+    }
+    await first.done;
+    // Second job: every task goes to the executor holding its block, one of them sent ahead.
+    const second = runJob(c, cached);
+    await c.settle();
+    for (const e of c.executors.values()) for (const t of e.pending) expect(holder.get(t.task.partition)).toBe(e.id);
+    const slow = [...c.executors.values()].find((e) => e.pending.length === 2)!;
+    const idle = [...c.executors.values()].find((e) => e !== slow)!;
+    while (idle.pending.length > 0) idle.succeed(idle.take(), 100);
+    await c.settle();
+    // The idle executor does not take over the task queued on the holder of its block.
+    c.clock.advance(1000);
+    await c.settle();
+    expect(idle.pending).toEqual([]);
+    expect(killsOf(slow)).toEqual([]);
+    while (slow.pending.length > 0) slow.succeed(slow.take(), 100);
+    await second.done;
+  });
 
   it('an idle executor takes over a task waiting on a slow executor behind its running one, and the slow one is told to drop it', async () => {
     // Not a copy of a straggler (2 of 4 tasks done is too few for that) but a task that never started.
