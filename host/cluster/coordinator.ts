@@ -15,6 +15,7 @@ import type { Endpoint } from '../transport/endpoint.js';
 import type { Clock, TimerHandle } from '../schedule/clock.js';
 import { every } from '../schedule/clock.js';
 import type { Capability } from './backend.js';
+import type { WorkerSummary } from '../ui/types.js';
 import { decodeValue } from '../codec/records.js';
 import type { FlintEvent } from '../events/events.js';
 import {
@@ -117,18 +118,6 @@ export interface ExecutorSummary {
   kind: 'node' | 'browser';
   appId: string | null;
   workerId: string;
-}
-
-export interface WorkerSummary {
-  id: string;
-  host: string;
-  kind: 'node' | 'browser';
-  cores: number;
-  coresUsed: number;
-  memoryMb: number;
-  connectedAt: number;
-  decommissioning: boolean;
-  capabilities: Capability[];
 }
 
 export class Coordinator {
