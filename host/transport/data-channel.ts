@@ -6,6 +6,7 @@
  */
 import { framedEndpoint, type ByteChannel, type FramingOptions } from './framing.js';
 import type { Endpoint } from './endpoint.js';
+import { ChannelInbox, frameOf } from './channel-inbox.js';
 
 /** The part of the W3C RTCDataChannel this adapter uses. */
 export interface DataChannelLike {
@@ -24,29 +25,18 @@ export const DATA_CHANNEL_FRAME_BYTES = 64 * 1024;
 
 export function dataChannelChannel(channel: DataChannelLike): ByteChannel {
   channel.binaryType = 'arraybuffer';
-  let frameHandler: ((frame: Uint8Array) => void) | null = null;
-  const early: Uint8Array[] = [];
-  const closeHandlers: Array<(reason?: Error) => void> = [];
+  const inbox = new ChannelInbox();
+  const end = (reason?: Error) => inbox.end(reason);
   const drainHandlers: Array<() => void> = [];
-  let ended = false;
   let closedByUs = false;
-  const end = (reason?: Error) => {
-    if (ended) return;
-    ended = true;
-    for (const h of closeHandlers.splice(0)) h(reason);
-  };
   channel.addEventListener('message', (event) => {
-    const data = event.data;
-    let frame: Uint8Array;
-    if (data instanceof ArrayBuffer) frame = new Uint8Array(data);
-    else if (ArrayBuffer.isView(data)) frame = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    else {
-      channel.close();
-      end(new Error('the peer sent a text message on the data channel'));
+    const frame = frameOf(event.data);
+    if (frame) {
+      inbox.deliver(frame);
       return;
     }
-    if (frameHandler) frameHandler(frame);
-    else early.push(frame);
+    channel.close();
+    end(new Error('the peer sent a text message on the data channel'));
   });
   channel.addEventListener('close', () => end(closedByUs ? undefined : new Error('the data channel closed')));
   channel.addEventListener('bufferedamountlow', () => {
@@ -58,7 +48,7 @@ export function dataChannelChannel(channel: DataChannelLike): ByteChannel {
   });
   return {
     send(frame) {
-      if (ended || channel.readyState !== 'open') return;
+      if (inbox.ended || channel.readyState !== 'open') return;
       try {
         channel.send(frame);
       } catch (err) {
@@ -76,16 +66,10 @@ export function dataChannelChannel(channel: DataChannelLike): ByteChannel {
         end(new Error(`the data channel refused a message: ${(err as Error).message}`));
       }
     },
-    onFrame(handler) {
-      frameHandler = handler;
-      for (const f of early.splice(0)) handler(f);
-    },
-    onClose(handler) {
-      if (ended) queueMicrotask(() => handler());
-      else closeHandlers.push(handler);
-    },
+    onFrame: (handler) => inbox.onFrame(handler),
+    onClose: (handler) => inbox.onClose(handler),
     close() {
-      if (ended) return;
+      if (inbox.ended) return;
       closedByUs = true;
       channel.close();
       end();

@@ -4,6 +4,7 @@
  */
 import { framedEndpoint, type ByteChannel, type FramingOptions } from './framing.js';
 import type { Endpoint } from './endpoint.js';
+import { ChannelInbox, frameOf } from './channel-inbox.js';
 
 /** The part of the WHATWG WebSocket this adapter uses. */
 export interface WebSocketLike {
@@ -24,29 +25,17 @@ export const CLOSE_POLICY = 1008;
 
 export function webSocketChannel(ws: WebSocketLike): ByteChannel {
   ws.binaryType = 'arraybuffer';
-  let frameHandler: ((frame: Uint8Array) => void) | null = null;
-  const early: Uint8Array[] = [];
-  const closeHandlers: Array<(reason?: Error) => void> = [];
-  let ended = false;
+  const inbox = new ChannelInbox();
+  const end = (reason?: Error) => inbox.end(reason);
   let closedByUs = false;
-  const end = (reason?: Error) => {
-    if (ended) return;
-    ended = true;
-    for (const h of closeHandlers.splice(0)) h(reason);
-  };
   ws.addEventListener('message', (event) => {
-    const data = event.data;
-    let frame: Uint8Array;
-    if (data instanceof ArrayBuffer) frame = new Uint8Array(data);
-    else if (ArrayBuffer.isView(data)) frame = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    else {
-      // Text frames are not part of the protocol.
-      ws.close(CLOSE_POLICY, 'text frames are not accepted');
-      end(new Error('the peer sent a text frame'));
+    const frame = frameOf(event.data);
+    if (frame) {
+      inbox.deliver(frame);
       return;
     }
-    if (frameHandler) frameHandler(frame);
-    else early.push(frame);
+    ws.close(CLOSE_POLICY, 'text frames are not accepted');
+    end(new Error('the peer sent a text frame'));
   });
   // What went wrong locally (a frame over the size limit, a keepalive that gave up) is only said in
   // an error event; the close event that follows has no reason of its own.
@@ -62,18 +51,12 @@ export function webSocketChannel(ws: WebSocketLike): ByteChannel {
   });
   return {
     send(frame) {
-      if (!ended && ws.readyState === OPEN) ws.send(frame);
+      if (!inbox.ended && ws.readyState === OPEN) ws.send(frame);
     },
-    onFrame(handler) {
-      frameHandler = handler;
-      for (const f of early.splice(0)) handler(f);
-    },
-    onClose(handler) {
-      if (ended) queueMicrotask(() => handler());
-      else closeHandlers.push(handler);
-    },
+    onFrame: (handler) => inbox.onFrame(handler),
+    onClose: (handler) => inbox.onClose(handler),
     close(reason) {
-      if (ended) return;
+      if (inbox.ended) return;
       closedByUs = true;
       // WebSocket close reasons are limited to 123 bytes.
       const text = reason ? new TextEncoder().encode(reason).byteLength > 123 ? reason.slice(0, 60) : reason : undefined;
