@@ -229,7 +229,8 @@ export class Coordinator {
           this.refuse(app.endpoint, app.peer, `application ${app.id} released executor ${m.executorId}, which belongs to another application`);
           return;
         }
-        this.releaseExecutor(m.executorId, 'the application gave it back');
+        const leaving = this.workers.get(ref.workerId)?.decommissioning;
+        this.releaseExecutor(m.executorId, leaving ? 'its worker left (decommissioned)' : 'the application gave it back');
         this.rebalance();
         return;
       }

@@ -20,20 +20,20 @@ function verification(e: ExecutorSummary) {
   );
 }
 
+/** A leaving executor's shuffle outputs, under the reason it left: handed on, or lost. */
 function handedOn(e: ExecutorSummary) {
   const h = e.shuffleOutputsHandedOn;
-  if (!h) return <span class="muted">—</span>;
+  if (!h || (h.outputs === 0 && h.lost === 0)) return null;
   return (
-    <span data-field="handed-on">
+    <div data-field="handed-on">
       {h.outputs > 0 && (
         <span>
-          {count(h.outputs)} ({bytes(h.bytes)}) handed on to <span class="mono">{h.toExecutorId}</span>
+          {count(h.outputs)} shuffle output{h.outputs === 1 ? '' : 's'} ({bytes(h.bytes)}) handed on to <span class="mono">{h.toExecutorId}</span>
         </span>
       )}
       {h.outputs > 0 && h.lost > 0 && ' · '}
       {h.lost > 0 && <span class="bad-text" title={h.reason}>{count(h.lost)} lost</span>}
-      {h.outputs === 0 && h.lost === 0 && <span class="muted">none held</span>}
-    </span>
+    </div>
   );
 }
 
@@ -97,8 +97,17 @@ export function ExecutorsPage(props: { appId: string }) {
             columns={[
               ...executorColumns(),
               { key: 'removed', title: 'Removed', render: (e) => time(e.removeTime) },
-              { key: 'reason', title: 'Reason', render: (e) => <span class="muted">{e.removeReason}</span> },
-              { key: 'handedOn', title: 'Shuffle outputs', title_: 'What a leaving executor did with the shuffle outputs it held: handed on to another executor, or lost and recomputed', render: handedOn },
+              {
+                key: 'reason',
+                title: 'Reason',
+                title_: 'Why it left, and for one that left on purpose what it did with its shuffle outputs: handed on to another executor, or lost and recomputed',
+                render: (e) => (
+                  <span>
+                    <span class="muted">{e.removeReason}</span>
+                    {handedOn(e)}
+                  </span>
+                ),
+              },
             ]}
             rows={gone}
             rowKey={(e) => e.id}
