@@ -365,6 +365,7 @@ export class PeerRouter {
         endpoint.send({ t: 'hello', from: this.options.workerId, protocol: 1 } satisfies DataMessage);
         // Links are two-way: answers and our own fetches to that worker may use this one too.
         const link = this.links.get(claimed);
+        if (!link || link.mode !== 'direct') this.options.log(`direct link to worker ${claimed} is open (it opened it)`);
         if (!link) {
           const fresh: Link = { workerId: claimed, mode: 'opening', endpoint: null, queue: [], unanswered: new Map() };
           this.links.set(claimed, fresh);

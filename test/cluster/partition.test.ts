@@ -117,8 +117,9 @@ describe.skipIf(unavailable !== null)(`a network partition between two worker ho
     for (const w of [wa, wb]) await w.waitFor(/direct link to worker \S+ ended.*using the coordinator's relay/, 10_000);
     const resent = [wa, wb].map((w) => [...w.output().matchAll(/resending (\d+) unanswered fetch/g)].reduce((n, m) => n + Number(m[1]), 0));
     expect(resent[0]! + resent[1]!).toBeGreaterThanOrEqual(1);
-    // The third host kept its direct links to both.
-    expect(wc.output()).toMatch(/direct link to worker \S+ is open/);
+    // The third host kept its direct links to both, whichever end opened each.
+    const openTo = new Set([...wc.output().matchAll(/direct link to worker (\S+) is open/g)].map((m) => m[1]));
+    expect(openTo.size).toBe(2);
     expect(wc.output()).not.toMatch(/ended|relay/);
     // Found by the keepalive, not by the executor's two-minute fetch timeout.
     expect(finishedAt - cutAt).toBeLessThan(15_000);
