@@ -29,6 +29,12 @@ export interface ExecutorDescription {
   /** The machine or tab this executor runs in: executors of one worker share it. */
   workerId?: string;
   memoryMb?: number;
+  /**
+   * Tasks its worker's executors had verified in a row for earlier applications of the same
+   * coordinator (the host's reputation, as BOINC keeps it across workunits): the verifier starts
+   * its record there, so a volunteer that stays is not re-vetted by every new job.
+   */
+  verifiedBefore?: number;
 }
 
 /** Why an executor went away. Only a loss the application caused counts as a task failure. */

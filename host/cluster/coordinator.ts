@@ -78,6 +78,8 @@ interface WorkerState {
   decommissioning: boolean;
   stats: Record<string, { running: number; completed: number; failed: number }>;
   connectedAt: number;
+  /** Tasks its executors had verified in a row, across applications; a disagreement resets it. */
+  verified: number;
 }
 
 interface AppState {
@@ -253,7 +255,6 @@ export class Coordinator {
 
   /** Events are the driver's to tell, checked like any message: a malformed batch closes its driver. */
   private appEvents(app: AppState, payload: Uint8Array): void {
-    if (!this.options.applications) return;
     let events: FlintEvent[];
     try {
       const raw = decodeValue(payload);
@@ -263,7 +264,17 @@ export class Coordinator {
       this.refuse(app.endpoint, app.peer, (err as Error).message);
       return;
     }
-    this.options.applications.events(app.id, events);
+    for (const e of events) if (e.type === 'taskVerified') this.verified(app, e.executorId, e.agreed);
+    this.options.applications?.events(app.id, events);
+  }
+
+  /** A driver verified a task of one of its executors: its worker's record grows, or starts over. */
+  private verified(app: AppState, executorId: string, agreed: boolean): void {
+    const ref = this.executors.get(executorId);
+    if (!ref || ref.appId !== app.id) return;
+    const worker = this.workers.get(ref.workerId);
+    if (!worker) return;
+    worker.verified = agreed ? worker.verified + 1 : 0;
   }
 
   private endApp(app: AppState, why: string): void {
@@ -306,6 +317,7 @@ export class Coordinator {
       decommissioning: false,
       stats: {},
       connectedAt: this.options.clock.now(),
+      verified: 0,
     };
     this.workers.set(worker.id, worker);
     endpoint.onMessage((raw) => this.onWorkerMessage(worker, raw));
@@ -348,7 +360,16 @@ export class Coordinator {
         if (!app) return;
         this.toDriver(app, {
           t: 'executorAdded',
-          executor: { id: m.executorId, host: worker.host, cores: 1, kind: worker.kind, capabilities: worker.capabilities, workerId: worker.id, memoryMb: Math.floor(worker.memoryMb / Math.max(1, worker.cores)) },
+          executor: {
+            id: m.executorId,
+            host: worker.host,
+            cores: 1,
+            kind: worker.kind,
+            capabilities: worker.capabilities,
+            workerId: worker.id,
+            memoryMb: Math.floor(worker.memoryMb / Math.max(1, worker.cores)),
+            ...(worker.verified > 0 ? { verifiedBefore: worker.verified } : {}),
+          },
         });
         if (slot.revoked) this.toDriver(app, { t: 'executorRevoked', executorId: m.executorId, reason: 'lent to another application' });
         return;

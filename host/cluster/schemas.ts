@@ -254,6 +254,7 @@ export const ExecutorDescriptionSchema = Type.Object({
   capabilities: Type.Array(Capability, { maxItems: 8 }),
   workerId: Type.Optional(Id),
   memoryMb: Type.Optional(Int()),
+  verifiedBefore: Type.Optional(Int()),
 });
 
 /** What a driver tells workers about itself when they run its executors. */

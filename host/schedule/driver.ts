@@ -65,6 +65,7 @@ export class Driver implements BackendListener {
   /** Draining executors and what to do once they run nothing. */
   private readonly drainWaiters = new Map<string, () => void>();
   private readonly handoff: OutputHandoff;
+  private readonly verifier: Verifier;
   private stopHeartbeats: (() => void) | null = null;
   private stopped = false;
 
@@ -72,6 +73,7 @@ export class Driver implements BackendListener {
     readonly config: DriverConfig,
     readonly clock: Clock = systemClock,
   ) {
+    this.verifier = new Verifier(config.verify);
     this.tasks = new TaskScheduler(
       this.registry,
       this.bus,
@@ -89,7 +91,7 @@ export class Driver implements BackendListener {
         kill: (executor, taskId, reason) => this.send(executor, { t: 'killTask', taskId, reason }),
       },
       clock,
-      new Verifier(config.verify),
+      this.verifier,
       // What a liar holds may be wrong: it is recomputed, as if the executor were lost.
       (executorId) => this.dag.executorLost(executorId),
     );
@@ -133,6 +135,7 @@ export class Driver implements BackendListener {
     }
     const id = executor.id;
     this.registry.add(executor, endpoint, this.clock.now());
+    if (executor.verifiedBefore) this.verifier.credit(id, executor.verifiedBefore);
     endpoint.onMessage((m) => this.onMessage(id, m as ExecutorToDriver));
     this.bus.emit({
       type: 'executorAdded',

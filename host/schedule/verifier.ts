@@ -53,6 +53,14 @@ export class Verifier {
     private readonly random: () => number = Math.random,
   ) {}
 
+  /**
+   * Starts an executor's record at what its worker earned for earlier applications (the
+   * coordinator's reputation of it): no more than it has, and never over one it built here.
+   */
+  credit(executorId: string, verified: number): void {
+    if (verified > (this.record.get(executorId) ?? 0)) this.record.set(executorId, verified);
+  }
+
   /** Whether a task launched on an executor must report its output's digest. */
   needsDigest(trusted: boolean, key: string, partition: number): boolean {
     if (this.mode === 'none') return false;

@@ -9,68 +9,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Coordinator } from '../../host/cluster/coordinator.js';
-import type { Endpoint } from '../../host/transport/endpoint.js';
 import { ManualClock } from '../schedule/fake-cluster.js';
-
-/** One side of a connection, driven by the test: what the coordinator sends is recorded. */
-class Scripted implements Endpoint {
-  readonly sent: Array<Record<string, unknown>> = [];
-  closed: string | null = null;
-  private handler: ((m: unknown) => void) | null = null;
-  private readonly early: unknown[] = [];
-  private readonly closeHandlers: Array<(reason?: Error) => void> = [];
-
-  constructor(readonly peer: string) {}
-
-  send(message: unknown): void {
-    if (this.closed === null) this.sent.push(message as Record<string, unknown>);
-  }
-  onMessage(handler: (message: unknown) => void): void {
-    this.handler = handler;
-    for (const m of this.early.splice(0)) handler(m);
-  }
-  onClose(handler: (reason?: Error) => void): void {
-    this.closeHandlers.push(handler);
-  }
-  close(reason?: string): void {
-    if (this.closed !== null) return;
-    this.closed = reason ?? '';
-    for (const h of this.closeHandlers.splice(0)) h();
-  }
-  /** The peer sends `message`. */
-  say(message: unknown): void {
-    if (this.closed !== null) return;
-    if (this.handler) this.handler(message);
-    else this.early.push(message);
-  }
-  of<T extends string>(t: T): Array<Record<string, unknown>> {
-    return this.sent.filter((m) => m.t === t);
-  }
-}
-
-const workerHello = (workerId: string, cores = 2) => ({
-  t: 'hello',
-  role: 'worker',
-  protocol: 1,
-  workerId,
-  host: 'h',
-  cores,
-  memoryMb: 1024,
-  kind: 'node',
-  capabilities: ['node', 'wasm', 'trusted'],
-  dataUrl: null,
-});
-const driverHello = (appName = 'app') => ({
-  t: 'hello',
-  role: 'driver',
-  protocol: 1,
-  appName,
-  maxCores: 1 as number | null,
-  files: null,
-  machineId: 'm',
-  useWasm: true,
-  host: 'h',
-});
+import { Scripted, driverHello, workerHello } from './scripted-peer.js';
 
 /**
  * A coordinator with an honest worker W1 whose 2 slots are lent to an honest app A (maxCores 2),

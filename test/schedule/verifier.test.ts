@@ -63,6 +63,24 @@ describe('Verifier', () => {
     expect(v.onSuccess('s', 302, 'a', false, 0, out('r'), true).kind).toBe('replicate');
   });
 
+  it('starts the record of an executor at the reputation its worker earned for earlier applications', () => {
+    const v = new Verifier('untrusted', () => 0.5);
+    v.credit('known', TRUSTED_AFTER);
+    v.credit('new', TRUSTED_AFTER - 1);
+    // At a record of 10 a draw of 0.5 skips the check; at 9 every map output is still checked.
+    expect(v.onSuccess('s', 0, 'known', false, 0, out('x'), false).kind).toBe('accept');
+    expect(v.onSuccess('s', 1, 'new', false, 0, out('y'), false).kind).toBe('replicate');
+    // Results are checked whatever the record.
+    expect(v.onSuccess('s', 2, 'known', false, 0, out('z'), true).kind).toBe('replicate');
+    // A credit never lowers a record built here.
+    for (let p = 10; p < 40; p++) {
+      v.onSuccess('s', p, 'new', false, 0, out(`d${p}`), false);
+      v.onSuccess('s', p, 'other', false, 1, out(`d${p}`), false);
+    }
+    v.credit('new', 1);
+    expect(v.onSuccess('s', 50, 'new', false, 0, out('w'), false).kind).toBe('accept');
+  });
+
   it(`gives up after ${MAX_REPLICAS} copies that do not agree`, () => {
     const v = new Verifier('untrusted');
     let last;
