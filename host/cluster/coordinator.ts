@@ -695,6 +695,7 @@ export class Coordinator {
       connectedAt: w.connectedAt,
       decommissioning: w.decommissioning,
       capabilities: w.capabilities,
+      verifiedTasks: w.verified,
     }));
   }
 

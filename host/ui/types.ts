@@ -313,6 +313,12 @@ export interface WorkerSummary {
   connectedAt: number;
   decommissioning: boolean;
   capabilities: string[];
+  /**
+   * Tasks its executors had verified in a row, across applications (adaptive replication's record:
+   * past 10 its map outputs are only spot-checked); 0 after a disagreement. Trusted workers are not
+   * verified and stay at 0.
+   */
+  verifiedTasks: number;
 }
 
 /** How late the event loop ran, in milliseconds (a timer's lateness past its due time). */

@@ -79,6 +79,11 @@ describe("the coordinator's record of volunteers across applications", () => {
     for (const executorId of a.byWorker.values()) a.verified(executorId, true, 20);
     a.verified(a.byWorker.get('T1')!, false);
     a.leave();
+    // The dashboard shows the same record.
+    expect(new Map(c.coordinator.workerSummaries().map((w) => [w.id, w.verifiedTasks]))).toEqual(new Map([
+      ['T1', 0],
+      ['T2', 20],
+    ]));
     const next = c.app('B', 2);
     const record = new Map([...next.added.values()].map((e) => [e.workerId, e.verifiedBefore]));
     expect(record).toEqual(new Map([

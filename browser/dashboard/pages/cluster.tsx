@@ -28,6 +28,13 @@ export function ClusterPage(props: { info: UiInfo }) {
     { key: 'cores', title: 'Slots used', numeric: true, sort: (x) => x.coresUsed, render: (x) => `${x.coresUsed}/${x.cores}` },
     { key: 'memory', title: 'Memory', numeric: true, sort: (x) => x.memoryMb, render: (x) => `${count(x.memoryMb)} MB` },
     { key: 'caps', title: 'Capabilities', render: (x) => <span class="muted">{x.capabilities.join(', ')}</span> },
+    {
+      key: 'verified',
+      title: 'Verified in a row',
+      numeric: true,
+      sort: (x) => x.verifiedTasks,
+      render: (x) => (x.capabilities.includes('trusted') ? <span class="muted">trusted</span> : count(x.verifiedTasks)),
+    },
     { key: 'since', title: 'Joined', sort: (x) => x.connectedAt, render: (x) => `${time(x.connectedAt)} (${duration(now - x.connectedAt)})` },
     { key: 'state', title: 'State', render: (x) => (x.decommissioning ? <span class="status status-pending">decommissioning</span> : <span class="status status-ok">active</span>) },
   ];
