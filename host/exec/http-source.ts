@@ -8,6 +8,7 @@
 import { FlintError } from '../errors.js';
 import type { FileSplit } from '../plan/sources.js';
 import type { ByteSource } from './line-reader.js';
+import { ReadAhead } from './read-ahead.js';
 
 /** Bytes asked for beyond a split's end, where its last line most likely ends. */
 const READ_AHEAD = 64 * 1024;
@@ -62,7 +63,7 @@ class HttpByteSource implements ByteSource {
   private readonly label: string;
   /** -2 until a response told; -1 when it cannot be told. */
   private knownSize = -2;
-  private reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
+  private reader: ReadAhead | null = null;
   private aborter: AbortController | null = null;
   /** File offset of the next byte the open response will give. */
   private bodyPos = 0;
@@ -159,7 +160,7 @@ class HttpByteSource implements ByteSource {
       await res.body?.cancel();
       throw new FlintError('IO_ERROR', `reading ${this.label}: the server sent it ${encoding}-encoded; byte ranges need the plain bytes`);
     }
-    this.reader = res.body ? res.body.getReader() : null;
+    this.reader = res.body ? new ReadAhead(res.body.getReader()) : null;
     if (res.status === 206) {
       const range = parseContentRange(res.headers.get('content-range'));
       if (range === null || range.start !== position) {
