@@ -50,6 +50,7 @@ interface FlintWasmExports {
   line_spans(text: number, len: number, out: number): number;
   count_byte(text: number, len: number, byte: number): number;
   sort_keys(kind: number, keys: number, offsets: number, n: number, desc: number): number;
+  sort_f64(values: number, n: number, desc: number): number;
   stats_f64(state: number, values: number, n: number): void;
 }
 
@@ -299,6 +300,21 @@ class WasmOpsImpl implements WasmOps {
       this.sync();
       new (keys.constructor as new (b: ArrayBuffer, o: number, n: number) => SortableNumbers)(this.buffer!, input.ptr, n).set(keys as never);
       return this.sortAt(kind, input.ptr, 0, n, options);
+    } finally {
+      this.release(pages, gen);
+    }
+  }
+
+  sortF64Values(values: Float64Array, options?: SortOptions): Float64Array | null {
+    const n = values.length;
+    const gen = this.generation;
+    const pages: number[] = [];
+    try {
+      const buf = this.alloc(n * 8);
+      pages.push(buf.page);
+      this.f64().set(values, buf.ptr >>> 3);
+      const sorted = this.run(() => this.exports.sort_f64(buf.ptr, n, options?.descending ? 1 : 0));
+      return sorted === 0 ? null : this.f64().slice(buf.ptr >>> 3, (buf.ptr >>> 3) + n);
     } finally {
       this.release(pages, gen);
     }
