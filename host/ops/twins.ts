@@ -293,15 +293,16 @@ export function createTwinOps(): FlintOps {
     sortBytes(keys: PackedBytes, options?: SortOptions): Uint32Array {
       return twinSortBytes(keys, options?.descending === true);
     },
-    sortF64Values(values: Float64Array, options?: SortOptions): Float64Array | null {
-      for (let i = 0; i < values.length; i++) if (Object.is(values[i], -0)) return null;
+    sortF64Values(values: Float64Array, options?: SortOptions): boolean {
+      for (let i = 0; i < values.length; i++) if (Object.is(values[i], -0)) return false;
       const order = radixArgsort(numberPrefixes(values, options?.descending === true));
-      const out = new Float64Array(values.length);
-      for (let i = 0; i < out.length; i++) {
+      const sorted = new Float64Array(values.length);
+      for (let i = 0; i < sorted.length; i++) {
         const x = values[order[i]!]!;
-        out[i] = x === x ? x : NaN;
+        sorted[i] = x === x ? x : NaN;
       }
-      return out;
+      values.set(sorted);
+      return true;
     },
     sortStrings(keys: readonly string[], options?: SortOptions): Uint32Array {
       return twinSortBytes(packStrings(keys), options?.descending === true);

@@ -95,11 +95,11 @@ export interface FlintOps {
    */
   sortNumbers(keys: SortableNumbers, options?: SortOptions): Uint32Array;
   /**
-   * The values in sortNumbers' order, sorted themselves (no index: half the work of the argsort);
-   * every NaN comes out as the canonical NaN. Null when a -0 is among them: -0 and +0 are equal keys
-   * but different values, whose order only the stable argsort keeps.
+   * Sorts the values in place in sortNumbers' order (no index: half the work of the argsort); every
+   * NaN becomes the canonical NaN. False, and the values untouched, when a -0 is among them: -0 and
+   * +0 are equal keys but different values, whose order only the stable argsort keeps.
    */
-  sortF64Values(values: Float64Array, options?: SortOptions): Float64Array | null;
+  sortF64Values(values: Float64Array, options?: SortOptions): boolean;
   /** Stable argsort by unsigned byte order (shorter first on a common prefix). */
   sortBytes(keys: PackedBytes, options?: SortOptions): Uint32Array;
   /**

@@ -305,7 +305,7 @@ class WasmOpsImpl implements WasmOps {
     }
   }
 
-  sortF64Values(values: Float64Array, options?: SortOptions): Float64Array | null {
+  sortF64Values(values: Float64Array, options?: SortOptions): boolean {
     const n = values.length;
     const gen = this.generation;
     const pages: number[] = [];
@@ -314,7 +314,9 @@ class WasmOpsImpl implements WasmOps {
       pages.push(buf.page);
       this.f64().set(values, buf.ptr >>> 3);
       const sorted = this.run(() => this.exports.sort_f64(buf.ptr, n, options?.descending ? 1 : 0));
-      return sorted === 0 ? null : this.f64().slice(buf.ptr >>> 3, (buf.ptr >>> 3) + n);
+      if (sorted === 0) return false;
+      values.set(this.f64().subarray(buf.ptr >>> 3, (buf.ptr >>> 3) + n));
+      return true;
     } finally {
       this.release(pages, gen);
     }

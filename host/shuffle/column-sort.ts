@@ -130,8 +130,7 @@ export class ColumnSortBuffer implements MemoryConsumer {
       used('radixSort');
       if (values === 'same') {
         // Values that are their keys sort themselves, unless a -0 among them needs the stable order.
-        const direct = ops.sortF64Values(keys, { descending: !ascending });
-        if (direct) return { rows: n, keys: direct, values: 'same' };
+        if (ops.sortF64Values(keys, { descending: !ascending })) return { rows: n, keys, values: 'same' };
       }
       const order = ops.sortNumbers(keys, { descending: !ascending });
       const sortedKeys = new Float64Array(n);
