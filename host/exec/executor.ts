@@ -7,7 +7,6 @@
 import '../builtins.js';
 import { instantiateClosure } from '../codec/closure-runtime.js';
 import type { ClosureSpec } from '../codec/closure-spec.js';
-import { encodeNumberColumns } from '../codec/columns.js';
 import { decodeValue, encodeRecords } from '../codec/records.js';
 import { FlintError, toWireError } from '../errors.js';
 import type { TaskMetrics } from '../events/events.js';
@@ -448,16 +447,11 @@ export class Executor {
         case 'result': {
           // A liar takes the record path, where its lie is its own (chaos.ts).
           const computed = lying ? null : await computeResult(stage.plan, task.partition, ctx);
-          if (computed && 'columns' in computed) {
-            // The sorted columns are the result block: the bytes encodeRecords gives for their records.
-            const { rows, keys, values } = computed.columns;
-            metrics.recordsWritten = rows;
-            let took: number;
-            [resultBytes, took] = timed(() =>
-              rows === 0 ? encodeRecords([]) : computed.valuesOnly ? encodeNumberColumns(rows, values === 'same' ? keys : values) : encodeNumberColumns(rows, keys, values === 'same' ? keys : values),
-            );
-            serialize += took;
-            digest?.bytes(resultBytes!);
+          if (computed && 'block' in computed) {
+            // Written from the sorted columns: the bytes encodeRecords gives for their records.
+            resultBytes = computed.block;
+            metrics.recordsWritten = computed.rows;
+            digest?.bytes(resultBytes);
             break;
           }
           const records = await collectAll(computed ? streamOf(computed.batches) : stream);

@@ -15,7 +15,6 @@ import { batchRecords, normalizeScannedKeys } from '../shuffle/agg-batches.js';
 import { aggregatorOf, expectPair, type Aggregator } from '../shuffle/aggregator.js';
 import { SpillableCombiners } from '../shuffle/combiner-map.js';
 import { decodeFrame, gatherSorted, reduceFrames, sortedBatches, type ReduceSpec } from '../shuffle/reader.js';
-import type { SortedColumns } from '../shuffle/column-sort.js';
 import type { BlockStore } from './block-store.js';
 import { applyOps, type Batches } from './ops.js';
 import type { ExecutorPlatform } from './platform.js';
@@ -256,15 +255,15 @@ async function* cartesian(left: PlanNode, right: PlanNode, lp: number, rp: numbe
 
 /**
  * A result task's output: for a sort's shuffle read with nothing after it but sortBy's `values`,
- * whose frames were all number column blocks, the sorted columns (the executor writes the result
- * block from them: no record is built on the executor, and the driver reads the columns straight
- * into collect's array); otherwise the records, as computePartition gives them.
+ * whose frames were all number column blocks, the result block written from the sorted columns (no
+ * record is built on the executor, and the driver reads the columns straight into collect's
+ * array); otherwise the records, as computePartition gives them.
  */
 export async function computeResult(
   node: PlanNode,
   partition: number,
   ctx: PipelineContext,
-): Promise<{ columns: SortedColumns; valuesOnly: boolean } | { batches: Batches }> {
+): Promise<{ block: Uint8Array; rows: number } | { batches: Batches }> {
   const valuesOnly = node.kind === 'pipe' && node.ops.length === 1 && node.ops[0]!.op === 'values';
   const read = node.kind === 'shuffleRead' ? node : valuesOnly && node.kind === 'pipe' && node.parent.kind === 'shuffleRead' ? node.parent : null;
   if (!read || !read.sort || read.aggregator) return { batches: computePartition(node, partition, ctx) };
@@ -274,10 +273,10 @@ export async function computeResult(
   const expected = locations.reduce((a, b) => a + b.bytes, 0);
   const gathered = await gatherSorted(checkingKilled(ctx.shuffleFrames(locations), ctx), ascending, spec, expected);
   if ('columns' in gathered) {
-    const columns = gathered.columns.sortedColumns(ascending, ctx.ops, ctx.used);
-    if (columns) {
-      ctx.metrics.recordsRead += columns.rows;
-      return { columns, valuesOnly };
+    const result = gathered.columns.sortedBlock(ascending, ctx.used, valuesOnly);
+    if (result) {
+      ctx.metrics.recordsRead += result.rows;
+      return result;
     }
   }
   return {

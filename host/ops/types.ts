@@ -100,6 +100,8 @@ export interface FlintOps {
    * +0 are equal keys but different values, whose order only the stable argsort keeps.
    */
   sortF64Values(values: Float64Array, options?: SortOptions): boolean;
+  /** A growable f64 column in the operators' own memory, sorted there without a copy in (sort buffers). */
+  createF64Column(): F64Column;
   /** Stable argsort by unsigned byte order (shorter first on a common prefix). */
   sortBytes(keys: PackedBytes, options?: SortOptions): Uint32Array;
   /**
@@ -124,4 +126,16 @@ export interface FlintOps {
   resetTask(): void;
   /** Bytes of memory held by the operators (linear memory size for wasm). */
   memoryBytes(): number;
+}
+
+/** An f64 column in the operators' memory (FlintOps.createF64Column). */
+export interface F64Column {
+  readonly capacity: number;
+  /** Room for at least `capacity` values; the first `keep` stay. */
+  reserve(capacity: number, keep: number): void;
+  /** The column's values; any later call into the operators may move them: take it again after one. */
+  view(): Float64Array;
+  /** sortF64Values of the first n values, in place. */
+  sort(n: number, options?: SortOptions): boolean;
+  release(): void;
 }

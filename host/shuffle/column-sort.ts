@@ -13,9 +13,10 @@
  * gathered so far in arrival order, at the first frame that does not fit (msgpack, or keys of the
  * other type) or when the task's memory refuses more: it is stable and so are the sorts here.
  */
-import type { ColumnFields } from '../codec/columns.js';
+import { encodeNumberColumns, type ColumnFields } from '../codec/columns.js';
+import { encodeRecords } from '../codec/records.js';
 import type { MemoryConsumer, TaskMemory } from '../memory/memory-manager.js';
-import type { FlintOps } from '../ops/types.js';
+import type { F64Column, FlintOps } from '../ops/types.js';
 
 const RECORDS_PER_BATCH = 4096;
 /** Per record: the key (8 bytes, or a string's header and characters, estimated apart), the sort's order or copy. */
@@ -23,16 +24,10 @@ const KEY_BYTES = 8 + 8;
 /** Per record with a value of its own: its slot (an f64, or a reference) and the gathered copy. */
 const VALUE_BYTES = 8 + 4;
 
-/** Sorted number columns: values are the keys themselves ('same') or a column of their own. */
-export interface SortedColumns {
-  rows: number;
-  keys: Float64Array;
-  values: Float64Array | 'same';
-}
-
 export class ColumnSortBuffer implements MemoryConsumer {
   readonly label = 'sort columns';
-  private numbers: Float64Array | null = null;
+  /** Number keys, in the operators' memory: sorted there in place when values are the keys. */
+  private numbers: F64Column | null = null;
   private strings: string[] | null = null;
   /**
    * The values: 'same' while every block's values were its keys; an f64 column while they are
@@ -47,6 +42,7 @@ export class ColumnSortBuffer implements MemoryConsumer {
   /** `expectedBytes`: the bytes of all the blocks to come (0: unknown). */
   constructor(
     private readonly memory: TaskMemory,
+    private readonly ops: FlintOps,
     private readonly expectedBytes = 0,
   ) {}
 
@@ -73,14 +69,15 @@ export class ColumnSortBuffer implements MemoryConsumer {
     const at = this.n;
     if (at === 0 && bytes > 0 && this.expectedBytes > 0) this.rowsHint = Math.ceil((this.expectedBytes / bytes) * rows * 1.02);
     if (numeric) {
-      this.numbers = room(this.numbers, at, rows, this.rowsHint);
-      this.numbers.set(keys as Float64Array | Int32Array, at);
+      const col = (this.numbers ??= this.ops.createF64Column());
+      if (at + rows > col.capacity) col.reserve(Math.max(1024, rows, this.rowsHint, 2 * col.capacity, at + rows), at);
+      col.view().set(keys as Float64Array | Int32Array, at);
     } else {
       this.strings ??= [];
       for (let i = 0; i < rows; i++) this.strings.push((keys as string[])[i]!);
     }
     if (!(block.same && this.values === 'same')) {
-      if (this.values === 'same') this.values = at === 0 ? new Float64Array(0) : this.numbers!.slice(0, at);
+      if (this.values === 'same') this.values = at === 0 ? new Float64Array(0) : this.numbers!.view().slice(0, at);
       if (this.values instanceof Float64Array && Array.isArray(vals)) this.values = Array.from(this.values.subarray(0, at));
       if (this.values instanceof Float64Array) {
         this.values = room(this.values, at, rows, this.rowsHint);
@@ -103,11 +100,17 @@ export class ColumnSortBuffer implements MemoryConsumer {
     return values === 'same' ? keys[i] : values[i];
   }
 
+  /** The keys out of the operators' memory (a generator's caller may call the operators between two batches). */
+  private takeKeys(): Float64Array | string[] {
+    return this.numbers ? this.numbers.view().slice(0, this.n) : this.strings!;
+  }
+
   /** What was gathered, as [key, value] records in arrival order; the buffer is emptied. */
   *records(): Generator<unknown[]> {
-    const { numbers, strings, values, n } = this;
+    if (this.n === 0) return this.clear();
+    const { values, n } = this;
+    const keys = this.takeKeys();
     this.clear();
-    const keys = (numbers ?? strings)!;
     for (let i = 0; i < n; i += RECORDS_PER_BATCH) {
       const end = Math.min(n, i + RECORDS_PER_BATCH);
       const out = new Array<unknown>(end - i);
@@ -117,29 +120,32 @@ export class ColumnSortBuffer implements MemoryConsumer {
   }
 
   /**
-   * When keys and values are numbers: them in key order (stable), as columns; the buffer is emptied.
-   * Null (nothing done) otherwise.
+   * When keys and values are numbers: the result block of the pairs (or of their values alone) in
+   * key order (stable), written from the columns: the bytes encodeRecords gives for those records.
+   * Null (nothing done) otherwise. The buffer is emptied.
    */
-  sortedColumns(ascending: boolean, ops: FlintOps, used: (operator: string) => void): SortedColumns | null {
+  sortedBlock(ascending: boolean, used: (operator: string) => void, valuesOnly: boolean): { block: Uint8Array; rows: number } | null {
     const { numbers, values, n } = this;
     if (n > 0 && (!numbers || Array.isArray(values))) return null;
+    const block = (keys: Float64Array, vals: Float64Array) => ({ block: valuesOnly ? encodeNumberColumns(n, vals) : encodeNumberColumns(n, keys, vals), rows: n });
     try {
-      if (n === 0) return { rows: 0, keys: new Float64Array(0), values: 'same' };
-      const keys = numbers!.subarray(0, n);
-      if (n < 2) return { rows: n, keys: keys.slice(), values: values === 'same' ? 'same' : (values as Float64Array).slice(0, n) };
-      used('radixSort');
-      if (values === 'same') {
-        // Values that are their keys sort themselves, unless a -0 among them needs the stable order.
-        if (ops.sortF64Values(keys, { descending: !ascending })) return { rows: n, keys, values: 'same' };
+      if (n === 0) return { block: encodeRecords([]), rows: 0 };
+      const desc = { descending: !ascending };
+      if (n >= 2) used('radixSort');
+      // Values that are their keys sort themselves where they are, unless a -0 among them needs the stable order.
+      if (values === 'same' && (n < 2 || numbers!.sort(n, desc))) {
+        const keys = numbers!.view().subarray(0, n);
+        return block(keys, keys);
       }
-      const order = ops.sortNumbers(keys, { descending: !ascending });
+      const order = n < 2 ? Uint32Array.of(0) : this.ops.sortNumbers(numbers!.view().subarray(0, n), desc);
+      const keys = numbers!.view();
       const sortedKeys = new Float64Array(n);
       for (let i = 0; i < n; i++) sortedKeys[i] = keys[order[i]!]!;
-      if (values === 'same') return { rows: n, keys: sortedKeys, values: 'same' };
+      if (values === 'same') return block(sortedKeys, sortedKeys);
       const v = values as Float64Array;
       const sortedValues = new Float64Array(n);
       for (let i = 0; i < n; i++) sortedValues[i] = v[order[i]!]!;
-      return { rows: n, keys: sortedKeys, values: sortedValues };
+      return block(sortedKeys, sortedValues);
     } finally {
       this.clear();
     }
@@ -147,13 +153,13 @@ export class ColumnSortBuffer implements MemoryConsumer {
 
   /** The pairs (or their values alone) ordered by key (stable), in batches; the buffer is emptied. */
   *sorted(ascending: boolean, ops: FlintOps, used: (operator: string) => void, valuesOnly = false): Generator<unknown[]> {
-    const { numbers, strings, values, n } = this;
+    const { values, n } = this;
     if (n === 0) {
       this.clear();
       return;
     }
-    const keys = (numbers ? numbers.subarray(0, n) : strings)!;
-    const order = n < 2 ? Uint32Array.of(0) : numbers ? ops.sortNumbers(numbers.subarray(0, n), { descending: !ascending }) : ops.sortStrings(strings!, { descending: !ascending });
+    const keys = this.takeKeys();
+    const order = n < 2 ? Uint32Array.of(0) : Array.isArray(keys) ? ops.sortStrings(keys, { descending: !ascending }) : ops.sortNumbers(keys, { descending: !ascending });
     if (n >= 2) used('radixSort');
     try {
       for (let i = 0; i < n; i += RECORDS_PER_BATCH) {
@@ -173,6 +179,7 @@ export class ColumnSortBuffer implements MemoryConsumer {
   }
 
   private clear(): void {
+    this.numbers?.release();
     this.numbers = null;
     this.strings = null;
     this.values = 'same';

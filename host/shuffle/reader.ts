@@ -77,7 +77,7 @@ export type GatheredSort = { columns: ColumnSortBuffer } | { sorter: ExternalSor
 
 /** `expectedBytes`: the bytes of the blocks the frames come from, to size the columns once. */
 export async function gatherSorted(frames: AsyncIterable<Uint8Array>, ascending: boolean, spec: ReduceSpec, expectedBytes = 0): Promise<GatheredSort> {
-  const columns = new ColumnSortBuffer(spec.memory, expectedBytes);
+  const columns = new ColumnSortBuffer(spec.memory, spec.ops, expectedBytes);
   let sorter: ExternalSorter | null = null;
   try {
     for await (const f of frames) {
