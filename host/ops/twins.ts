@@ -306,22 +306,17 @@ export function createTwinOps(): FlintOps {
           values = bigger;
         },
         view: () => values,
-        sort: (n: number, options?: SortOptions) => ops.sortF64Values(values.subarray(0, n), options),
+        sort(n: number, options?: SortOptions): boolean {
+          const v = values.subarray(0, n);
+          if (v.some((x) => Object.is(x, -0))) return false;
+          const order = radixArgsort(numberPrefixes(v, options?.descending === true));
+          v.set(Array.from(order, (i) => (v[i] === v[i] ? v[i]! : NaN)));
+          return true;
+        },
         release(): void {
           values = new Float64Array(0);
         },
       };
-    },
-    sortF64Values(values: Float64Array, options?: SortOptions): boolean {
-      for (let i = 0; i < values.length; i++) if (Object.is(values[i], -0)) return false;
-      const order = radixArgsort(numberPrefixes(values, options?.descending === true));
-      const sorted = new Float64Array(values.length);
-      for (let i = 0; i < sorted.length; i++) {
-        const x = values[order[i]!]!;
-        sorted[i] = x === x ? x : NaN;
-      }
-      values.set(sorted);
-      return true;
     },
     sortStrings(keys: readonly string[], options?: SortOptions): Uint32Array {
       return twinSortBytes(packStrings(keys), options?.descending === true);

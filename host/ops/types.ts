@@ -94,12 +94,6 @@ export interface FlintOps {
    * descending). Equal keys keep index order in both directions.
    */
   sortNumbers(keys: SortableNumbers, options?: SortOptions): Uint32Array;
-  /**
-   * Sorts the values in place in sortNumbers' order (no index: half the work of the argsort); every
-   * NaN becomes the canonical NaN. False, and the values untouched, when a -0 is among them: -0 and
-   * +0 are equal keys but different values, whose order only the stable argsort keeps.
-   */
-  sortF64Values(values: Float64Array, options?: SortOptions): boolean;
   /** A growable f64 column in the operators' own memory, sorted there without a copy in (sort buffers). */
   createF64Column(): F64Column;
   /** Stable argsort by unsigned byte order (shorter first on a common prefix). */
@@ -135,7 +129,11 @@ export interface F64Column {
   reserve(capacity: number, keep: number): void;
   /** The column's values; any later call into the operators may move them: take it again after one. */
   view(): Float64Array;
-  /** sortF64Values of the first n values, in place. */
+  /**
+   * Sorts the first n values in place in sortNumbers' order (no index: half the work of the argsort);
+   * every NaN becomes the canonical NaN. False, and the values untouched, when a -0 is among them:
+   * -0 and +0 are equal keys but different values, whose order only the stable argsort keeps.
+   */
   sort(n: number, options?: SortOptions): boolean;
   release(): void;
 }

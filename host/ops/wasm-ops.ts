@@ -349,23 +349,6 @@ class WasmOpsImpl implements WasmOps {
     };
   }
 
-  sortF64Values(values: Float64Array, options?: SortOptions): boolean {
-    const n = values.length;
-    const gen = this.generation;
-    const pages: number[] = [];
-    try {
-      const buf = this.alloc(n * 8);
-      pages.push(buf.page);
-      this.f64().set(values, buf.ptr >>> 3);
-      const sorted = this.run(() => this.exports.sort_f64(buf.ptr, n, options?.descending ? 1 : 0));
-      if (sorted === 0) return false;
-      values.set(this.f64().subarray(buf.ptr >>> 3, (buf.ptr >>> 3) + n));
-      return true;
-    } finally {
-      this.release(pages, gen);
-    }
-  }
-
   sortBytes(keys: PackedBytes, options?: SortOptions): Uint32Array {
     const n = checkPacked(keys);
     const first = keys.offsets[0]!;
