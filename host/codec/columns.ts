@@ -155,7 +155,8 @@ function narrow(c: Float64Array): Float64Array | Int32Array {
  * Number columns as a block without records: `values` absent for plain numbers (the bytes
  * encodeColumns gives for those numbers as records), a column for [key, value] pairs (likewise),
  * or 'same' for pairs whose values are their keys (one column, the SAME shape). Only `rows` of each
- * column are read.
+ * column are read. NaNs are written with the bits they have: the bytes are encodeRecords' when
+ * every NaN is JavaScript's own (what an array of numbers holds; see canonicalNaN).
  */
 export function encodeNumberColumns(rows: number, keys: Float64Array, values?: Float64Array | 'same'): Uint8Array {
   const fields = [narrow(keys.subarray(0, rows))];
@@ -175,18 +176,17 @@ export function encodeNumberColumns(rows: number, keys: Float64Array, values?: F
   let at = HEADER;
   for (const c of [...fields.filter((c) => c instanceof Float64Array), ...fields.filter((c) => c instanceof Int32Array)]) {
     out.set(new Uint8Array(c.buffer, c.byteOffset, c.byteLength), at);
-    if (c instanceof Float64Array) canonicalNaNs(new Float64Array(out.buffer, at, rows));
     at += c.byteLength;
   }
   return out;
 }
 
 /**
- * Every NaN as the one NaN a JavaScript array of doubles holds (what a record's NaN is when
- * encodeColumns writes it): a column copied from typed arrays may carry another NaN's bits.
+ * x, or JavaScript's own NaN for any NaN: a value copied between typed arrays may carry another
+ * NaN's bits, and a record's NaN (what encodeRecords writes) is always this one.
  */
-function canonicalNaNs(c: Float64Array): void {
-  for (let i = 0; i < c.length; i++) if (c[i] !== c[i]) c[i] = NaN;
+export function canonicalNaN(x: number): number {
+  return x === x ? x : NaN;
 }
 
 /** A column block's fields: one column for plain values, two (keys, values) for pairs. */

@@ -13,7 +13,7 @@
  * gathered so far in arrival order, at the first frame that does not fit (msgpack, or keys of the
  * other type) or when the task's memory refuses more: it is stable and so are the sorts here.
  */
-import { encodeNumberColumns, type ColumnFields } from '../codec/columns.js';
+import { canonicalNaN, encodeNumberColumns, type ColumnFields } from '../codec/columns.js';
 import { encodeRecords } from '../codec/records.js';
 import type { MemoryConsumer, TaskMemory } from '../memory/memory-manager.js';
 import type { F64Column, FlintOps } from '../ops/types.js';
@@ -133,18 +133,19 @@ export class ColumnSortBuffer implements MemoryConsumer {
       const desc = { descending: !ascending };
       if (n >= 2) used('radixSort');
       // Values that are their keys sort themselves where they are, unless a -0 among them needs the stable order.
-      if (values === 'same' && (n < 2 || numbers!.sort(n, desc))) {
+      if (values === 'same' && numbers!.sort(n, desc)) {
         const keys = numbers!.view().subarray(0, n);
         return block(keys, keys);
       }
       const order = n < 2 ? Uint32Array.of(0) : this.ops.sortNumbers(numbers!.view().subarray(0, n), desc);
       const keys = numbers!.view();
+      // Gathered with JavaScript's own NaN, as the records would carry it (the f64 sort above makes it so too).
       const sortedKeys = new Float64Array(n);
-      for (let i = 0; i < n; i++) sortedKeys[i] = keys[order[i]!]!;
+      for (let i = 0; i < n; i++) sortedKeys[i] = canonicalNaN(keys[order[i]!]!);
       if (values === 'same') return block(sortedKeys, sortedKeys);
       const v = values as Float64Array;
       const sortedValues = new Float64Array(n);
-      for (let i = 0; i < n; i++) sortedValues[i] = v[order[i]!]!;
+      for (let i = 0; i < n; i++) sortedValues[i] = canonicalNaN(v[order[i]!]!);
       return block(sortedKeys, sortedValues);
     } finally {
       this.clear();
