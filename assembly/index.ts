@@ -124,3 +124,6 @@ export function stats_f64(state: u32, values: u32, n: u32): void {
 export function sort_keys(kind: u32, keys: u32, offsets: u32, n: u32, desc: u32): u32 {
   return sort.sortKeys(kind, keys, offsets, n, desc);
 }
+export function sort_f64(values: u32, n: u32, desc: u32): u32 {
+  return sort.sortF64(values, n, desc);
+}

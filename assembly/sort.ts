@@ -236,3 +236,69 @@ export function sortKeys(kind: u32, keys: usize, offsets: usize, n: u32, desc: u
   freePage(pa);
   return outPage;
 }
+
+function scatterU64(src: usize, dst: usize, n: u32, shift: u64, off: usize): void {
+  for (let i: u32 = 0; i < n; i++) {
+    const p = load<u64>(src + (<usize>i << 3));
+    const o = off + (<usize>((p >> shift) & 0xff) << 2);
+    const pos = load<u32>(o);
+    store<u32>(o, pos + 1);
+    store<u64>(dst + (<usize>pos << 3), p);
+  }
+}
+
+/**
+ * Sorts n f64 values in place in key order (sortKeys' SK_F64 order: NaN after +Infinity, every NaN
+ * the canonical one) with no index beside them: half the bytes per pass of the argsort. Equal values
+ * are indistinguishable, so stability is moot, except between -0 and +0, which the order holds equal
+ * but records tell apart: with a -0 among the values nothing is done and 0 is returned (the caller
+ * takes the stable argsort); 1 once sorted.
+ */
+export function sortF64(values: usize, n: u32, desc: u32): u32 {
+  for (let i: u32 = 0; i < n; i++) {
+    if (load<u64>(values + (<usize>i << 3)) == SIGN) return 0;
+  }
+  if (n < 2) {
+    if (n == 1 && reinterpret<f64>(load<u64>(values)) != reinterpret<f64>(load<u64>(values))) store<u64>(values, 0x7ff8000000000000);
+    return 1;
+  }
+  const pb = allocatePage(<u64>n << 3);
+  const ph = allocatePage(8 * 1024 + 1024);
+  let a = values;
+  let b = pageAddress(pb);
+  const hist = pageAddress(ph);
+  const off = hist + 8 * 1024;
+  memory.fill(hist, 0, 8 * 1024);
+  const flip: u64 = desc != 0 ? 0xffffffffffffffff : 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const e = a + (<usize>i << 3);
+    const p = prefixF64(load<u64>(e)) ^ flip;
+    store<u64>(e, p);
+    bump(hist, 0, p);
+    bump(hist, 1, p);
+    bump(hist, 2, p);
+    bump(hist, 3, p);
+    bump(hist, 4, p);
+    bump(hist, 5, p);
+    bump(hist, 6, p);
+    bump(hist, 7, p);
+  }
+  const p0 = load<u64>(a);
+  for (let d: u32 = 0; d < 8; d++) {
+    const c = load<u32>(hist + (<usize>d << 10) + (<usize>((p0 >> (<u64>d << 3)) & 0xff) << 2));
+    if (c == n) continue;
+    startPositions(hist, d, off);
+    scatterU64(a, b, n, <u64>d << 3, off);
+    const t = a;
+    a = b;
+    b = t;
+  }
+  // Back from prefixes to values (into the caller's array when an odd number of passes left them in tmp).
+  for (let i: u32 = 0; i < n; i++) {
+    const p = load<u64>(a + (<usize>i << 3)) ^ flip;
+    store<u64>(values + (<usize>i << 3), (p & SIGN) != 0 ? p ^ SIGN : ~p);
+  }
+  freePage(ph);
+  freePage(pb);
+  return 1;
+}

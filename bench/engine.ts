@@ -17,6 +17,7 @@
  *      reduceByKey of 10M pairs over 100k keys, a sortBy of 2M random floats (and the process's
  *      peak memory for it, in a fresh process), and the first job of a fresh process vs the same
  *      job again (cold start). Writes its table between the lambda-bench markers in README.md.
+ *      `--only sort` runs just its sortBy part (timing against the plain sort, sampling, peak memory).
  * Writes bench/results/engine.json and prints a table with the targets' ratios and PASS/MISS.
  */
 import { Flint, pairWith, words } from 'flint';
@@ -297,10 +298,12 @@ if (want(5)) {
 // ---------------------------------------------------------------------------------------------
 // lambda: users' own functions on local[2] against plain single-threaded scripts (issue 11).
 let lambdaTable: string | null = null;
-if (want('lambda')) {
+// `--only sort` runs just the sortBy part of this section (its timing, sampling and peak memory).
+const sortOnly = !want('lambda') && want('sort');
+if (want('lambda') || sortOnly) {
   const L = quick ? { textBytes: 10_000_000, pairs: 1_000_000, floats: 200_000, runs: 3, coldRuns: 2 } : { textBytes: 100_000_000, pairs: 10_000_000, floats: 2_000_000, runs: 5, coldRuns: 3 };
   log(`\n[lambda] users' functions on local[${THREADS}] vs plain single-threaded scripts`);
-  const path = ensureText(join(benchDir, 'data'), { bytes: L.textBytes, seed: 4, vocabulary: 100_000, zipfS: 1 }, log);
+  const path = sortOnly ? '' : ensureText(join(benchDir, 'data'), { bytes: L.textBytes, seed: 4, vocabulary: 100_000, zipfS: 1 }, log);
   const fl = await Flint.start({ master: `local[${THREADS}]`, appName: 'bench-lambda' });
   const agree = (what: string, rs: Summary[]) => {
     if (!rs.every((r) => r.n === rs[0]!.n && r.check === rs[0]!.check)) throw new Error(`${what}: results disagree: ${JSON.stringify(rs)}`);
@@ -309,8 +312,9 @@ if (want('lambda')) {
   const res: Record<string, Summary[]> = { wcPlain: [], wcFlint: [], rbkPlain: [], rbkFlint: [], sortPlain: [], sortFlint: [] };
   const push = (k: string) => (s: Summary) => void res[k]!.push(s);
 
-  log(`  word count, ${L.textBytes / 1e6} MB (D4)`);
-  const wc = await interleaved(
+  const skipped = async () => ({ plain: [0], flint: [0] }) as Record<string, number[]>;
+  if (!sortOnly) log(`  word count, ${L.textBytes / 1e6} MB (D4)`);
+  const wc = sortOnly ? await skipped() : await interleaved(
     [
       { name: 'plain', run: () => push('wcPlain')(plainWordCountSummary(path)) },
       { name: 'flint', run: async () => push('wcFlint')(await lambdaWordCount(fl, path)) },
@@ -319,10 +323,10 @@ if (want('lambda')) {
     L.runs,
     log,
   );
-  agree('word count', [...res.wcPlain!, ...res.wcFlint!]);
+  if (!sortOnly) agree('word count', [...res.wcPlain!, ...res.wcFlint!]);
 
-  log(`  reduceByKey((a, b) => a + b) of ${L.pairs.toLocaleString('en-US')} pairs [i % 100000, i]`);
-  const rbk = await interleaved(
+  if (!sortOnly) log(`  reduceByKey((a, b) => a + b) of ${L.pairs.toLocaleString('en-US')} pairs [i % 100000, i]`);
+  const rbk = sortOnly ? await skipped() : await interleaved(
     [
       { name: 'plain', run: () => push('rbkPlain')(plainReduceByKey(L.pairs)) },
       { name: 'flint', run: async () => push('rbkFlint')(await lambdaReduceByKey(fl, L.pairs)) },
@@ -331,7 +335,7 @@ if (want('lambda')) {
     L.runs,
     log,
   );
-  agree('reduceByKey', [...res.rbkPlain!, ...res.rbkFlint!]);
+  if (!sortOnly) agree('reduceByKey', [...res.rbkPlain!, ...res.rbkFlint!]);
 
   log(`  sortBy(x => x) of ${L.floats.toLocaleString('en-US')} random floats`);
   // The jobs a sortBy runs: the range partitioner's sampling, then the sort itself.
@@ -375,10 +379,10 @@ if (want('lambda')) {
     log(`    run ${r + 1}: peak RSS ${fmt(m.peakRss / 1e6)} MB, ${fmt(m.peakOverBefore / 1e6)} MB over the ${fmt(m.rssBefore / 1e6)} MB before the job (${fmt(m.ms)} ms)`);
     mem.push(m);
   }
-  log(`  cold start: the first job of a fresh process (textFile 10 MB, lambdas, reduceByKey, sortBy, take) vs the same job again`);
-  const coldPath = ensureText(join(benchDir, 'data'), { bytes: 10_000_000, seed: 4, vocabulary: 100_000, zipfS: 1 }, log);
+  if (!sortOnly) log(`  cold start: the first job of a fresh process (textFile 10 MB, lambdas, reduceByKey, sortBy, take) vs the same job again`);
+  const coldPath = sortOnly ? '' : ensureText(join(benchDir, 'data'), { bytes: 10_000_000, seed: 4, vocabulary: 100_000, zipfS: 1 }, log);
   const colds: Array<{ startMs: number; coldMs: number; warmMs: number[] }> = [];
-  for (let r = 0; r < L.coldRuns; r++) {
+  for (let r = 0; r < (sortOnly ? 0 : L.coldRuns); r++) {
     const c = child('cold', coldPath, '3');
     log(`    run ${r + 1}: Flint.start ${fmt(c.startMs)} ms, first job ${fmt(c.coldMs)} ms, again ${c.warmMs.map((x: number) => fmt(x)).join(', ')} ms`);
     colds.push(c);
@@ -410,11 +414,14 @@ if (want('lambda')) {
     { name: `sortBy peak memory ≤ 2 × encoded data (${fmt(encodedMB)} MB of f64)`, measured: `${fmt(metrics.lambdaSortByPeakRssOverMB.median)} MB`, ratio: rMem, target: '≤ 2', pass: rMem <= 2 },
     { name: 'first job of a fresh process ≤ 1.3 × warm', measured: `${fmt(metrics.lambdaColdFirstJobMs.median)} ms vs ${fmt(metrics.lambdaWarmJobMs.median)} ms`, ratio: rCold, target: '≤ 1.3', pass: rCold <= 1.3 },
   ];
-  targets.push(...lt);
+  if (sortOnly) {
+    for (const k of ['lambdaWordCountPlainMs', 'lambdaWordCountFlintMs', 'lambdaReduceByKeyPlainMs', 'lambdaReduceByKeyFlintMs', 'lambdaColdFirstJobMs', 'lambdaWarmJobMs', 'lambdaStartMs']) delete metrics[k];
+  }
+  targets.push(...(sortOnly ? lt.filter((t) => t.name.startsWith('sortBy')) : lt));
   extra.lambda = { textFile: relative(root, path), sortSamplingVsCount: rSample, memory: mem, cold: colds };
   log(`  sortBy's sampling job(s): ${fmt(metrics.lambdaSortBySamplingMs.median)} ms, a count() of its input ${fmt(metrics.lambdaSortByInputCountMs.median)} ms (${fmt(rSample)}×)`);
   const s = (ms: number) => `${(ms / 1000).toFixed(ms < 1000 ? 3 : 2)} s`;
-  lambdaTable = [
+  if (!sortOnly) lambdaTable = [
     '| job (local[2]) | Flint | plain single-threaded script | ratio | goal |',
     '|---|---|---|---|---|',
     `| word count with lambdas (\`split(/\\s+/)\`, \`reduceByKey((a, b) => a + b)\`) over D4 (${L.textBytes / 1e6} MB) | ${s(metrics.lambdaWordCountFlintMs.median)} | \`split\` + \`Map\`: ${s(metrics.lambdaWordCountPlainMs.median)} | ${rWc.toFixed(2)}× | ≥ 3× |`,
@@ -426,7 +433,7 @@ if (want('lambda')) {
     '',
     `Medians of ${L.runs} runs (${L.coldRuns} fresh processes for the first job), ${new Date().toISOString().slice(0, 10)}, load average at the end ${loadavg().map((x) => x.toFixed(2)).join(' ')}.`,
   ].join('\n');
-  log(`\n${lambdaTable}`);
+  if (lambdaTable) log(`\n${lambdaTable}`);
 }
 
 // ---------------------------------------------------------------------------------------------

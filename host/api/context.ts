@@ -565,8 +565,17 @@ export class Flint {
 
   /** @internal Runs a job and returns the records of each requested partition, in order. */
   async _collectPartitions(rdd: AnyRDD, partitions: number[], description: string, origin?: AnyRDD): Promise<unknown[][]> {
+    const encoded = await this._collectEncoded(rdd, partitions, description, origin);
+    return encoded.map((bytes) => (bytes ? decodeRecords(bytes) : []));
+  }
+
+  /**
+   * @internal Runs a job and returns each requested partition's encoded records (null: none), in
+   * order, for the caller to decode: collect reads them all into one array (decodeRecordsConcat).
+   */
+  async _collectEncoded(rdd: AnyRDD, partitions: number[], description: string, origin?: AnyRDD): Promise<Array<Uint8Array | null>> {
     this.checkActive();
-    const results: unknown[][] = new Array(partitions.length);
+    const results: Array<Uint8Array | null> = new Array(partitions.length).fill(null);
     const index = new Map(partitions.map((p, i) => [p, i]));
     let bytes = 0;
     let tasks = 0;
@@ -580,7 +589,7 @@ export class Flint {
           bytes += r.result?.byteLength ?? 0;
           tasks++;
           if (this.maxResultSizeMb > 0 && bytes > this.maxResultSizeMb * 1024 * 1024) throw this.resultTooLarge(description, tasks, bytes);
-          results[index.get(p)!] = r.result ? decodeRecords(r.result) : [];
+          results[index.get(p)!] = r.result ?? null;
         },
       },
       description,

@@ -9,7 +9,7 @@ import { captureClosure } from '../codec/closure-capture.js';
 import type { ClosureSpec } from '../codec/closure-spec.js';
 import { KeyMap } from '../codec/keys.js';
 import { compareValues } from '../codec/order.js';
-import { decodeRecords } from '../codec/records.js';
+import { decodeRecords, decodeRecordsConcat } from '../codec/records.js';
 import { FlintError } from '../errors.js';
 import { SeededRandom } from '../exec/random.js';
 import { mergeStats, emptyStats, toStatCounter, type StatCounter, type Stats } from '../exec/stats.js';
@@ -801,7 +801,8 @@ export abstract class RDD<T> implements LineageNode {
 
   async collect(): Promise<T[]> {
     noArguments('rdd.collect', arguments);
-    return concatParts(await this._run('collect', [])) as T[];
+    const parts = await this.context._collectEncoded(this, range(this.numPartitions()), callSite('collect'), this);
+    return decodeRecordsConcat(parts) as T[];
   }
   async count(): Promise<number> {
     noArguments('rdd.count', arguments);
@@ -1645,16 +1646,6 @@ export class CoGroupedRDD<K> extends RDD<[K, unknown[][]]> {
       ),
     };
   }
-}
-
-/**
- * The partitions' records in one array: what `parts.flat()` gives (partitions have no holes), at a
- * twentieth of its cost (2M numbers: 10 ms instead of 230 ms).
- */
-function concatParts(parts: unknown[][]): unknown[] {
-  let out: unknown[] = [];
-  for (let i = 0; i < parts.length; i += 4096) out = out.concat(...parts.slice(i, i + 4096));
-  return out;
 }
 
 export function decodeResult(bytes: Uint8Array | null): unknown[] {

@@ -11,7 +11,9 @@
  * that are all int32 and not -0, 4 bytes a row), each string column's lengths (1, 2 or 4 bytes a
  * row, as the longest string needs), each string column's bytes.
  * Shape: bit 4 set for pairs; bits 0-1 the first field's kind, bits 2-3 the second's (0 f64,
- * 1 string, 2 i32).
+ * 1 string, 2 i32). Bit 5 set (pairs of numbers only): every value is its key (Object.is), as in
+ * sortBy(x => x), and the one column stored is both fields; such blocks are written from columns
+ * (encodeNumberColumns), never by encodeColumns, so that a block of records keeps its old bytes.
  *
  * Only ASCII strings take the columns: their bytes are their UTF-16 code units, so a column decodes
  * in one call and its strings are slices of that one string. Any number round-trips exactly
@@ -21,6 +23,7 @@
 export const COLUMNS_MAGIC = 0xc1;
 const VERSION = 1;
 const PAIR = 16;
+const SAME = 32;
 /** Field kinds, two bits each in the shape byte. */
 const F64 = 0;
 const STR = 1;
@@ -148,25 +151,70 @@ function narrow(c: Float64Array): Float64Array | Int32Array {
   return Int32Array.from(c);
 }
 
+/**
+ * Number columns as a block without records: `values` absent for plain numbers (the bytes
+ * encodeColumns gives for those numbers as records), a column for [key, value] pairs (likewise),
+ * or 'same' for pairs whose values are their keys (one column, the SAME shape). Only `rows` of each
+ * column are read. NaNs are written with the bits they have: the bytes are encodeRecords' when
+ * every NaN is JavaScript's own (what an array of numbers holds; see canonicalNaN).
+ */
+export function encodeNumberColumns(rows: number, keys: Float64Array, values?: Float64Array | 'same'): Uint8Array {
+  const fields = [narrow(keys.subarray(0, rows))];
+  if (values instanceof Float64Array) fields.push(narrow(values.subarray(0, rows)));
+  const kind = (c: Float64Array | Int32Array) => (c instanceof Int32Array ? I32 : F64);
+  const pair = values !== undefined;
+  let size = HEADER;
+  for (const c of fields) size += c.byteLength;
+  const out = new Uint8Array(size);
+  out[0] = COLUMNS_MAGIC;
+  out[1] = VERSION;
+  const k0 = kind(fields[0]!);
+  out[2] = !pair ? k0 : values === 'same' ? PAIR | SAME | k0 | (k0 << 2) : PAIR | k0 | (kind(fields[1]!) << 2);
+  out[3] = 1;
+  new DataView(out.buffer).setUint32(4, rows, true);
+  // f64 columns first, then i32 ones, as encodeColumns lays them out.
+  let at = HEADER;
+  for (const c of [...fields.filter((c) => c instanceof Float64Array), ...fields.filter((c) => c instanceof Int32Array)]) {
+    out.set(new Uint8Array(c.buffer, c.byteOffset, c.byteLength), at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
+/**
+ * x, or JavaScript's own NaN for any NaN: a value copied between typed arrays may carry another
+ * NaN's bits, and a record's NaN (what encodeRecords writes) is always this one.
+ */
+export function canonicalNaN(x: number): number {
+  return x === x ? x : NaN;
+}
+
 /** A column block's fields: one column for plain values, two (keys, values) for pairs. */
 export interface ColumnFields {
   pair: boolean;
+  /** Pairs whose values are their keys: both entries of `cols` are the same column. */
+  same: boolean;
   rows: number;
   /** Float64Array or Int32Array for numbers, string[] for strings. */
   cols: Array<Float64Array | Int32Array | string[]>;
 }
 
 export function decodeColumns(bytes: Uint8Array): unknown[] {
-  const { pair, rows: n, cols } = decodeColumnFields(bytes);
-  const out = new Array<unknown>(n);
+  const fields = decodeColumnFields(bytes);
+  return columnRowsInto(fields, new Array<unknown>(fields.rows), 0);
+}
+
+/** Writes a block's records into out[at, at + rows) and returns out. */
+export function columnRowsInto(fields: ColumnFields, out: unknown[], at: number): unknown[] {
+  const { pair, rows: n, cols } = fields;
   if (!pair) {
     const c = cols[0]!;
-    for (let i = 0; i < n; i++) out[i] = c[i];
+    for (let i = 0; i < n; i++) out[at + i] = c[i];
     return out;
   }
   const a = cols[0]!;
   const v = cols[1]!;
-  for (let i = 0; i < n; i++) out[i] = [a[i], v[i]];
+  for (let i = 0; i < n; i++) out[at + i] = [a[i], v[i]];
   return out;
 }
 
@@ -177,7 +225,9 @@ export function decodeColumnFields(bytes: Uint8Array): ColumnFields {
   const b = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
   const n = new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(4, true);
   const pair = (shape & PAIR) !== 0;
-  const kinds = pair ? [shape & 3, (shape >> 2) & 3] : [shape & 3];
+  const same = (shape & SAME) !== 0;
+  if (same && (!pair || (shape & 3) === STR || (shape & 3) !== ((shape >> 2) & 3))) throw new Error(`bad column shape ${shape}`);
+  const kinds = !pair ? [shape & 3] : same ? [shape & 3] : [shape & 3, (shape >> 2) & 3];
   const count = (k: number) => kinds.filter((x) => x === k).length;
   if (kinds.some((k) => k > I32)) throw new Error(`unknown column kind in shape ${shape}`);
   let at = b.byteOffset + HEADER;
@@ -213,5 +263,6 @@ export function decodeColumnFields(bytes: Uint8Array): ColumnFields {
   }
   const taken = [0, 0, 0];
   const cols = kinds.map((k) => byKind[k]![taken[k]!++]!);
-  return { pair, rows: n, cols };
+  if (same) cols.push(cols[0]!);
+  return { pair, same, rows: n, cols };
 }

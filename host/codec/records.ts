@@ -1,6 +1,6 @@
 import { Packr, addExtension } from 'msgpackr';
 import { FlintError } from '../errors.js';
-import { decodeColumns, encodeColumns, isColumnBlock } from './columns.js';
+import { columnRowsInto, decodeColumnFields, decodeColumns, encodeColumns, isColumnBlock } from './columns.js';
 
 /**
  * Binary encoding of records for shuffle blocks, cached blocks and results.
@@ -376,6 +376,42 @@ export function decodeRecords(bytes: Uint8Array): unknown[] {
     throw decodeError(err);
   }
   if (!Array.isArray(out)) throw new FlintError('INTERNAL', 'Corrupt record block: not an array of records');
+  return out;
+}
+
+/**
+ * The records of several blocks (null: none) in one array, in block order: what concatenating their
+ * decodeRecords gives, but column blocks are read straight into the one array (a collect of 2M
+ * numbers: no array per partition, no copy of them all).
+ */
+export function decodeRecordsConcat(blocks: ReadonlyArray<Uint8Array | null>): unknown[] {
+  const parts: Array<ReturnType<typeof decodeColumnFields> | unknown[] | null> = [];
+  let total = 0;
+  try {
+    for (const b of blocks) {
+      const part = b === null ? null : isColumnBlock(b) ? decodeColumnFields(b) : decodeRecords(b);
+      total += part === null ? 0 : Array.isArray(part) ? part.length : part.rows;
+      parts.push(part);
+    }
+  } catch (err) {
+    throw err instanceof FlintError ? err : decodeError(err);
+  }
+  if (parts.length === 1 && Array.isArray(parts[0])) return parts[0];
+  // All numbers: an array of doubles from the start (filled once), rather than one that changes
+  // its elements' kind at the first double (2M numbers: half the time).
+  const numbers = parts.every((p) => p === null || (!Array.isArray(p) && !p.pair && !Array.isArray(p.cols[0])));
+  const out = numbers ? new Array<unknown>(total).fill(0.5) : new Array<unknown>(total);
+  let at = 0;
+  for (const part of parts) {
+    if (part === null) continue;
+    if (Array.isArray(part)) {
+      for (let i = 0; i < part.length; i++) out[at + i] = part[i];
+      at += part.length;
+    } else {
+      columnRowsInto(part, out, at);
+      at += part.rows;
+    }
+  }
   return out;
 }
 

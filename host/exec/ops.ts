@@ -39,10 +39,18 @@ const RECORD_OPS = new Set<OpDesc['op']>([
 export function applyOps(ops: readonly OpDesc[], input: Batches, partition: number, instantiate: Instantiate, native: NativeOps): Batches {
   let stream = input;
   let i = 0;
+  // sortBy's sample: keyBy then sampleKeys samples the keys without building a pair per record.
+  const keyedSample = (k: number) => ops[k]!.op === 'keyBy' && ops[k + 1]?.op === 'sampleKeys';
   while (i < ops.length) {
-    if (RECORD_OPS.has(ops[i]!.op)) {
+    if (keyedSample(i)) {
+      const f = instantiate((ops[i] as { f: ClosureSpec }).f) as (x: unknown) => unknown;
+      stream = (async function* (input: Batches, n: number) {
+        yield await sampleKeys(input, n, f);
+      })(stream, (ops[i + 1] as { n: number }).n);
+      i += 2;
+    } else if (RECORD_OPS.has(ops[i]!.op)) {
       let j = i;
-      while (j < ops.length && RECORD_OPS.has(ops[j]!.op)) j++;
+      while (j < ops.length && RECORD_OPS.has(ops[j]!.op) && !keyedSample(j)) j++;
       stream = recordStage(ops.slice(i, j), stream, partition, instantiate);
       i = j;
     } else {
@@ -387,20 +395,24 @@ async function* partitionStage(op: OpDesc, input: Batches, partition: number, in
  * pairs as they stream by (nothing else is kept), with a fixed LCG so that a rerun samples the same
  * keys. What it costs is about what count() of the same partition costs.
  */
-async function sampleKeys(input: Batches, n: number): Promise<unknown[]> {
+async function sampleKeys(input: Batches, n: number, keyOf?: (x: unknown) => unknown): Promise<unknown[]> {
   const out: unknown[] = [];
   let seen = 0;
   let state = 0x2545f491;
   for await (const batch of input) {
     for (let i = 0; i < batch.length; i++) {
-      const kv = batch[i];
-      if (!Array.isArray(kv) || kv.length !== 2) throw new TypeError('sortByKey expects [key, value] pairs');
+      const x = batch[i];
+      let k: unknown;
+      // With keyOf the records are keyBy's input: the key of each, as the pair would hold it.
+      if (keyOf) k = keyOf(x);
+      else if (!Array.isArray(x) || x.length !== 2) throw new TypeError('sortByKey expects [key, value] pairs');
+      else k = x[0];
       seen++;
-      if (out.length < n) out.push(kv[0]);
+      if (out.length < n) out.push(k);
       else {
         state = (Math.imul(state, 1103515245) + 12345) >>> 0;
         const j = state % seen;
-        if (j < n) out[j] = kv[0];
+        if (j < n) out[j] = k;
       }
     }
   }

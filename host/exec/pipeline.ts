@@ -14,7 +14,7 @@ import type { FlintOps } from '../ops/types.js';
 import { batchRecords, normalizeScannedKeys } from '../shuffle/agg-batches.js';
 import { aggregatorOf, expectPair, type Aggregator } from '../shuffle/aggregator.js';
 import { SpillableCombiners } from '../shuffle/combiner-map.js';
-import { decodeFrame, reduceFrames } from '../shuffle/reader.js';
+import { decodeFrame, gatherSorted, reduceFrames, sortedBatches, type ReduceSpec } from '../shuffle/reader.js';
 import type { BlockStore } from './block-store.js';
 import { applyOps, type Batches } from './ops.js';
 import type { ExecutorPlatform } from './platform.js';
@@ -253,11 +253,52 @@ async function* cartesian(left: PlanNode, right: PlanNode, lp: number, rp: numbe
   }
 }
 
-async function* shuffleRead(node: Extract<PlanNode, { kind: 'shuffleRead' }>, partition: number, ctx: PipelineContext, valuesOnly = false): Batches {
-  const locations = ctx.blocks.filter((b) => b.shuffleId === node.shuffleId && b.reduceId === partition);
-  const aggregator = node.aggregator ? aggregatorOf(node.aggregator, ctx.instantiate) : null;
-  for await (const batch of reduceFrames(ctx.shuffleFrames(locations), {
-    aggregator,
+/**
+ * A result task's output: for a sort's shuffle read with nothing after it but sortBy's `values`,
+ * whose frames were all number column blocks, the result block written from the sorted columns (no
+ * record is built on the executor, and the driver reads the columns straight into collect's
+ * array); otherwise the records, as computePartition gives them.
+ */
+export async function computeResult(
+  node: PlanNode,
+  partition: number,
+  ctx: PipelineContext,
+): Promise<{ block: Uint8Array; rows: number } | { batches: Batches }> {
+  const valuesOnly = node.kind === 'pipe' && node.ops.length === 1 && node.ops[0]!.op === 'values';
+  const read = node.kind === 'shuffleRead' ? node : valuesOnly && node.kind === 'pipe' && node.parent.kind === 'shuffleRead' ? node.parent : null;
+  if (!read || !read.sort || read.aggregator) return { batches: computePartition(node, partition, ctx) };
+  const locations = ctx.blocks.filter((b) => b.shuffleId === read.shuffleId && b.reduceId === partition);
+  const spec = reduceSpec(read, ctx, valuesOnly);
+  const ascending = read.sort.ascending;
+  const expected = locations.reduce((a, b) => a + b.bytes, 0);
+  const gathered = await gatherSorted(checkingKilled(ctx.shuffleFrames(locations), ctx), ascending, spec, expected);
+  if ('columns' in gathered) {
+    const result = gathered.columns.sortedBlock(ascending, ctx.used, valuesOnly);
+    if (result) {
+      ctx.metrics.recordsRead += result.rows;
+      return result;
+    }
+  }
+  return {
+    batches: (async function* () {
+      for (const batch of sortedBatches(gathered, ascending, spec)) {
+        ctx.metrics.recordsRead += batch.length;
+        yield batch;
+      }
+    })(),
+  };
+}
+
+async function* checkingKilled<T>(items: AsyncIterable<T>, ctx: PipelineContext): AsyncGenerator<T> {
+  for await (const item of items) {
+    ctx.checkKilled();
+    yield item;
+  }
+}
+
+function reduceSpec(node: Extract<PlanNode, { kind: 'shuffleRead' }>, ctx: PipelineContext, valuesOnly: boolean): ReduceSpec {
+  return {
+    aggregator: node.aggregator ? aggregatorOf(node.aggregator, ctx.instantiate) : null,
     mapSideCombined: node.mapSideCombined,
     sort: node.sort,
     valuesOnly,
@@ -266,7 +307,12 @@ async function* shuffleRead(node: Extract<PlanNode, { kind: 'shuffleRead' }>, pa
     used: ctx.used,
     memory: ctx.memory,
     scratch: ctx.scratch,
-  })) {
+  };
+}
+
+async function* shuffleRead(node: Extract<PlanNode, { kind: 'shuffleRead' }>, partition: number, ctx: PipelineContext, valuesOnly = false): Batches {
+  const locations = ctx.blocks.filter((b) => b.shuffleId === node.shuffleId && b.reduceId === partition);
+  for await (const batch of reduceFrames(ctx.shuffleFrames(locations), reduceSpec(node, ctx, valuesOnly))) {
     ctx.metrics.recordsRead += batch.length;
     yield batch;
   }

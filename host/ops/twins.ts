@@ -9,7 +9,7 @@ import { decodeAggBatch, encodeAggBatch, stateWidth, aggCode, keyCode } from './
 import { bytesPrefixes, compareByteRanges, numberPrefixes, type Prefixes } from './prefix.js';
 import { decodeKey, decodeSpans, mergeDecodedCounts, packStrings, scanLines, scanWords } from './text.js';
 import type {
-  AggKind, FlintOps, HashAggregator, KeyKind, NumericKeys, PackedBytes, SortOptions, SortableNumbers,
+  AggKind, F64Column, FlintOps, HashAggregator, KeyKind, NumericKeys, PackedBytes, SortOptions, SortableNumbers,
 } from './types.js';
 
 type MapKey = bigint | number | string;
@@ -292,6 +292,31 @@ export function createTwinOps(): FlintOps {
     },
     sortBytes(keys: PackedBytes, options?: SortOptions): Uint32Array {
       return twinSortBytes(keys, options?.descending === true);
+    },
+    createF64Column(): F64Column {
+      let values = new Float64Array(0);
+      return {
+        get capacity() {
+          return values.length;
+        },
+        reserve(capacity: number, keep: number): void {
+          if (capacity <= values.length) return;
+          const bigger = new Float64Array(capacity);
+          bigger.set(values.subarray(0, keep));
+          values = bigger;
+        },
+        view: () => values,
+        sort(n: number, options?: SortOptions): boolean {
+          const v = values.subarray(0, n);
+          if (v.some((x) => Object.is(x, -0))) return false;
+          const order = radixArgsort(numberPrefixes(v, options?.descending === true));
+          v.set(Array.from(order, (i) => (v[i] === v[i] ? v[i]! : NaN)));
+          return true;
+        },
+        release(): void {
+          values = new Float64Array(0);
+        },
+      };
     },
     sortStrings(keys: readonly string[], options?: SortOptions): Uint32Array {
       return twinSortBytes(packStrings(keys), options?.descending === true);

@@ -94,6 +94,8 @@ export interface FlintOps {
    * descending). Equal keys keep index order in both directions.
    */
   sortNumbers(keys: SortableNumbers, options?: SortOptions): Uint32Array;
+  /** A growable f64 column in the operators' own memory, sorted there without a copy in (sort buffers). */
+  createF64Column(): F64Column;
   /** Stable argsort by unsigned byte order (shorter first on a common prefix). */
   sortBytes(keys: PackedBytes, options?: SortOptions): Uint32Array;
   /**
@@ -118,4 +120,20 @@ export interface FlintOps {
   resetTask(): void;
   /** Bytes of memory held by the operators (linear memory size for wasm). */
   memoryBytes(): number;
+}
+
+/** An f64 column in the operators' memory (FlintOps.createF64Column). */
+export interface F64Column {
+  readonly capacity: number;
+  /** Room for at least `capacity` values; the first `keep` stay. */
+  reserve(capacity: number, keep: number): void;
+  /** The column's values; any later call into the operators may move them: take it again after one. */
+  view(): Float64Array;
+  /**
+   * Sorts the first n values in place in sortNumbers' order (no index: half the work of the argsort);
+   * every NaN becomes the canonical NaN. False, and the values untouched, when a -0 is among them:
+   * -0 and +0 are equal keys but different values, whose order only the stable argsort keeps.
+   */
+  sort(n: number, options?: SortOptions): boolean;
+  release(): void;
 }

@@ -13,7 +13,7 @@ import { oneShotAggregation } from './one-shot.js';
 import { aggCode, decodeAggBatch, keyCode } from './batch.js';
 import { chunkEnd, decodeSpans, mergeDecodedCounts, packStrings } from './text.js';
 import type {
-  AggKind, AggOptions, FlintOps, HashAggregator, KeyKind, NumericKeys, PackedBytes, SortOptions, SortableNumbers,
+  AggKind, AggOptions, F64Column, FlintOps, HashAggregator, KeyKind, NumericKeys, PackedBytes, SortOptions, SortableNumbers,
 } from './types.js';
 
 /** The module's exports (assembly/index.ts). Pointers are u32 and come back signed above 2 GiB. */
@@ -50,6 +50,7 @@ interface FlintWasmExports {
   line_spans(text: number, len: number, out: number): number;
   count_byte(text: number, len: number, byte: number): number;
   sort_keys(kind: number, keys: number, offsets: number, n: number, desc: number): number;
+  sort_f64(values: number, n: number, desc: number): number;
   stats_f64(state: number, values: number, n: number): void;
 }
 
@@ -302,6 +303,50 @@ class WasmOpsImpl implements WasmOps {
     } finally {
       this.release(pages, gen);
     }
+  }
+
+  createF64Column(): F64Column {
+    const ops = this;
+    const gen = this.generation;
+    let page = 0;
+    let capacity = 0;
+    let view = new Float64Array(0);
+    this.opened();
+    const base = () => ops.exports.page_base(page) >>> 0;
+    return {
+      get capacity() {
+        return capacity;
+      },
+      reserve(want: number, keep: number): void {
+        if (want <= capacity) return;
+        const next = ops.alloc(want * 8);
+        if (page !== 0) {
+          const from = base();
+          ops.u8().copyWithin(next.ptr, from, from + keep * 8);
+          ops.free(page);
+        }
+        page = next.page;
+        capacity = want;
+      },
+      view(): Float64Array {
+        if (capacity <= 0) return view;
+        if (view.length !== capacity || view.buffer !== ops.exports.memory.buffer) view = new Float64Array(ops.exports.memory.buffer, base(), capacity);
+        return view;
+      },
+      sort(n: number, options?: SortOptions): boolean {
+        return ops.run(() => ops.exports.sort_f64(base(), n, options?.descending ? 1 : 0)) !== 0;
+      },
+      release(): void {
+        if (gen === ops.generation && capacity >= 0) {
+          if (page !== 0) ops.free(page);
+          ops.closed();
+          ops.settle();
+        }
+        page = 0;
+        capacity = -1;
+        view = new Float64Array(0);
+      },
+    };
   }
 
   sortBytes(keys: PackedBytes, options?: SortOptions): Uint32Array {

@@ -41,6 +41,15 @@ export function partitionFunction(
   }
 }
 
+/**
+ * A range partitioner's bounds as an f64 array when they are all numbers (not NaN), the case where
+ * a number key is placed by `>` alone (rangePartition below); null for any other partitioner.
+ */
+export function numberRangeBounds(desc: PartitionerDesc): Float64Array | null {
+  if (desc.kind !== 'range' || !desc.bounds.every((b) => typeof b === 'number' && b === b)) return null;
+  return Float64Array.from(desc.bounds as number[]);
+}
+
 /** Binary search over sorted range bounds: partition i holds keys in (bounds[i-1], bounds[i]]. */
 export function rangePartitionOf(key: unknown, bounds: readonly unknown[], ascending: boolean, n: number): number {
   let lo = 0;

@@ -69,12 +69,20 @@ export async function* reduceFrames(frames: AsyncIterable<Uint8Array>, spec: Red
  * external sorter, which spills.
  */
 async function* sortFrames(frames: AsyncIterable<Uint8Array>, ascending: boolean, spec: ReduceSpec): AsyncGenerator<unknown[]> {
-  const columns = new ColumnSortBuffer(spec.memory);
+  yield* sortedBatches(await gatherSorted(frames, ascending, spec), ascending, spec);
+}
+
+/** Every frame of a sorted read gathered: in the column buffer while they fit it, else in the external sorter. */
+export type GatheredSort = { columns: ColumnSortBuffer } | { sorter: ExternalSorter };
+
+/** `expectedBytes`: the bytes of the blocks the frames come from, to size the columns once. */
+export async function gatherSorted(frames: AsyncIterable<Uint8Array>, ascending: boolean, spec: ReduceSpec, expectedBytes = 0): Promise<GatheredSort> {
+  const columns = new ColumnSortBuffer(spec.memory, spec.ops, expectedBytes);
   let sorter: ExternalSorter | null = null;
   try {
     for await (const f of frames) {
       if (!sorter) {
-        if (isColumnBlock(f) && columns.add(decodeColumnFields(f))) continue;
+        if (isColumnBlock(f) && columns.add(decodeColumnFields(f), f.byteLength)) continue;
         sorter = new ExternalSorter(spec.memory, spec.scratch, (r) => (r as unknown[])[0], ascending, spec.ops, spec.used);
         for (const batch of columns.records()) sorter.add(batch);
       }
@@ -82,12 +90,23 @@ async function* sortFrames(frames: AsyncIterable<Uint8Array>, ascending: boolean
       for (const r of records) expectPair(r, spec.where);
       sorter.add(records);
     }
-    if (!sorter) yield* columns.sorted(ascending, spec.ops, spec.used, spec.valuesOnly === true);
-    else if (spec.valuesOnly) for (const batch of sorter.sorted()) yield batch.map((r) => (r as unknown[])[1]);
-    else yield* sorter.sorted();
-  } finally {
+  } catch (err) {
     columns.release();
     sorter?.release();
+    throw err;
+  }
+  return sorter ? { sorter } : { columns };
+}
+
+/** A gathered sort's records (or their values alone, spec.valuesOnly) in key order, in batches; what it held is released. */
+export function* sortedBatches(gathered: GatheredSort, ascending: boolean, spec: ReduceSpec): Generator<unknown[]> {
+  try {
+    if ('columns' in gathered) yield* gathered.columns.sorted(ascending, spec.ops, spec.used, spec.valuesOnly === true);
+    else if (spec.valuesOnly) for (const batch of gathered.sorter.sorted()) yield batch.map((r) => (r as unknown[])[1]);
+    else yield* gathered.sorter.sorted();
+  } finally {
+    if ('columns' in gathered) gathered.columns.release();
+    else gathered.sorter.release();
   }
 }
 

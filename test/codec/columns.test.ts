@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Packr } from 'msgpackr';
-import { decodeColumns, encodeColumns, isColumnBlock } from '../../host/codec/columns.js';
-import { decodeRecords, encodeRecords } from '../../host/codec/records.js';
+import { decodeColumnFields, decodeColumns, encodeColumns, encodeNumberColumns, isColumnBlock } from '../../host/codec/columns.js';
+import { decodeRecords, decodeRecordsConcat, encodeRecords } from '../../host/codec/records.js';
 import { frame, framesIn } from '../../host/memory/frames.js';
 
 /** Equality that tells -0 from 0 and NaN from everything but NaN. */
@@ -115,3 +115,37 @@ describe('column blocks', () => {
   });
 });
 
+
+describe('number columns written without records', () => {
+  it('plain and pair blocks are the bytes encodeRecords gives; a SAME block decodes as [x, x] pairs', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(number, number), { minLength: 1, maxLength: 80 }), (rows) => {
+        const keys = Float64Array.from(rows, (r) => r[0]);
+        const values = Float64Array.from(rows, (r) => r[1]);
+        const n = rows.length;
+        expect(encodeNumberColumns(n, keys)).toEqual(encodeRecords(rows.map((r) => r[0])));
+        expect(encodeNumberColumns(n, keys, values)).toEqual(encodeRecords(rows.map((r) => [r[0], r[1]])));
+        const sameBlock = encodeNumberColumns(n, keys, 'same');
+        const fields = decodeColumnFields(sameBlock);
+        expect(fields.same).toBe(true);
+        expect(same(decodeRecords(sameBlock), rows.map((r) => [r[0], r[0]]))).toBe(true);
+        // One column: a pair block of them would hold two.
+        expect(sameBlock.byteLength).toBeLessThan(encodeNumberColumns(n, keys, keys).byteLength);
+      }),
+    );
+  });
+
+  it('decodeRecordsConcat is the concatenation of every block decoded', () => {
+    const block = fc.oneof(
+      fc.constant(null),
+      fc.array(record, { maxLength: 30 }).map((rs) => encodeRecords(rs)),
+      fc.array(number, { minLength: 1, maxLength: 30 }).map((xs) => encodeNumberColumns(xs.length, Float64Array.from(xs), 'same')),
+    );
+    fc.assert(
+      fc.property(fc.array(block, { maxLength: 6 }), (blocks) => {
+        const expected = blocks.flatMap((b) => (b ? decodeRecords(b) : []));
+        expect(same(decodeRecordsConcat(blocks), expected)).toBe(true);
+      }),
+    );
+  });
+});

@@ -74,3 +74,39 @@ describe('whole-stage code generation', () => {
     expect((generated as { out: unknown[][] }).out.map((b) => b.length)).toEqual([4096, 1904, 20]);
   });
 });
+
+describe("sortBy's sample (keyBy then sampleKeys, fused)", () => {
+  /** Plain reservoir of the keys with the operator's fixed LCG, over pairs built by hand. */
+  function reference(xs: unknown[], key: (x: unknown) => unknown, n: number): unknown[] {
+    const out: unknown[] = [];
+    let state = 0x2545f491;
+    xs.forEach((x, i) => {
+      const k = key(x);
+      if (out.length < n) out.push(k);
+      else {
+        state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+        const j = state % (i + 1);
+        if (j < n) out[j] = k;
+      }
+    });
+    return out;
+  }
+
+  it('samples the keys a pair per record would give, or fails with the key function\'s error', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.array(record, { maxLength: 40 }), { maxLength: 4 }), fc.constantFrom('id', 'double', 'str', 'thrower'), fc.integer({ min: 1, max: 12 }), async (batches, f, n) => {
+        const ops = [{ op: 'map', f: 'double' }, { op: 'keyBy', f }, { op: 'sampleKeys', n }] as unknown as OpDesc[];
+        const got = await run(ops, batches, true);
+        const xs = batches.flat().map((x) => fns.double!(x));
+        let expected: { out: unknown[][] } | { error: string };
+        try {
+          expected = { out: [reference(xs, fns[f] as (x: unknown) => unknown, n)] };
+        } catch (err) {
+          expected = { error: `${(err as Error).constructor.name}: ${(err as Error).message}` };
+        }
+        expect(got).toEqual(expected);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -155,3 +155,73 @@ describe('sort of byte strings', () => {
     for (const ops of impls()) expect(Array.from(ops.sortBytes(slice))).toEqual([1, 0, 2]);
   });
 });
+
+/** An f64 column of the operators holding `values`, sorted in place: [sorted?, its first n values]. */
+function sortInColumn(ops: FlintOps, values: Float64Array, descending: boolean): [boolean, Float64Array] {
+  const col = ops.createF64Column();
+  try {
+    col.reserve(Math.max(1, values.length), 0);
+    col.view().set(values);
+    const sorted = col.sort(values.length, { descending });
+    return [sorted, col.view().slice(0, values.length)];
+  } finally {
+    col.release();
+  }
+}
+
+describe('F64Column.sort: numbers sorted themselves in the operators\' memory', () => {
+  test('the values in the stable order, in place, every NaN canonical; false (values untouched) when a -0 is there', () => {
+    const canonical = new Uint8Array(Float64Array.of(NaN).buffer).join();
+    fc.assert(
+      fc.property(fc.array(specialDouble, { maxLength: 300 }), fc.boolean(), fc.boolean(), (xs, descending, noisyNaN) => {
+        const values = Float64Array.from(xs);
+        // A NaN with other bits than JavaScript's own (a payload, the sign).
+        if (noisyNaN && values.length > 0) new DataView(values.buffer).setBigUint64(0, 0xfff8000000000123n, true);
+        const before = values.slice();
+        const hasMinusZero = Array.from(values).some((x) => Object.is(x, -0));
+        const ref = naiveArgsort(values, cmpNumber, descending).map((i) => values[i]!);
+        for (const ops of impls()) {
+          const [sorted, got] = sortInColumn(ops, before, descending);
+          expect(sorted).toBe(!hasMinusZero);
+          if (!sorted) {
+            expect(new Uint8Array(got.buffer).join()).toEqual(new Uint8Array(before.buffer).join());
+            continue;
+          }
+          expect(Array.from(got)).toEqual(ref);
+          for (let i = 0; i < got.length; i++) if (got[i] !== got[i]) expect(new Uint8Array(got.buffer, i * 8, 8).join()).toEqual(canonical);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  test('a large random array through every radix pass', () => {
+    const values = Float64Array.from({ length: 100_000 }, (_, i) => Math.sin(i * 12.9898) * 1e6 * (i % 7 === 0 ? 1e-300 : 1));
+    for (const descending of [false, true]) {
+      const ref = Array.from(values).sort((a, b) => (descending ? b - a : a - b));
+      for (const ops of impls()) {
+        const [sorted, got] = sortInColumn(ops, values, descending);
+        expect(sorted).toBe(true);
+        expect(Array.from(got)).toEqual(ref);
+      }
+    }
+  });
+});
+
+describe('F64Column', () => {
+  test('keeps its values across growth and other operators growing the memory', () => {
+    for (const ops of impls()) {
+      const col = ops.createF64Column();
+      col.reserve(4, 0);
+      col.view().set([3, 1, 2, 0.5]);
+      col.reserve(100_000, 4);
+      expect(Array.from(col.view().subarray(0, 4))).toEqual([3, 1, 2, 0.5]);
+      // Another operator's allocation may move linear memory: the column is read again after it.
+      ops.sortNumbers(new Float64Array(300_000).map((_, i) => -i));
+      expect(Array.from(col.view().subarray(0, 4))).toEqual([3, 1, 2, 0.5]);
+      expect(col.sort(4)).toBe(true);
+      expect(Array.from(col.view().subarray(0, 4))).toEqual([0.5, 1, 2, 3]);
+      col.release();
+    }
+  });
+});
