@@ -35,6 +35,13 @@ const quick = process.argv.includes('--quick');
 const onlyArg = process.argv.find((a) => a.startsWith('--only'));
 const only = onlyArg ? (onlyArg.includes('=') ? onlyArg.split('=')[1]! : process.argv[process.argv.indexOf(onlyArg) + 1]!).split(',') : null;
 const want = (...sections: Array<number | string>) => !only || sections.some((n) => only.includes(String(n)));
+// `--lambda-jobs wc` (or `rbk`, or `wc,rbk`) runs only those jobs of the lambda section and reports
+// their ratios, without the sort, memory and cold-start jobs or the section's table.
+const lambdaJobsArg = process.argv.find((a) => a.startsWith('--lambda-jobs'));
+const lambdaJobs = lambdaJobsArg
+  ? (lambdaJobsArg.includes('=') ? lambdaJobsArg.split('=')[1]! : process.argv[process.argv.indexOf(lambdaJobsArg) + 1]!).split(',')
+  : null;
+const wantJob = (name: string) => !lambdaJobs || lambdaJobs.includes(name);
 const root = join(dirname(process.argv[1]!), '..');
 const benchDir = join(root, 'bench');
 const log = (s: string) => console.log(s);
@@ -309,8 +316,9 @@ if (want('lambda')) {
   const res: Record<string, Summary[]> = { wcPlain: [], wcFlint: [], rbkPlain: [], rbkFlint: [], sortPlain: [], sortFlint: [] };
   const push = (k: string) => (s: Summary) => void res[k]!.push(s);
 
-  log(`  word count, ${L.textBytes / 1e6} MB (D4)`);
-  const wc = await interleaved(
+  const skip: Record<string, number[]> = {};
+  if (wantJob('wc')) log(`  word count, ${L.textBytes / 1e6} MB (D4)`);
+  const wc = !wantJob('wc') ? skip : await interleaved(
     [
       { name: 'plain', run: () => push('wcPlain')(plainWordCountSummary(path)) },
       { name: 'flint', run: async () => push('wcFlint')(await lambdaWordCount(fl, path)) },
@@ -319,10 +327,10 @@ if (want('lambda')) {
     L.runs,
     log,
   );
-  agree('word count', [...res.wcPlain!, ...res.wcFlint!]);
+  if (wantJob('wc')) agree('word count', [...res.wcPlain!, ...res.wcFlint!]);
 
-  log(`  reduceByKey((a, b) => a + b) of ${L.pairs.toLocaleString('en-US')} pairs [i % 100000, i]`);
-  const rbk = await interleaved(
+  if (wantJob('rbk')) log(`  reduceByKey((a, b) => a + b) of ${L.pairs.toLocaleString('en-US')} pairs [i % 100000, i]`);
+  const rbk = !wantJob('rbk') ? skip : await interleaved(
     [
       { name: 'plain', run: () => push('rbkPlain')(plainReduceByKey(L.pairs)) },
       { name: 'flint', run: async () => push('rbkFlint')(await lambdaReduceByKey(fl, L.pairs)) },
@@ -331,8 +339,17 @@ if (want('lambda')) {
     L.runs,
     log,
   );
-  agree('reduceByKey', [...res.rbkPlain!, ...res.rbkFlint!]);
+  if (wantJob('rbk')) agree('reduceByKey', [...res.rbkPlain!, ...res.rbkFlint!]);
+  if (lambdaJobs) {
+    for (const [name, r] of [['word count', wc], ['reduceByKey', rbk]] as const) {
+      if (!r.plain) continue;
+      log(`  ${name}: flint ${fmt(median(r.flint!))} ms, plain ${fmt(median(r.plain))} ms, ratio ${fmt(median(r.plain) / median(r.flint!))}× (per-round ratios ${r.plain.map((p, i) => fmt(p / r.flint![i]!)).join(', ')})`);
+    }
+  }
 
+  if (lambdaJobs) {
+    await fl.stop();
+  } else {
   log(`  sortBy(x => x) of ${L.floats.toLocaleString('en-US')} random floats`);
   // The jobs a sortBy runs: the range partitioner's sampling, then the sort itself.
   const jobStarts = new Map<number, number>();
@@ -427,6 +444,7 @@ if (want('lambda')) {
     `Medians of ${L.runs} runs (${L.coldRuns} fresh processes for the first job), ${new Date().toISOString().slice(0, 10)}, load average at the end ${loadavg().map((x) => x.toFixed(2)).join(' ')}.`,
   ].join('\n');
   log(`\n${lambdaTable}`);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
