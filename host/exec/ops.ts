@@ -234,11 +234,80 @@ function generatedStage(ops: OpDesc[], instantiate: Instantiate): StageFn | null
   return (factory as unknown as (...a: unknown[]) => StageFn)(...fs, iterableResult);
 }
 
-function stageBody(ops: OpDesc[], k: number): string {
-  if (k === ops.length) return `out.push(v${k});`;
+/**
+ * Where a fused chain hands its [key, value] pairs one at a time instead of into an output batch:
+ * a map-side combiner. The pair is taken apart where the user's function made it, so that once V8
+ * inlines that function into the generated loop it can leave the pair unallocated (escape analysis).
+ */
+export interface PairSink {
+  addValue(key: unknown, value: unknown): void;
+}
+
+type SinkStageFn = (batch: unknown[], sink: PairSink) => void;
+const sinkFactories = new Map<string, (fs: Function[], iterableResult: Function, notPair: Function) => SinkStageFn>();
+
+/**
+ * The operators of `ops` that stay stages of their own and the generated chain at their end that
+ * feeds a PairSink, or null when the chain at the end is not one that code generation covers.
+ */
+export function splitForSink(ops: readonly OpDesc[]): { head: OpDesc[]; tail: OpDesc[] } | null {
+  if (!codegen) return null;
+  let i = ops.length;
+  while (i > 0 && CODEGEN_OPS.has(ops[i - 1]!.op)) i--;
+  const tail = ops.slice(i);
+  if (tail.length === 0 || tail.filter((o) => o.op === 'flatMap').length > 3) return null;
+  return { head: ops.slice(0, i), tail };
+}
+
+/**
+ * `ops` applied to `input` with the generated chain at their end (splitForSink's split) feeding
+ * `sink`: yields an empty batch after each input batch, so that the consumer can account for what
+ * the sink took in and a task can be stopped between batches.
+ */
+export async function* applyOpsInto(
+  split: { head: OpDesc[]; tail: OpDesc[] },
+  input: Batches,
+  partition: number,
+  instantiate: Instantiate,
+  native: NativeOps,
+  sink: PairSink,
+  notPair: (record: unknown) => never,
+): Batches {
+  const stage = sinkStage(split.tail, instantiate, notPair);
+  const empty: unknown[] = [];
+  for await (const batch of applyOps(split.head, input, partition, instantiate, native)) {
+    stage(batch, sink);
+    yield empty;
+  }
+}
+
+function sinkStage(ops: OpDesc[], instantiate: Instantiate, notPair: (record: unknown) => never): SinkStageFn {
+  const shape = ops.map((o) => o.op).join(',');
+  let factory = sinkFactories.get(shape);
+  if (!factory) {
+    const body = stageBody(ops, 0, true);
+    const src = `return function stageInto(batch, sink) {\n  for (let r = 0; r < batch.length; r++) {\n    const v0 = batch[r];\n${body}\n  }\n};`;
+    factory = new Function(...ops.map((_, k) => `f${k}`).concat('iterableResult', 'notPair'), src) as never;
+    if (sinkFactories.size >= STAGE_CACHE_LIMIT) sinkFactories.clear();
+    sinkFactories.set(shape, factory!);
+  }
+  const fs = new Array<Function | null>(ops.length).fill(null);
+  for (let k = ops.length - 1; k >= 0; k--) {
+    const o = ops[k]!;
+    if ('f' in o) fs[k] = instantiate(o.f);
+  }
+  return (factory as unknown as (...a: unknown[]) => SinkStageFn)(...fs, iterableResult, notPair);
+}
+
+function stageBody(ops: OpDesc[], k: number, sink = false): string {
+  if (k === ops.length) {
+    // The checks of CombiningWriter.write (expectPair), then the pair's halves, not the pair.
+    if (sink) return `const p = v${k};\nif (!Array.isArray(p) || p.length !== 2) notPair(p);\nsink.addValue(p[0], p[1]);`;
+    return `out.push(v${k});`;
+  }
   const v = `v${k}`;
   const next = `v${k + 1}`;
-  const rest = () => stageBody(ops, k + 1);
+  const rest = () => stageBody(ops, k + 1, sink);
   switch (ops[k]!.op) {
     case 'map':
       return `const ${next} = f${k}(${v});\n${rest()}`;

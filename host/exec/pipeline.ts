@@ -16,7 +16,7 @@ import { aggregatorOf, expectPair, type Aggregator } from '../shuffle/aggregator
 import { SpillableCombiners } from '../shuffle/combiner-map.js';
 import { decodeFrame, reduceFrames } from '../shuffle/reader.js';
 import type { BlockStore } from './block-store.js';
-import { applyOps, type Batches } from './ops.js';
+import { applyOps, applyOpsInto, splitForSink, type Batches, type PairSink } from './ops.js';
 import type { ExecutorPlatform } from './platform.js';
 import { RecordBuffer } from './record-buffer.js';
 
@@ -93,6 +93,26 @@ export function computePartition(node: PlanNode, partition: number, ctx: Pipelin
     case 'checkpoint':
       return checkpointSource(node.files[partition]!, ctx);
   }
+}
+
+/**
+ * The partition fed pair by pair into `sink` (a map-side combiner) by the generated code of the
+ * narrow chain at the top of the plan, or null when the plan does not end in such a chain. The
+ * stream yields an empty batch after each batch of input.
+ */
+export function computePartitionInto(
+  node: PlanNode,
+  partition: number,
+  ctx: PipelineContext,
+  sink: PairSink,
+  notPair: (record: unknown) => never,
+): Batches | null {
+  if (node.kind !== 'pipe') return null;
+  const parent = node.parent;
+  if (node.ops[0]?.op === 'values' && parent.kind === 'shuffleRead' && parent.sort && !parent.aggregator) return null;
+  const split = splitForSink(node.ops);
+  if (!split) return null;
+  return applyOpsInto(split, computePartition(parent, partition, ctx), partition, ctx.instantiate, ctx, sink, notPair);
 }
 
 async function* sliceSource(rddId: number, partition: number, ctx: PipelineContext): Batches {

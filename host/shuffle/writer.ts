@@ -24,6 +24,12 @@ import type { PartitionFn } from './partition-fn.js';
 
 export interface ShuffleWriter {
   write(batch: readonly unknown[]): void;
+  /**
+   * Where the records' [key, value] halves may go one at a time instead of through write() (a
+   * lambda combiner's map); write() must still be called after each batch, with that batch or an
+   * empty one. Null when the writer needs whole records.
+   */
+  readonly pairSink: { addValue(key: unknown, value: unknown): void } | null;
   /** The map output: one block per reduce partition. */
   finish(): MapOutput;
   /** Frees what the writer holds when the task ends early (idempotent). */
@@ -97,6 +103,7 @@ class RecordFrames {
 
 class BucketWriter implements ShuffleWriter {
   private readonly frames: RecordFrames;
+  readonly pairSink = null;
   recordsWritten = 0;
 
   constructor(
@@ -129,6 +136,9 @@ class BucketWriter implements ShuffleWriter {
 
 export class CombiningWriter implements ShuffleWriter {
   private readonly combiners: CombinerMap;
+  get pairSink(): CombinerMap {
+    return this.combiners;
+  }
   private readonly output: MapOutputBuffer;
   recordsWritten = 0;
 
@@ -192,6 +202,7 @@ export class CombiningWriter implements ShuffleWriter {
  */
 export class AggBatchWriter implements ShuffleWriter, MemoryConsumer {
   readonly label = 'hash aggregation (map side)';
+  readonly pairSink = null;
   private agg: HashAggregator | null = null;
   private keyKind: ColumnKeyKind | null = null;
   private fallback: CombiningWriter | null = null;
