@@ -12,7 +12,11 @@ const key = fc.oneof(
   fc.double(),
   fc.integer().map((i) => i * 2 ** 20),
   fc.constantFrom(0, -0, NaN, 0.5, Infinity),
-  fc.constantFrom('a', 'b', '', '\0s', '\0x'),
+  fc.constantFrom('a', 'b', '', '\0s', '\0x', '\ud800', '\udc00a', 'é', 'e\u0301', '😀'),
+  // Many distinct strings (the string index grows), any code units, some long.
+  fc.string({ maxLength: 3, unit: 'binary' }),
+  fc.string({ maxLength: 40, unit: 'grapheme' }),
+  fc.integer({ min: 0, max: 5000 }).map((i) => `w${i}`),
   fc.constantFrom(null, undefined, true, false, 1n),
   fc.constantFrom([1, 2], [1, -0], { a: 1 }, ['a']),
 );
@@ -46,6 +50,26 @@ describe('CombinerMap', () => {
         memory.close();
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('finds every one of many string keys after its index grew, whatever their code units', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.string({ maxLength: 12, unit: 'binary' }), { minLength: 1500, maxLength: 3000 }), fc.integer({ min: 1, max: 3 }), (keys, rounds) => {
+        const sum = { createCombiner: (v: unknown) => v, mergeValue: (c: unknown, v: unknown) => (c as number) + (v as number), mergeCombiners: (a: unknown, b: unknown) => (a as number) + (b as number) };
+        const memory = new ExecutorMemory(1 << 30, false).task(1);
+        const m = new CombinerMap('test', memory, sum, null);
+        const ref = new Map<string, number>();
+        for (let r = 0; r < rounds; r++) {
+          keys.forEach((k, i) => {
+            m.addValue(k, i);
+            ref.set(k, (ref.get(k) ?? 0) + i);
+          });
+        }
+        expect([...m.entries()]).toEqual([...ref.entries()]);
+        memory.close();
+      }),
+      { numRuns: 10 },
     );
   });
 });
