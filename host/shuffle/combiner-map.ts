@@ -65,6 +65,11 @@ export class CombinerMap implements MemoryConsumer {
     for (let i = 0; i < keys.length; i++) yield [keys[i], combiners[i]];
   }
 
+  /** The keys and combiners entries() pairs up, in the same order, without the pairs (not to be changed). */
+  columns(): { keys: readonly unknown[]; combiners: readonly unknown[] } {
+    return { keys: this.keys, combiners: this.combiners };
+  }
+
   clear(): void {
     this.index.clear();
     this.numbers = new NumberSlots();
