@@ -243,8 +243,12 @@ export interface PairSink {
   addValue(key: unknown, value: unknown): void;
 }
 
-type SinkStageFn = (batch: unknown[], sink: PairSink) => void;
-const sinkFactories = new Map<string, (fs: Function[], iterableResult: Function, notPair: Function) => SinkStageFn>();
+/** A generated chain into a sink, over a batch of records or over the numbers of a range. */
+interface SinkStage {
+  batch(batch: unknown[], sink: PairSink): void;
+  range(start: number, step: number, from: number, to: number, sink: PairSink): void;
+}
+const sinkFactories = new Map<string, (fs: Function[], iterableResult: Function, notPair: Function) => SinkStage>();
 
 /**
  * The operators of `ops` that stay stages of their own and the generated chain at their end that
@@ -276,17 +280,42 @@ export async function* applyOpsInto(
   const stage = sinkStage(split.tail, instantiate, notPair);
   const empty: unknown[] = [];
   for await (const batch of applyOps(split.head, input, partition, instantiate, native)) {
-    stage(batch, sink);
+    stage.batch(batch, sink);
     yield empty;
   }
 }
 
-function sinkStage(ops: OpDesc[], instantiate: Instantiate, notPair: (record: unknown) => never): SinkStageFn {
+/** Records of a range source between empty batches: as many as a batch of the source holds. */
+const RANGE_STEP = 8192;
+
+/**
+ * The numbers `start + i * step` for i in [from, to) (a range source's partition, the values it
+ * would put in its batches) through a generated chain of operators into `sink`, without batches:
+ * no array is filled and read again per record. Yields an empty batch every 8,192 numbers.
+ */
+export async function* applyRangeInto(
+  ops: OpDesc[],
+  range: { start: number; step: number; from: number; to: number },
+  instantiate: Instantiate,
+  sink: PairSink,
+  notPair: (record: unknown) => never,
+): Batches {
+  const stage = sinkStage(ops, instantiate, notPair);
+  const empty: unknown[] = [];
+  for (let i = range.from; i < range.to; i += RANGE_STEP) {
+    stage.range(range.start, range.step, i, Math.min(range.to, i + RANGE_STEP), sink);
+    yield empty;
+  }
+}
+
+function sinkStage(ops: OpDesc[], instantiate: Instantiate, notPair: (record: unknown) => never): SinkStage {
   const shape = ops.map((o) => o.op).join(',');
   let factory = sinkFactories.get(shape);
   if (!factory) {
     const body = stageBody(ops, 0, true);
-    const src = `return function stageInto(batch, sink) {\n  for (let r = 0; r < batch.length; r++) {\n    const v0 = batch[r];\n${body}\n  }\n};`;
+    const src =
+      `return {\n batch: function stageInto(batch, sink) {\n  for (let r = 0; r < batch.length; r++) {\n    const v0 = batch[r];\n${body}\n  }\n},\n` +
+      ` range: function rangeInto(start, step, from, to, sink) {\n  for (let j = from; j < to; j++) {\n    const v0 = start + j * step;\n${body}\n  }\n},\n};`;
     factory = new Function(...ops.map((_, k) => `f${k}`).concat('iterableResult', 'notPair'), src) as never;
     if (sinkFactories.size >= STAGE_CACHE_LIMIT) sinkFactories.clear();
     sinkFactories.set(shape, factory!);
@@ -296,7 +325,7 @@ function sinkStage(ops: OpDesc[], instantiate: Instantiate, notPair: (record: un
     const o = ops[k]!;
     if ('f' in o) fs[k] = instantiate(o.f);
   }
-  return (factory as unknown as (...a: unknown[]) => SinkStageFn)(...fs, iterableResult, notPair);
+  return (factory as unknown as (...a: unknown[]) => SinkStage)(...fs, iterableResult, notPair);
 }
 
 function stageBody(ops: OpDesc[], k: number, sink = false): string {

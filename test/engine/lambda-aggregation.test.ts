@@ -95,6 +95,30 @@ describe('reduceByKey with a lambda after a narrow chain', () => {
     );
   });
 
+  it('over a range source (its numbers go to the loop without batches) gives the fold of its partitions', async () => {
+    // Up to 30,000 numbers: several batches of the range per partition ('nest' would nest too deep).
+    const steps = fc.oneof(fc.integer({ min: 1, max: 7 }), fc.integer({ min: -7, max: -1 }), fc.constantFrom(0.1, -0.25, 1e-3, 3.5));
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: -40, max: 40 }), fc.integer({ min: 0, max: 30_000 }), steps, fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 3 }), fc.constantFrom('add', 'max', 'spill'), async (start, n, step, k, parts, name) => {
+        const fn = REDUCERS[name]!;
+        const end = start + n * step * (Number.isInteger(step) ? 1 : 1e-3);
+        // The range's partitions as its own batches give them (no aggregation after it).
+        const slices = (await contexts[0]!.range(start, end, step, k).glom().collect()).map((s) => s.map((i): [unknown, unknown] => [i % 7, i]));
+        const expected = reference(slices, parts, fn);
+        for (let c = 0; c < contexts.length; c++) {
+          const got = await contexts[c]!
+            .range(start, end, step, k)
+            .map((i) => [i % 7, i] as [number, number])
+            .reduceByKey((a, b) => f(a, b) as number, { numPartitions: parts, env: { f: fn } })
+            .glom()
+            .collect();
+          expect({ setup: SETUPS[c], got }).toEqual({ setup: SETUPS[c], got: expected });
+        }
+      }),
+      params,
+    );
+  });
+
   it('counts words cut by flatMap and filter as the plain loop does', async () => {
     const words = fc.array(fc.constantFrom('the', 'a', 'é', '😀', 'x y', '', '  ', 'ключ', '\ud800'), { maxLength: 12 });
     await fc.assert(
