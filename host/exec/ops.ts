@@ -210,18 +210,21 @@ export function setCodegen(on: boolean): void {
   codegen = on;
 }
 const STAGE_CACHE_LIMIT = 200;
-const stageFactories = new Map<string, (fs: Function[], iterableResult: Function) => StageFn>();
+const stageFactories = new Map<string, Function>();
 const CODEGEN_OPS = new Set<OpDesc['op']>(['map', 'filter', 'flatMap', 'mapValues', 'flatMapValues', 'keyBy', 'keys', 'values', 'pairWithNull', 'swap']);
 
 function generatedStage(ops: OpDesc[], instantiate: Instantiate): StageFn | null {
   if (!ops.every((o) => CODEGEN_OPS.has(o.op))) return null;
   if (ops.filter((o) => o.op === 'flatMap').length > 3) return null;
-  const shape = ops.map((o) => o.op).join(',');
+  return compiledStage(ops, '', () => `return function stage(batch, from, out) {\n  for (let r = from; r < batch.length; r++) {\n    const v0 = batch[r];\n${stageBody(ops, 0)}\n    if (out.length >= ${OUT_BATCH}) return r + 1;\n  }\n  return batch.length;\n};`, instantiate, null);
+}
+
+/** The generated function of a chain (its factory compiled once per kind and chain of operators). */
+function compiledStage<T>(ops: OpDesc[], kind: string, src: () => string, instantiate: Instantiate, notPair: Function | null): T {
+  const shape = kind + ops.map((o) => o.op).join(',');
   let factory = stageFactories.get(shape);
   if (!factory) {
-    const body = stageBody(ops, 0);
-    const src = `return function stage(batch, from, out) {\n  for (let r = from; r < batch.length; r++) {\n    const v0 = batch[r];\n${body}\n    if (out.length >= ${OUT_BATCH}) return r + 1;\n  }\n  return batch.length;\n};`;
-    factory = new Function(...ops.map((_, k) => `f${k}`).concat('iterableResult'), src) as never;
+    factory = new Function(...ops.map((_, k) => `f${k}`), 'iterableResult', 'notPair', src()) as never;
     if (stageFactories.size >= STAGE_CACHE_LIMIT) stageFactories.clear();
     stageFactories.set(shape, factory!);
   }
@@ -231,7 +234,7 @@ function generatedStage(ops: OpDesc[], instantiate: Instantiate): StageFn | null
     const o = ops[k]!;
     if ('f' in o) fs[k] = instantiate(o.f);
   }
-  return (factory as unknown as (...a: unknown[]) => StageFn)(...fs, iterableResult);
+  return (factory as unknown as (...a: unknown[]) => T)(...fs, iterableResult, notPair);
 }
 
 /**
@@ -245,10 +248,9 @@ export interface PairSink {
 
 /** A generated chain into a sink, over a batch of records or over the numbers of a range. */
 interface SinkStage {
-  batch(batch: unknown[], sink: PairSink): void;
+  batch(batch: unknown[], from: number, to: number, sink: PairSink): void;
   range(start: number, step: number, from: number, to: number, sink: PairSink): void;
 }
-const sinkFactories = new Map<string, (fs: Function[], iterableResult: Function, notPair: Function) => SinkStage>();
 
 /**
  * The operators of `ops` that stay stages of their own and the generated chain at their end that
@@ -280,7 +282,7 @@ export async function* applyOpsInto(
   const stage = sinkStage(split.tail, instantiate, notPair);
   const empty: unknown[] = [];
   for await (const batch of applyOps(split.head, input, partition, instantiate, native)) {
-    stage.batch(batch, sink);
+    stage.batch(batch, 0, batch.length, sink);
     yield empty;
   }
 }
@@ -309,23 +311,8 @@ export async function* applyRangeInto(
 }
 
 function sinkStage(ops: OpDesc[], instantiate: Instantiate, notPair: (record: unknown) => never): SinkStage {
-  const shape = ops.map((o) => o.op).join(',');
-  let factory = sinkFactories.get(shape);
-  if (!factory) {
-    const body = stageBody(ops, 0, true);
-    const src =
-      `return {\n batch: function stageInto(batch, sink) {\n  for (let r = 0; r < batch.length; r++) {\n    const v0 = batch[r];\n${body}\n  }\n},\n` +
-      ` range: function rangeInto(start, step, from, to, sink) {\n  for (let j = from; j < to; j++) {\n    const v0 = start + j * step;\n${body}\n  }\n},\n};`;
-    factory = new Function(...ops.map((_, k) => `f${k}`).concat('iterableResult', 'notPair'), src) as never;
-    if (sinkFactories.size >= STAGE_CACHE_LIMIT) sinkFactories.clear();
-    sinkFactories.set(shape, factory!);
-  }
-  const fs = new Array<Function | null>(ops.length).fill(null);
-  for (let k = ops.length - 1; k >= 0; k--) {
-    const o = ops[k]!;
-    if ('f' in o) fs[k] = instantiate(o.f);
-  }
-  return (factory as unknown as (...a: unknown[]) => SinkStage)(...fs, iterableResult, notPair);
+  const loop = (head: string, v0: string) => `function ${head}, sink) {\n  for (let r = from; r < to; r++) {\n    const v0 = ${v0};\n${stageBody(ops, 0, true)}\n  }\n}`;
+  return compiledStage(ops, '>', () => `return {\n batch: ${loop('(batch, from, to', 'batch[r]')},\n range: ${loop('(start, step, from, to', 'start + r * step')},\n};`, instantiate, notPair);
 }
 
 function stageBody(ops: OpDesc[], k: number, sink = false): string {
