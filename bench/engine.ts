@@ -36,6 +36,15 @@ const quick = process.argv.includes('--quick');
 const onlyArg = process.argv.find((a) => a.startsWith('--only'));
 const only = onlyArg ? (onlyArg.includes('=') ? onlyArg.split('=')[1]! : process.argv[process.argv.indexOf(onlyArg) + 1]!).split(',') : null;
 const want = (...sections: Array<number | string>) => !only || sections.some((n) => only.includes(String(n)));
+// `--lambda-jobs wc` (or `rbk`, or `wc,rbk`) runs only those jobs of the lambda section and reports
+// their ratios, without the sort, memory and cold-start jobs or the section's table.
+const lambdaJobsArg = process.argv.find((a) => a.startsWith('--lambda-jobs'));
+const lambdaJobs = lambdaJobsArg
+  ? (lambdaJobsArg.includes('=') ? lambdaJobsArg.split('=')[1]! : process.argv[process.argv.indexOf(lambdaJobsArg) + 1]!).split(',')
+  : null;
+// `--only sort` runs just the sortBy part of the lambda section (its timing, sampling and peak memory).
+const sortOnly = !want('lambda') && want('sort');
+const wantJob = (name: string) => !sortOnly && (!lambdaJobs || lambdaJobs.includes(name));
 const root = join(dirname(process.argv[1]!), '..');
 const benchDir = join(root, 'bench');
 const log = (s: string) => console.log(s);
@@ -298,8 +307,6 @@ if (want(5)) {
 // ---------------------------------------------------------------------------------------------
 // lambda: users' own functions on local[2] against plain single-threaded scripts (issue 11).
 let lambdaTable: string | null = null;
-// `--only sort` runs just the sortBy part of this section (its timing, sampling and peak memory).
-const sortOnly = !want('lambda') && want('sort');
 if (want('lambda') || sortOnly) {
   const L = quick ? { textBytes: 10_000_000, pairs: 1_000_000, floats: 200_000, runs: 3, coldRuns: 2 } : { textBytes: 100_000_000, pairs: 10_000_000, floats: 2_000_000, runs: 5, coldRuns: 3 };
   log(`\n[lambda] users' functions on local[${THREADS}] vs plain single-threaded scripts`);
@@ -312,9 +319,9 @@ if (want('lambda') || sortOnly) {
   const res: Record<string, Summary[]> = { wcPlain: [], wcFlint: [], rbkPlain: [], rbkFlint: [], sortPlain: [], sortFlint: [] };
   const push = (k: string) => (s: Summary) => void res[k]!.push(s);
 
-  const skipped = async () => ({ plain: [0], flint: [0] }) as Record<string, number[]>;
-  if (!sortOnly) log(`  word count, ${L.textBytes / 1e6} MB (D4)`);
-  const wc = sortOnly ? await skipped() : await interleaved(
+  const skipped: Record<string, number[]> = { plain: [0], flint: [0] };
+  if (wantJob('wc')) log(`  word count, ${L.textBytes / 1e6} MB (D4)`);
+  const wc = !wantJob('wc') ? skipped : await interleaved(
     [
       { name: 'plain', run: () => push('wcPlain')(plainWordCountSummary(path)) },
       { name: 'flint', run: async () => push('wcFlint')(await lambdaWordCount(fl, path)) },
@@ -323,10 +330,10 @@ if (want('lambda') || sortOnly) {
     L.runs,
     log,
   );
-  if (!sortOnly) agree('word count', [...res.wcPlain!, ...res.wcFlint!]);
+  if (wantJob('wc')) agree('word count', [...res.wcPlain!, ...res.wcFlint!]);
 
-  if (!sortOnly) log(`  reduceByKey((a, b) => a + b) of ${L.pairs.toLocaleString('en-US')} pairs [i % 100000, i]`);
-  const rbk = sortOnly ? await skipped() : await interleaved(
+  if (wantJob('rbk')) log(`  reduceByKey((a, b) => a + b) of ${L.pairs.toLocaleString('en-US')} pairs [i % 100000, i]`);
+  const rbk = !wantJob('rbk') ? skipped : await interleaved(
     [
       { name: 'plain', run: () => push('rbkPlain')(plainReduceByKey(L.pairs)) },
       { name: 'flint', run: async () => push('rbkFlint')(await lambdaReduceByKey(fl, L.pairs)) },
@@ -335,8 +342,17 @@ if (want('lambda') || sortOnly) {
     L.runs,
     log,
   );
-  if (!sortOnly) agree('reduceByKey', [...res.rbkPlain!, ...res.rbkFlint!]);
+  if (wantJob('rbk')) agree('reduceByKey', [...res.rbkPlain!, ...res.rbkFlint!]);
+  if (lambdaJobs) {
+    for (const [name, job, r] of [['word count', 'wc', wc], ['reduceByKey', 'rbk', rbk]] as const) {
+      if (!wantJob(job)) continue;
+      log(`  ${name}: flint ${fmt(median(r.flint!))} ms, plain ${fmt(median(r.plain!))} ms, ratio ${fmt(median(r.plain!) / median(r.flint!))}× (per-round ratios ${r.plain!.map((p, i) => fmt(p / r.flint![i]!)).join(', ')})`);
+    }
+  }
 
+  if (lambdaJobs) {
+    await fl.stop();
+  } else {
   log(`  sortBy(x => x) of ${L.floats.toLocaleString('en-US')} random floats`);
   // The jobs a sortBy runs: the range partitioner's sampling, then the sort itself.
   const jobStarts = new Map<number, number>();
@@ -434,6 +450,7 @@ if (want('lambda') || sortOnly) {
     `Medians of ${L.runs} runs (${L.coldRuns} fresh processes for the first job), ${new Date().toISOString().slice(0, 10)}, load average at the end ${loadavg().map((x) => x.toFixed(2)).join(' ')}.`,
   ].join('\n');
   if (lambdaTable) log(`\n${lambdaTable}`);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

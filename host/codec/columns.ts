@@ -98,8 +98,41 @@ export function encodeColumns(records: readonly unknown[]): Uint8Array | null {
       }
     }
   }
+  return encodeFields(n, pair ? [first, second!] : [first]);
+}
+
+/**
+ * [keys[i], values[i]] pairs as the column block encodeColumns makes of them, without the pairs
+ * (a combiner map's keys and combiners), or null when they are not of a column shape.
+ */
+export function encodePairColumns(keys: readonly unknown[], values: readonly unknown[]): Uint8Array | null {
+  const n = keys.length;
+  if (n === 0 || values.length !== n) return null;
+  const columns = [keys, values].map((xs) => {
+    const kind = kindOf(xs[0]);
+    if (kind === 0) {
+      const c = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        const x = xs[i];
+        if (typeof x !== 'number') return null;
+        c[i] = x;
+      }
+      return c;
+    }
+    if (kind === 1) {
+      for (let i = 0; i < n; i++) if (typeof xs[i] !== 'string') return null;
+      return xs as string[];
+    }
+    return null;
+  });
+  if (!columns[0] || !columns[1]) return null;
+  return encodeFields(n, columns as Array<Float64Array | string[]>, true);
+}
+
+/** Columns (pair: two) of n rows as a block, or null when a string column is not ASCII. */
+function encodeFields(n: number, columns: ReadonlyArray<Float64Array | unknown[]>, pair = columns.length === 2): Uint8Array | null {
   // Number columns of int32 values (not -0) travel as i32: half the bytes.
-  const fields: Array<Float64Array | Int32Array | string[]> = (pair ? [first, second!] : [first]).map((c) => (c instanceof Float64Array ? narrow(c) : (c as string[])));
+  const fields: Array<Float64Array | Int32Array | string[]> = columns.map((c) => (c instanceof Float64Array ? narrow(c) : (c as string[])));
   const kinds = fields.map((c) => (c instanceof Float64Array ? F64 : c instanceof Int32Array ? I32 : STR));
   const f64s = fields.filter((c) => c instanceof Float64Array) as Float64Array[];
   const i32s = fields.filter((c) => c instanceof Int32Array) as Int32Array[];

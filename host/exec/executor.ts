@@ -13,7 +13,7 @@ import type { TaskMetrics } from '../events/events.js';
 import { ExecutorMemory } from '../memory/memory-manager.js';
 import { TaskScratch } from '../memory/scratch.js';
 import type { BlockLocation, PlanNode, StagePlan, TaskDescriptor, TaskResult } from '../plan/plan.js';
-import { aggregatorOf } from '../shuffle/aggregator.js';
+import { aggregatorOf, expectPair } from '../shuffle/aggregator.js';
 import { mapOutputChunks, type MapOutput } from '../shuffle/map-output.js';
 import { numberRangeBounds, partitionFunction } from '../shuffle/partition-fn.js';
 import { RangeColumnWriter } from '../shuffle/range-writer.js';
@@ -23,7 +23,7 @@ import type { Endpoint } from '../transport/endpoint.js';
 import { BlockStore } from './block-store.js';
 import { collectAll } from './ops.js';
 import { FetchFailedError, fetchFrames, type BlockRange } from './shuffle-fetch.js';
-import { computePartition, computeResult, scanRegions, type PipelineContext } from './pipeline.js';
+import { computePartition, computePartitionInto, computeResult, scanRegions, type PipelineContext } from './pipeline.js';
 import { formatLine } from './text-format.js';
 import type { ExecutorPlatform } from './platform.js';
 import type { DriverToExecutor, ExecutorToDriver, PeerMessage } from './protocol.js';
@@ -490,7 +490,12 @@ export class Executor {
               const rest: PlanNode = plan.ops.length > 1 ? { ...plan, ops: plan.ops.slice(0, -1) } : plan.parent;
               for await (const batch of streamOf(computePartition(rest, task.partition, ctx))) shuffleWrite += timed(() => writer.writeKeyed(batch, keyOf))[1];
             } else {
-              for await (const batch of stream) shuffleWrite += timed(() => writer.write(batch))[1];
+              // A lambda combiner takes the pairs from the generated loop of the stage's last chain
+              // (a liar's records take the record path: its lie is in the stream).
+              const sink = lying ? null : writer.pairSink;
+              const fused = sink && computePartitionInto(plan, task.partition, ctx, sink, (r) => expectPair(r, 'shuffle') as never);
+              const records = fused ? killable(fused, checkKilled) : stream;
+              for await (const batch of records) shuffleWrite += timed(() => writer.write(batch))[1];
             }
             let took: number;
             [out, took] = timed(() => writer.finish());

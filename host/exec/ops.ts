@@ -218,18 +218,21 @@ export function setCodegen(on: boolean): void {
   codegen = on;
 }
 const STAGE_CACHE_LIMIT = 200;
-const stageFactories = new Map<string, (fs: Function[], iterableResult: Function) => StageFn>();
+const stageFactories = new Map<string, Function>();
 const CODEGEN_OPS = new Set<OpDesc['op']>(['map', 'filter', 'flatMap', 'mapValues', 'flatMapValues', 'keyBy', 'keys', 'values', 'pairWithNull', 'swap']);
 
 function generatedStage(ops: OpDesc[], instantiate: Instantiate): StageFn | null {
   if (!ops.every((o) => CODEGEN_OPS.has(o.op))) return null;
   if (ops.filter((o) => o.op === 'flatMap').length > 3) return null;
-  const shape = ops.map((o) => o.op).join(',');
+  return compiledStage(ops, '', () => `return function stage(batch, from, out) {\n  for (let r = from; r < batch.length; r++) {\n    const v0 = batch[r];\n${stageBody(ops, 0)}\n    if (out.length >= ${OUT_BATCH}) return r + 1;\n  }\n  return batch.length;\n};`, instantiate, null);
+}
+
+/** The generated function of a chain (its factory compiled once per kind and chain of operators). */
+function compiledStage<T>(ops: OpDesc[], kind: string, src: () => string, instantiate: Instantiate, notPair: Function | null): T {
+  const shape = kind + ops.map((o) => o.op).join(',');
   let factory = stageFactories.get(shape);
   if (!factory) {
-    const body = stageBody(ops, 0);
-    const src = `return function stage(batch, from, out) {\n  for (let r = from; r < batch.length; r++) {\n    const v0 = batch[r];\n${body}\n    if (out.length >= ${OUT_BATCH}) return r + 1;\n  }\n  return batch.length;\n};`;
-    factory = new Function(...ops.map((_, k) => `f${k}`).concat('iterableResult'), src) as never;
+    factory = new Function(...ops.map((_, k) => `f${k}`), 'iterableResult', 'notPair', src()) as never;
     if (stageFactories.size >= STAGE_CACHE_LIMIT) stageFactories.clear();
     stageFactories.set(shape, factory!);
   }
@@ -239,14 +242,96 @@ function generatedStage(ops: OpDesc[], instantiate: Instantiate): StageFn | null
     const o = ops[k]!;
     if ('f' in o) fs[k] = instantiate(o.f);
   }
-  return (factory as unknown as (...a: unknown[]) => StageFn)(...fs, iterableResult);
+  return (factory as unknown as (...a: unknown[]) => T)(...fs, iterableResult, notPair);
 }
 
-function stageBody(ops: OpDesc[], k: number): string {
-  if (k === ops.length) return `out.push(v${k});`;
+/**
+ * Where a fused chain hands its [key, value] pairs one at a time instead of into an output batch:
+ * a map-side combiner. The pair is taken apart where the user's function made it, so that once V8
+ * inlines that function into the generated loop it can leave the pair unallocated (escape analysis).
+ */
+export interface PairSink {
+  addValue(key: unknown, value: unknown): void;
+}
+
+/** A generated chain into a sink, over a batch of records or over the numbers of a range. */
+interface SinkStage {
+  batch(batch: unknown[], from: number, to: number, sink: PairSink): void;
+  range(start: number, step: number, from: number, to: number, sink: PairSink): void;
+}
+
+/**
+ * The operators of `ops` that stay stages of their own and the generated chain at their end that
+ * feeds a PairSink, or null when the chain at the end is not one that code generation covers.
+ */
+export function splitForSink(ops: readonly OpDesc[]): { head: OpDesc[]; tail: OpDesc[] } | null {
+  if (!codegen) return null;
+  let i = ops.length;
+  while (i > 0 && CODEGEN_OPS.has(ops[i - 1]!.op)) i--;
+  const tail = ops.slice(i);
+  if (tail.length === 0 || tail.filter((o) => o.op === 'flatMap').length > 3) return null;
+  return { head: ops.slice(0, i), tail };
+}
+
+/**
+ * `ops` applied to `input` with the generated chain at their end (splitForSink's split) feeding
+ * `sink`: yields an empty batch after each input batch, so that the consumer can account for what
+ * the sink took in and a task can be stopped between batches.
+ */
+export async function* applyOpsInto(
+  split: { head: OpDesc[]; tail: OpDesc[] },
+  input: Batches,
+  partition: number,
+  instantiate: Instantiate,
+  native: NativeOps,
+  sink: PairSink,
+  notPair: (record: unknown) => never,
+): Batches {
+  const stage = sinkStage(split.tail, instantiate, notPair);
+  const empty: unknown[] = [];
+  for await (const batch of applyOps(split.head, input, partition, instantiate, native)) {
+    stage.batch(batch, 0, batch.length, sink);
+    yield empty;
+  }
+}
+
+/** Records of a range source between empty batches: as many as a batch of the source holds. */
+const RANGE_STEP = 8192;
+
+/**
+ * The numbers `start + i * step` for i in [from, to) (a range source's partition, the values it
+ * would put in its batches) through a generated chain of operators into `sink`, without batches:
+ * no array is filled and read again per record. Yields an empty batch every 8,192 numbers.
+ */
+export async function* applyRangeInto(
+  ops: OpDesc[],
+  range: { start: number; step: number; from: number; to: number },
+  instantiate: Instantiate,
+  sink: PairSink,
+  notPair: (record: unknown) => never,
+): Batches {
+  const stage = sinkStage(ops, instantiate, notPair);
+  const empty: unknown[] = [];
+  for (let i = range.from; i < range.to; i += RANGE_STEP) {
+    stage.range(range.start, range.step, i, Math.min(range.to, i + RANGE_STEP), sink);
+    yield empty;
+  }
+}
+
+function sinkStage(ops: OpDesc[], instantiate: Instantiate, notPair: (record: unknown) => never): SinkStage {
+  const loop = (head: string, v0: string) => `function ${head}, sink) {\n  for (let r = from; r < to; r++) {\n    const v0 = ${v0};\n${stageBody(ops, 0, true)}\n  }\n}`;
+  return compiledStage(ops, '>', () => `return {\n batch: ${loop('(batch, from, to', 'batch[r]')},\n range: ${loop('(start, step, from, to', 'start + r * step')},\n};`, instantiate, notPair);
+}
+
+function stageBody(ops: OpDesc[], k: number, sink = false): string {
+  if (k === ops.length) {
+    // The checks of CombiningWriter.write (expectPair), then the pair's halves, not the pair.
+    if (sink) return `const p = v${k};\nif (!Array.isArray(p) || p.length !== 2) notPair(p);\nsink.addValue(p[0], p[1]);`;
+    return `out.push(v${k});`;
+  }
   const v = `v${k}`;
   const next = `v${k + 1}`;
-  const rest = () => stageBody(ops, k + 1);
+  const rest = () => stageBody(ops, k + 1, sink);
   switch (ops[k]!.op) {
     case 'map':
       return `const ${next} = f${k}(${v});\n${rest()}`;

@@ -16,7 +16,7 @@ import { aggregatorOf, expectPair, type Aggregator } from '../shuffle/aggregator
 import { SpillableCombiners } from '../shuffle/combiner-map.js';
 import { decodeFrame, gatherSorted, reduceFrames, sortedBatches, type ReduceSpec } from '../shuffle/reader.js';
 import type { BlockStore } from './block-store.js';
-import { applyOps, type Batches } from './ops.js';
+import { applyOps, applyOpsInto, applyRangeInto, splitForSink, type Batches, type PairSink } from './ops.js';
 import type { ExecutorPlatform } from './platform.js';
 import { RecordBuffer } from './record-buffer.js';
 
@@ -52,13 +52,10 @@ export function computePartition(node: PlanNode, partition: number, ctx: Pipelin
       return (async function* () {})();
     case 'parallel':
       return sliceSource(node.rddId, partition, ctx);
-    case 'range':
-      return rangeSource(
-        node.start,
-        node.step,
-        Math.floor((partition * node.count) / node.slices),
-        Math.floor(((partition + 1) * node.count) / node.slices),
-      );
+    case 'range': {
+      const { from, to } = rangeOf(node, partition);
+      return rangeSource(node.start, node.step, from, to);
+    }
     case 'textFile':
       return countRead(ctx.platform.readTextSplit(node.splits[partition]!), ctx);
     case 'textScan':
@@ -95,12 +92,41 @@ export function computePartition(node: PlanNode, partition: number, ctx: Pipelin
   }
 }
 
+/**
+ * The partition fed pair by pair into `sink` (a map-side combiner) by the generated code of the
+ * narrow chain at the top of the plan, or null when the plan does not end in such a chain. The
+ * stream yields an empty batch after each batch of input.
+ */
+export function computePartitionInto(
+  node: PlanNode,
+  partition: number,
+  ctx: PipelineContext,
+  sink: PairSink,
+  notPair: (record: unknown) => never,
+): Batches | null {
+  if (node.kind !== 'pipe') return null;
+  const parent = node.parent;
+  if (node.ops[0]?.op === 'values' && parent.kind === 'shuffleRead' && parent.sort && !parent.aggregator) return null;
+  const split = splitForSink(node.ops);
+  if (!split) return null;
+  if (parent.kind === 'range' && split.head.length === 0) {
+    const { from, to } = rangeOf(parent, partition);
+    return applyRangeInto(split.tail, { start: parent.start, step: parent.step, from, to }, ctx.instantiate, sink, notPair);
+  }
+  return applyOpsInto(split, computePartition(parent, partition, ctx), partition, ctx.instantiate, ctx, sink, notPair);
+}
+
 async function* sliceSource(rddId: number, partition: number, ctx: PipelineContext): Batches {
   const bytes = ctx.slices[`${rddId}:${partition}`];
   if (!bytes) throw new Error(`internal: slice ${rddId}:${partition} was not shipped with the task`);
   const records = decodeRecords(bytes);
   ctx.metrics.recordsRead += records.length;
   if (records.length > 0) yield records;
+}
+
+/** The indices of a range's numbers in one of its partitions. */
+function rangeOf(node: Extract<PlanNode, { kind: 'range' }>, partition: number): { from: number; to: number } {
+  return { from: Math.floor((partition * node.count) / node.slices), to: Math.floor(((partition + 1) * node.count) / node.slices) };
 }
 
 async function* rangeSource(start: number, step: number, from: number, to: number): Batches {

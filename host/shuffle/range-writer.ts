@@ -38,6 +38,8 @@ export class RangeColumnWriter implements ShuffleWriter {
   private readonly last: number;
   private pending = 0;
   recordsWritten = 0;
+  /** Records come whole: their keys are placed as they arrive, in order with the other records. */
+  readonly pairSink = null;
 
   /** `bounds`: the range partitioner's bounds, numbers and not NaN; `partitionOf` places any other key. */
   constructor(

@@ -139,6 +139,18 @@ async function combine(frames: AsyncIterable<Uint8Array>, aggregator: Aggregator
           native = null;
         }
       }
+      if (isColumnBlock(f)) {
+        // Column pairs go in from their columns, without a pair per record.
+        const { pair, rows, cols } = decodeColumnFields(f);
+        if (pair) {
+          const ks = cols[0]!;
+          const vs = cols[1]!;
+          if (spec.mapSideCombined) for (let i = 0; i < rows; i++) records.addCombiner(ks[i], vs[i]);
+          else for (let i = 0; i < rows; i++) records.addValue(ks[i], vs[i]);
+          records.endBatch();
+          continue;
+        }
+      }
       for (const r of decodeFrame(f)) {
         const [k, v] = expectPair(r, spec.where);
         if (spec.mapSideCombined) records.addCombiner(k, v);

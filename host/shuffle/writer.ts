@@ -8,6 +8,7 @@
  * combiners from many map tasks anyway, so merging sorted runs here would pay a sort and a read-back
  * for what the reducer does once (partial aggregation, as Presto and Flink flush theirs).
  */
+import { encodePairColumns } from '../codec/columns.js';
 import { encodeRecords } from '../codec/records.js';
 import { decodeAggBatch } from '../ops/batch.js';
 import type { TaskMemory, MemoryConsumer } from '../memory/memory-manager.js';
@@ -24,6 +25,12 @@ import type { PartitionFn } from './partition-fn.js';
 
 export interface ShuffleWriter {
   write(batch: readonly unknown[]): void;
+  /**
+   * Where the records' [key, value] halves may go one at a time instead of through write() (a
+   * lambda combiner's map); write() must still be called after each batch, with that batch or an
+   * empty one. Null when the writer needs whole records.
+   */
+  readonly pairSink: { addValue(key: unknown, value: unknown): void } | null;
   /** The map output: one block per reduce partition. */
   finish(): MapOutput;
   /** Frees what the writer holds when the task ends early (idempotent). */
@@ -95,8 +102,51 @@ class RecordFrames {
   }
 }
 
+/**
+ * [key, value] records per bucket, held as two columns and encoded a frame at a time as RecordFrames
+ * encodes them: a column block made from the columns when they have a column shape (no pair per
+ * record), else the pairs' own encoding.
+ */
+class PairFrames {
+  private keys: unknown[][];
+  private values: unknown[][];
+  private count = 0;
+
+  constructor(
+    private readonly n: number,
+    readonly output: MapOutputBuffer,
+  ) {
+    this.keys = Array.from({ length: n }, () => []);
+    this.values = Array.from({ length: n }, () => []);
+  }
+
+  add(bucket: number, key: unknown, value: unknown): void {
+    const ks = this.keys[bucket]!;
+    ks.push(key);
+    this.values[bucket]!.push(value);
+    if (ks.length === RECORDS_PER_FRAME) this.flush(bucket);
+    else if (++this.count >= MAX_PENDING) this.flushAll();
+  }
+
+  private flush(bucket: number): void {
+    const ks = this.keys[bucket]!;
+    if (ks.length === 0) return;
+    const vs = this.values[bucket]!;
+    this.count -= ks.length;
+    this.keys[bucket] = [];
+    this.values[bucket] = [];
+    this.output.add(bucket, encodePairColumns(ks, vs) ?? encodeRecords(ks.map((k, i) => [k, vs[i]])));
+  }
+
+  flushAll(): void {
+    for (let b = 0; b < this.n; b++) this.flush(b);
+    this.count = 0;
+  }
+}
+
 class BucketWriter implements ShuffleWriter {
   private readonly frames: RecordFrames;
+  readonly pairSink = null;
   recordsWritten = 0;
 
   constructor(
@@ -129,6 +179,9 @@ class BucketWriter implements ShuffleWriter {
 
 export class CombiningWriter implements ShuffleWriter {
   private readonly combiners: CombinerMap;
+  get pairSink(): CombinerMap {
+    return this.combiners;
+  }
   private readonly output: MapOutputBuffer;
   recordsWritten = 0;
 
@@ -165,8 +218,13 @@ export class CombiningWriter implements ShuffleWriter {
 
   /** Combiners so far become output: partial, the reducers merge them. */
   private emit(map: CombinerMap): void {
-    const frames = new RecordFrames(this.n, this.output);
-    for (const [k, c] of map.entries()) frames.add(this.partitionOf(k), [k, c]);
+    const frames = new PairFrames(this.n, this.output);
+    const { keys, combiners } = map.columns();
+    const partitionOf = this.partitionOf;
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i];
+      frames.add(partitionOf(k), k, combiners[i]);
+    }
     frames.flushAll();
     this.recordsWritten += map.size;
   }
@@ -192,6 +250,7 @@ export class CombiningWriter implements ShuffleWriter {
  */
 export class AggBatchWriter implements ShuffleWriter, MemoryConsumer {
   readonly label = 'hash aggregation (map side)';
+  readonly pairSink = null;
   private agg: HashAggregator | null = null;
   private keyKind: ColumnKeyKind | null = null;
   private fallback: CombiningWriter | null = null;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Packr } from 'msgpackr';
-import { decodeColumnFields, decodeColumns, encodeColumns, encodeNumberColumns, isColumnBlock } from '../../host/codec/columns.js';
+import { decodeColumnFields, decodeColumns, encodeColumns, encodeNumberColumns, encodePairColumns, isColumnBlock } from '../../host/codec/columns.js';
 import { decodeRecords, decodeRecordsConcat, encodeRecords } from '../../host/codec/records.js';
 import { frame, framesIn } from '../../host/memory/frames.js';
 
@@ -111,6 +111,22 @@ describe('column blocks', () => {
         expect(same(back, batches.map((b) => [...b]))).toBe(true);
       }),
       { numRuns: 100 },
+    );
+  });
+
+  it('encodes two columns of keys and values as the block of their pairs, or not at all', () => {
+    fc.assert(
+      fc.property(shapedBatch, fc.array(fc.oneof(field, record), { maxLength: 2 }), (batch, strays) => {
+        // Pairs of any shape (stray records become pairs with a broken half), keys and values apart.
+        const pairs = [...batch, ...strays].map((r) => (Array.isArray(r) && r.length === 2 ? r : [r, r]));
+        const keys = pairs.map((p) => p[0]);
+        const values = pairs.map((p) => p[1]);
+        const direct = encodePairColumns(keys, values);
+        const viaPairs = encodeColumns(pairs);
+        expect(direct === null ? null : [...direct]).toEqual(viaPairs === null ? null : [...viaPairs]);
+        if (direct) expect(decodeColumns(direct)).toEqual(pairs);
+      }),
+      { numRuns: 300 },
     );
   });
 });

@@ -44,7 +44,9 @@ test('the executor, its operators and its remote file access bundle for the brow
 // spilling operators and the disk-backed block store are executor code (about 25 KB minified).
 // 184 KB until sorts of numbers stayed columns from the map side to the result (range writer,
 // sorted columns as the result block, the WebAssembly f64 sort: about 7.5 KB minified).
-test('the executor bundle stays lean: no closure parser, no driver or dashboard code, under 188 KB minified with the WebAssembly module', async () => {
+// 188 KB until lambda aggregators combined straight from the generated loop into typed-array tables
+// and wrote column blocks (string and dense-integer slot tables, pair columns: about 4 KB minified).
+test('the executor bundle stays lean: no closure parser, no driver or dashboard code, under 192 KB minified with the WebAssembly module', async () => {
   const result = await build({
     absWorkingDir: root,
     entryPoints: ['host/exec/executor.ts'],
@@ -62,5 +64,5 @@ test('the executor bundle stays lean: no closure parser, no driver or dashboard 
   const packages = new Set(inputs.filter((i) => i.includes('node_modules/')).map((i) => i.split('node_modules/')[1]!.split('/')[0]));
   expect([...packages].sort()).toEqual(['@noble', 'msgpackr']);
   expect(inputs.filter((i) => /host\/(api|schedule|node|ui)\/|closure-capture/.test(i))).toEqual([]);
-  expect(result.outputFiles[0]!.contents.byteLength).toBeLessThan(188 * 1024);
+  expect(result.outputFiles[0]!.contents.byteLength).toBeLessThan(192 * 1024);
 });

@@ -3,7 +3,8 @@
 // same error.
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { applyOps, setCodegen } from '../../host/exec/ops.js';
+import { applyOps, applyOpsInto, setCodegen, splitForSink } from '../../host/exec/ops.js';
+import { expectPair } from '../../host/shuffle/aggregator.js';
 import type { OpDesc } from '../../host/plan/plan.js';
 
 const fns: Record<string, Function> = {
@@ -72,6 +73,60 @@ describe('whole-stage code generation', () => {
     const generated = await run(ops, [lines, lines.slice(0, 10)], true);
     expect(generated).toEqual(composed);
     expect((generated as { out: unknown[][] }).out.map((b) => b.length)).toEqual([4096, 1904, 20]);
+  });
+
+  it('feeds a pair sink the pairs (or the error) the composed push functions hand on record by record', async () => {
+    const notPair = (r: unknown): never => expectPair(r, 'shuffle') as never;
+    const outcome = async (feed: (add: (k: unknown, v: unknown) => void) => Promise<void>) => {
+      const pairs: unknown[] = [];
+      try {
+        await feed((k, v) => void pairs.push([k, v]));
+        return { pairs };
+      } catch (err) {
+        return { pairs, error: `${(err as Error).constructor.name}: ${(err as Error).message}` };
+      }
+    };
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 6 }), fc.array(fc.array(record, { maxLength: 40 }), { maxLength: 4 }), async (ops, batches) => {
+        // The composed functions with the writer's check as a last operator: each record reaches
+        // the check as soon as the operators before it made it, as in the generated loop.
+        setCodegen(false);
+        const composed = await outcome(async (add) => {
+          fns.check = (r: unknown) => {
+            const [k, v] = expectPair(r, 'shuffle');
+            add(k, v);
+            return r;
+          };
+          for await (const b of applyOps([...ops, { op: 'map', f: 'check' as never }], source(batches), 0, instantiate as never, null as never)) void b;
+        });
+        setCodegen(true);
+        const split = splitForSink(ops);
+        if (!split) {
+          // Chains of more than three flatMaps are not generated at all.
+          expect(ops.filter((o) => o.op === 'flatMap').length).toBeGreaterThan(3);
+          return;
+        }
+        expect(split.tail).toEqual(ops);
+        const fused = await outcome(async (add) => {
+          let yielded = 0;
+          for await (const b of applyOpsInto(split, source(batches), 0, instantiate as never, null as never, { addValue: add }, notPair)) {
+            expect(b).toEqual([]);
+            yielded++;
+          }
+          expect(yielded).toBe(batches.length);
+        });
+        expect(fused).toEqual(composed);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('leaves a chain that does not end in generated operators to the batches', () => {
+    expect(splitForSink([])).toBeNull();
+    expect(splitForSink([{ op: 'map', f: 'pair' as never }, { op: 'glom' } as OpDesc])).toBeNull();
+    const zip = { op: 'zipWithIndex', startIndices: [0] } as unknown as OpDesc;
+    const split = splitForSink([{ op: 'map', f: 'id' as never }, zip, { op: 'map', f: 'pair' as never }]);
+    expect(split).toEqual({ head: [{ op: 'map', f: 'id' }, zip], tail: [{ op: 'map', f: 'pair' }] });
   });
 });
 

@@ -9,10 +9,18 @@ import { CombinerMap } from '../../host/shuffle/combiner-map.js';
 const key = fc.oneof(
   fc.integer({ min: -3, max: 3 }),
   fc.integer({ min: -3000, max: 3000 }),
+  // Non-negative integers that come dense only after a while: hashed first, then moved to direct slots.
+  fc.integer({ min: 0, max: 20000 }),
+  fc.integer({ min: 1000, max: 1100 }).map((i) => i * 4),
+  fc.constantFrom(2 ** 31, 2 ** 32 - 1, 2 ** 32, 1023, 1024, 1025, -1),
   fc.double(),
   fc.integer().map((i) => i * 2 ** 20),
   fc.constantFrom(0, -0, NaN, 0.5, Infinity),
-  fc.constantFrom('a', 'b', '', '\0s', '\0x'),
+  fc.constantFrom('a', 'b', '', '\0s', '\0x', '\ud800', '\udc00a', 'é', 'e\u0301', '😀'),
+  // Many distinct strings (the string index grows), any code units, some long.
+  fc.string({ maxLength: 3, unit: 'binary' }),
+  fc.string({ maxLength: 40, unit: 'grapheme' }),
+  fc.integer({ min: 0, max: 5000 }).map((i) => `w${i}`),
   fc.constantFrom(null, undefined, true, false, 1n),
   fc.constantFrom([1, 2], [1, -0], { a: 1 }, ['a']),
 );
@@ -48,4 +56,46 @@ describe('CombinerMap', () => {
       { numRuns: 300 },
     );
   });
+
+  it('finds every one of many string keys after its index grew, whatever their code units', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.string({ maxLength: 12, unit: 'binary' }), { minLength: 1500, maxLength: 3000 }), fc.integer({ min: 1, max: 3 }), (keys, rounds) => {
+        const sum = { createCombiner: (v: unknown) => v, mergeValue: (c: unknown, v: unknown) => (c as number) + (v as number), mergeCombiners: (a: unknown, b: unknown) => (a as number) + (b as number) };
+        const memory = new ExecutorMemory(1 << 30, false).task(1);
+        const m = new CombinerMap('test', memory, sum, null);
+        const ref = new Map<string, number>();
+        for (let r = 0; r < rounds; r++) {
+          keys.forEach((k, i) => {
+            m.addValue(k, i);
+            ref.set(k, (ref.get(k) ?? 0) + i);
+          });
+        }
+        expect([...m.entries()]).toEqual([...ref.entries()]);
+        memory.close();
+      }),
+      { numRuns: 10 },
+    );
+  });
+
+  it('finds every integer key after direct slots grew over keys that were hashed before', () => {
+    const keys = fc.oneof(fc.integer({ min: 0, max: 6000 }), fc.integer({ min: -50, max: 50 }), fc.double({ min: 0, max: 6000 }), fc.constantFrom(-0, NaN, 2 ** 40));
+    // A key hashed while the keys were sparse (3000), then direct slots growing over it (at 2500).
+    const example = [3000, ...Array.from({ length: 800 }, (_, i) => i), 2500, 3000, 1e9, 3000];
+    fc.assert(
+      fc.property(fc.oneof(fc.constant(example), fc.array(keys, { minLength: 300, maxLength: 4000 })), (ks) => {
+        const sum = { createCombiner: (v: unknown) => v, mergeValue: (c: unknown, v: unknown) => (c as number) + (v as number), mergeCombiners: (a: unknown, b: unknown) => (a as number) + (b as number) };
+        const memory = new ExecutorMemory(1 << 30, false).task(1);
+        const m = new CombinerMap('test', memory, sum, null);
+        const ref = new Map<number, number>();
+        ks.forEach((k, i) => {
+          m.addValue(k, i);
+          ref.set(k, (ref.get(k) ?? 0) + i);
+        });
+        expect([...m.entries()]).toEqual([...ref.entries()]);
+        memory.close();
+      }),
+      { numRuns: 40 },
+    );
+  });
 });
+
