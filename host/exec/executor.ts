@@ -564,7 +564,7 @@ export class Executor {
         blocksAdded,
         metrics,
         ...(resultBlock ? { resultBlock } : {}),
-        ...(digest ? { digest: digest.hex() } : {}),
+        ...(digest ? { digest: await digest.hex() } : {}),
       };
     } catch (err) {
       metrics.durationMs = roundMs(performance.now() - startedAt);

@@ -27,7 +27,7 @@ export async function adoptOutputs(request: AdoptRequest, access: AdoptionAccess
   try {
     for (const o of request.outputs) {
       const chunks = await fetchOutput(request.from, o, access);
-      const digest = request.digest ? digestOf(o.sizes, chunks) : undefined;
+      const digest = request.digest ? await digestOf(o.sizes, chunks) : undefined;
       access.keep(o.shuffleId, o.mapId, { sizes: [...o.sizes], chunks, file: null, segments: null });
       outputs.push({ shuffleId: o.shuffleId, mapId: o.mapId, ...(digest !== undefined ? { digest } : {}) });
     }
@@ -66,7 +66,7 @@ async function fetchOutput(from: string, o: AdoptedOutput, access: AdoptionAcces
 }
 
 /** The digest the leaving executor computed when it wrote the output (executor.ts, runTask). */
-function digestOf(sizes: readonly number[], chunks: Uint8Array[][]): string {
+function digestOf(sizes: readonly number[], chunks: Uint8Array[][]): Promise<string> {
   const digest = new OutputDigest();
   sizes.forEach((size, r) => digest.partOf(size, chunks[r]!));
   return digest.hex();
