@@ -32,7 +32,7 @@ function reference(steps: Step[]): string {
     } else if (s.kind === 'partOf') {
       prefix(s.pieces.reduce((n, p) => n + p.byteLength, 0));
       for (const p of s.pieces) h.update(p);
-    } else h.update(`${s.text}\n`, 'utf8');
+    } else if (s.kind === 'line') h.update(`${s.text}\n`, 'utf8');
   }
   return h.digest('hex');
 }
@@ -43,7 +43,7 @@ async function digest(steps: Step[], gatherLimit?: number): Promise<string> {
     if (s.kind === 'bytes') d.bytes(s.data);
     else if (s.kind === 'part') d.part(s.data);
     else if (s.kind === 'partOf') d.partOf(s.pieces.reduce((n, p) => n + p.byteLength, 0), s.pieces);
-    else d.line(s.text);
+    else if (s.kind === 'line') d.line(s.text);
   }
   return d.hex();
 }
