@@ -35,14 +35,7 @@ export class OutputDigest {
     return this;
   }
 
-  /** A length-prefixed part (a bucket): [] and [[]] hash differently. */
-  part(chunk: Uint8Array): this {
-    this.update(lengthPrefix(chunk.byteLength));
-    this.update(chunk);
-    return this;
-  }
-
-  /** A part given as its length and then its bytes in pieces: the same digest as `part` of their concatenation. */
+  /** A length-prefixed part (a bucket) given as its length and then its bytes in pieces: [] and [[]] hash differently. */
   partOf(length: number, chunks: Iterable<Uint8Array>): this {
     this.update(lengthPrefix(length));
     for (const c of chunks) this.update(c);

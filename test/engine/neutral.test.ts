@@ -46,7 +46,8 @@ test('the executor, its operators and its remote file access bundle for the brow
 // sorted columns as the result block, the WebAssembly f64 sort: about 7.5 KB minified).
 // 188 KB until lambda aggregators combined straight from the generated loop into typed-array tables
 // and wrote column blocks (string and dense-integer slot tables, pair columns: about 4 KB minified).
-test('the executor bundle stays lean: no closure parser, no driver or dashboard code, under 192 KB minified with the WebAssembly module', async () => {
+// 192 KB until output digests took WebCrypto's native SHA-256 for outputs up to 8 MiB (half a KB).
+test('the executor bundle stays lean: no closure parser, no driver or dashboard code, under 200 KB minified with the WebAssembly module', async () => {
   const result = await build({
     absWorkingDir: root,
     entryPoints: ['host/exec/executor.ts'],
@@ -64,5 +65,5 @@ test('the executor bundle stays lean: no closure parser, no driver or dashboard 
   const packages = new Set(inputs.filter((i) => i.includes('node_modules/')).map((i) => i.split('node_modules/')[1]!.split('/')[0]));
   expect([...packages].sort()).toEqual(['@noble', 'msgpackr']);
   expect(inputs.filter((i) => /host\/(api|schedule|node|ui)\/|closure-capture/.test(i))).toEqual([]);
-  expect(result.outputFiles[0]!.contents.byteLength).toBeLessThan(192 * 1024);
+  expect(result.outputFiles[0]!.contents.byteLength).toBeLessThan(200 * 1024);
 });

@@ -41,7 +41,7 @@ async function digest(steps: Step[], gatherLimit?: number): Promise<string> {
   const d = gatherLimit === undefined ? new OutputDigest() : new OutputDigest(gatherLimit);
   for (const s of steps) {
     if (s.kind === 'bytes') d.bytes(s.data);
-    else if (s.kind === 'part') d.part(s.data);
+    else if (s.kind === 'part') d.partOf(s.data.byteLength, [s.data]);
     else if (s.kind === 'partOf') d.partOf(s.pieces.reduce((n, p) => n + p.byteLength, 0), s.pieces);
     else if (s.kind === 'line') d.line(s.text);
   }
@@ -64,9 +64,9 @@ describe('OutputDigest', () => {
   it('copies what it gathers: a caller reusing its buffer does not change the digest', async () => {
     const buf = new Uint8Array([1, 2, 3]);
     const d = new OutputDigest();
-    d.part(buf);
+    d.partOf(3, [buf]);
     buf.fill(9);
-    d.part(buf);
+    d.partOf(3, [buf]);
     expect(await d.hex()).toBe(reference([{ kind: 'part', data: new Uint8Array([1, 2, 3]) }, { kind: 'part', data: new Uint8Array([9, 9, 9]) }]));
   });
 });
