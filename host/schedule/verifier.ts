@@ -55,10 +55,14 @@ export class Verifier {
 
   /**
    * Starts an executor's record at what its worker earned for earlier applications (the
-   * coordinator's reputation of it): no more than it has, and never over one it built here.
+   * coordinator's reputation of it), at most TRUSTED_AFTER, and never over one it built here. The
+   * cap bounds what a forged record buys: anyone with the cluster token may connect as a driver and
+   * report verifications of its own tab, so a carried record only spares a tab the first vetting;
+   * checks past it start at 1 in 10, as for a tab that earned them here.
    */
   credit(executorId: string, verified: number): void {
-    if (verified > (this.record.get(executorId) ?? 0)) this.record.set(executorId, verified);
+    const credited = Math.min(verified, TRUSTED_AFTER);
+    if (credited > (this.record.get(executorId) ?? 0)) this.record.set(executorId, credited);
   }
 
   /** Whether a task launched on an executor must report its output's digest. */

@@ -72,6 +72,10 @@ describe('Verifier', () => {
     expect(v.onSuccess('s', 1, 'new', false, 0, out('y'), false).kind).toBe('replicate');
     // Results are checked whatever the record.
     expect(v.onSuccess('s', 2, 'known', false, 0, out('z'), true).kind).toBe('replicate');
+    // A carried record counts no further than the first vetting: a draw of 0.05 is under 1/10.
+    const capped = new Verifier('untrusted', () => 0.05);
+    capped.credit('boasting', 1_000_000);
+    expect(capped.onSuccess('s', 0, 'boasting', false, 0, out('x'), false).kind).toBe('replicate');
     // A credit never lowers a record built here.
     for (let p = 10; p < 40; p++) {
       v.onSuccess('s', p, 'new', false, 0, out(`d${p}`), false);
