@@ -71,31 +71,12 @@ export function applyOps(ops: readonly OpDesc[], input: Batches, partition: numb
 const OUT_BATCH = 4096;
 
 async function* recordStage(ops: OpDesc[], input: Batches, partition: number, instantiate: Instantiate): Batches {
-  const generated = codegen ? generatedStage(ops, instantiate) : null;
-  if (generated) {
-    let out: unknown[] = [];
-    for await (const batch of input) {
-      let r = 0;
-      while (r < batch.length) {
-        r = generated(batch, r, out);
-        if (out.length >= OUT_BATCH) {
-          yield out;
-          out = [];
-        }
-      }
-      if (out.length > 0) {
-        yield out;
-        out = [];
-      }
-    }
-    return;
-  }
+  const stage = (codegen ? generatedStage(ops, instantiate) : null) ?? composedStage(ops, partition, instantiate);
   let out: unknown[] = [];
-  let push: Push = (x) => out.push(x);
-  for (let k = ops.length - 1; k >= 0; k--) push = compose(ops[k]!, push, partition, instantiate);
   for await (const batch of input) {
-    for (let r = 0; r < batch.length; r++) {
-      push(batch[r]);
+    let r = 0;
+    while (r < batch.length) {
+      r = stage(batch, r, out);
       if (out.length >= OUT_BATCH) {
         yield out;
         out = [];
@@ -106,6 +87,21 @@ async function* recordStage(ops: OpDesc[], input: Batches, partition: number, in
       out = [];
     }
   }
+}
+
+/** The composed push functions, driven as a generated stage is: from a record on, until `out` is full. */
+function composedStage(ops: OpDesc[], partition: number, instantiate: Instantiate): StageFn {
+  let sink: unknown[] = [];
+  let push: Push = (x) => sink.push(x);
+  for (let k = ops.length - 1; k >= 0; k--) push = compose(ops[k]!, push, partition, instantiate);
+  return (batch, from, out) => {
+    sink = out;
+    for (let r = from; r < batch.length; r++) {
+      push(batch[r]);
+      if (out.length >= OUT_BATCH) return r + 1;
+    }
+    return batch.length;
+  };
 }
 
 function compose(op: OpDesc, down: Push, partition: number, instantiate: Instantiate): Push {
