@@ -63,12 +63,10 @@ export function computePartition(node: PlanNode, partition: number, ctx: Pipelin
     case 'wholeTextFiles':
       return wholeFiles(node.groups[partition]!, ctx);
     case 'pipe': {
-      const parent = node.parent;
       // sortBy's `values` right after its sort: the sort hands on the values alone (no pairs).
-      if (node.ops[0]?.op === 'values' && parent.kind === 'shuffleRead' && parent.sort && !parent.aggregator) {
-        return applyOps(node.ops.slice(1), shuffleRead(parent, partition, ctx, true), partition, ctx.instantiate, ctx);
-      }
-      return applyOps(node.ops, computePartition(parent, partition, ctx), partition, ctx.instantiate, ctx);
+      const sorted = sortedReadOfValues(node);
+      if (sorted) return applyOps(node.ops.slice(1), shuffleRead(sorted, partition, ctx, true), partition, ctx.instantiate, ctx);
+      return applyOps(node.ops, computePartition(node.parent, partition, ctx), partition, ctx.instantiate, ctx);
     }
     case 'union': {
       let i = node.offsets.length - 1;
@@ -104,9 +102,8 @@ export function computePartitionInto(
   sink: PairSink,
   notPair: (record: unknown) => never,
 ): Batches | null {
-  if (node.kind !== 'pipe') return null;
+  if (node.kind !== 'pipe' || sortedReadOfValues(node)) return null;
   const parent = node.parent;
-  if (node.ops[0]?.op === 'values' && parent.kind === 'shuffleRead' && parent.sort && !parent.aggregator) return null;
   const split = splitForSink(node.ops);
   if (!split) return null;
   if (parent.kind === 'range' && split.head.length === 0) {
@@ -122,6 +119,12 @@ async function* sliceSource(rddId: number, partition: number, ctx: PipelineConte
   const records = decodeRecords(bytes);
   ctx.metrics.recordsRead += records.length;
   if (records.length > 0) yield records;
+}
+
+/** The sort's shuffle read (without an aggregator) whose pairs a chain starting with `values` reads, if it does. */
+function sortedReadOfValues(node: Extract<PlanNode, { kind: 'pipe' }>): Extract<PlanNode, { kind: 'shuffleRead' }> | null {
+  const parent = node.parent;
+  return node.ops[0]?.op === 'values' && parent.kind === 'shuffleRead' && parent.sort && !parent.aggregator ? parent : null;
 }
 
 /** The indices of a range's numbers in one of its partitions. */
@@ -290,8 +293,8 @@ export async function computeResult(
   partition: number,
   ctx: PipelineContext,
 ): Promise<{ block: Uint8Array; rows: number } | { batches: Batches }> {
-  const valuesOnly = node.kind === 'pipe' && node.ops.length === 1 && node.ops[0]!.op === 'values';
-  const read = node.kind === 'shuffleRead' ? node : valuesOnly && node.kind === 'pipe' && node.parent.kind === 'shuffleRead' ? node.parent : null;
+  const valuesOnly = node.kind === 'pipe' && node.ops.length === 1;
+  const read = node.kind === 'shuffleRead' ? node : node.kind === 'pipe' && valuesOnly ? sortedReadOfValues(node) : null;
   if (!read || !read.sort || read.aggregator) return { batches: computePartition(node, partition, ctx) };
   const locations = ctx.blocks.filter((b) => b.shuffleId === read.shuffleId && b.reduceId === partition);
   const spec = reduceSpec(read, ctx, valuesOnly);
