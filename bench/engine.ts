@@ -22,11 +22,11 @@
  */
 import { Flint, pairWith, words } from 'flint';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { PingPong, piscinaEmptyTasks, plainWordCount, startPiscina, ThreadedPlainWordCount } from './lib/baselines.js';
-import { machineFacts, metricsTable, textTable, writeReport, type Target } from './lib/report.js';
+import { machineFacts, metricsTable, textTable, updateReadmeSection, writeReport, type Target } from './lib/report.js';
 import { fmt, interleaved, median, rateStat, stat, timeMs, type Stat } from './lib/stats.js';
 import { lambdaReduceByKey, lambdaSortBy, rand53, lambdaWordCount, plainReduceByKey, plainSortBy, plainWordCount as plainWordCountSummary, type Summary } from './lib/lambda-jobs.js';
 import { ensureText } from './lib/textgen.js';
@@ -475,14 +475,6 @@ if (want(4)) {
 }
 if (lambdaTable && !quick) {
   const readme = join(root, 'README.md');
-  const text = readFileSync(readme, 'utf8');
-  const begin = '<!-- lambda-bench:begin -->';
-  const end = '<!-- lambda-bench:end -->';
-  const a = text.indexOf(begin);
-  const b = text.indexOf(end);
-  if (a >= 0 && b > a) {
-    writeFileSync(readme, `${text.slice(0, a + begin.length)}\n${lambdaTable}\n${text.slice(b)}`);
-    log(`updated the lambda table in ${relative(root, readme)}`);
-  }
+  if (updateReadmeSection(readme, 'lambda-bench', lambdaTable)) log(`updated the lambda table in ${relative(root, readme)}`);
 }
 log(`wrote ${relative(root, out)}`);

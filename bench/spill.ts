@@ -21,6 +21,7 @@ import { dirname, join, relative } from 'node:path';
 import { Flint } from 'flint';
 import { groupJob, joinJob, lambdaJob, persistJob, runJob, sortSummary, type JobRun, type SortSummary, type SpillJob } from './lib/spill-jobs.js';
 import { fmt, median, stat, type Stat } from './lib/stats.js';
+import { updateReadmeSection } from './lib/report.js';
 
 const quick = process.argv.includes('--quick');
 const root = join(dirname(process.argv[1]!), '..');
@@ -296,15 +297,7 @@ log(`\n${table}\n`);
 for (const t of targets) log(`${t.pass ? 'PASS' : 'MISS'} ${t.name}: ${t.ratio.toFixed(2)}`);
 if (!quick) {
   const readme = join(root, 'README.md');
-  const text = readFileSync(readme, 'utf8');
-  const begin = '<!-- spill-bench:begin -->';
-  const end = '<!-- spill-bench:end -->';
-  const a = text.indexOf(begin);
-  const b = text.indexOf(end);
-  if (a >= 0 && b > a) {
-    const note = `Medians of ${P.runs} runs (${report.machine.date.slice(0, 10)}, load average at the end ${report.machine.loadavgAtEnd.join(' ')}); Flint's other jobs ran once each way.`;
-    writeFileSync(readme, `${text.slice(0, a + begin.length)}\n${table}\n\n${note}\n${text.slice(b)}`);
-    log(`updated the table in ${relative(root, readme)}`);
-  }
+  const note = `Medians of ${P.runs} runs (${report.machine.date.slice(0, 10)}, load average at the end ${report.machine.loadavgAtEnd.join(' ')}); Flint's other jobs ran once each way.`;
+  if (updateReadmeSection(readme, 'spill-bench', `${table}\n\n${note}`)) log(`updated the table in ${relative(root, readme)}`);
 }
 log(`wrote ${relative(root, out)} (median of medians: ${fmt(median([aggregation, sort].map((t) => t.flintBoundedMs.median / t.flintUnboundedMs.median)))})`);

@@ -32,13 +32,13 @@
  * markers in README.md.
  */
 import { Flint, pairWith, words, type FlintEvent } from 'flint';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { launchChromium } from '../test/helpers/chromium.js';
 import { CpuMeter, processCpuMs, processTreeCpuMs } from './lib/cpu.js';
 import { flag, option } from './lib/args.js';
-import { machineFacts, metricsTable, writeReport, type Target } from './lib/report.js';
+import { machineFacts, metricsTable, updateReadmeSection, writeReport, type Target } from './lib/report.js';
 import { fmt, interleaved, median, stat, type Stat } from './lib/stats.js';
 import { ensureText } from './lib/textgen.js';
 import { linkBytes, startVolunteerCluster, type Tab, type VolunteerCluster } from './lib/volunteer-tabs.js';
@@ -652,17 +652,9 @@ const table = [
 log(`\n${table}\n`);
 if (!quick && only === null) {
   const readme = join(root, 'README.md');
-  const text = readFileSync(readme, 'utf8');
-  const begin = '<!-- volunteer-bench:begin -->';
-  const end = '<!-- volunteer-bench:end -->';
-  const a = text.indexOf(begin);
-  const b = text.indexOf(end);
-  if (a >= 0 && b > a) {
-    const note =
-      `\`npm run bench:volunteer\` on ${report.machine.date.slice(0, 10)}: medians of ${P.wcRuns} runs (word count), ${P.shuffleRuns} (each transfer), ${P.verifyRuns} (each verification mode), ${P.closes} closes and ${P.slowRuns} runs (slow tab), ` +
-      `${version}; load average at the end ${report.machine.loadavgAtEnd.join(' ')}. One machine's numbers: every tab, worker, coordinator and driver shared its 2 cores, on loopback.`;
-    writeFileSync(readme, `${text.slice(0, a + begin.length)}\n${table}\n\n${note}\n${text.slice(b)}`);
-    log(`updated the table in ${relative(root, readme)}`);
-  }
+  const note =
+    `\`npm run bench:volunteer\` on ${report.machine.date.slice(0, 10)}: medians of ${P.wcRuns} runs (word count), ${P.shuffleRuns} (each transfer), ${P.verifyRuns} (each verification mode), ${P.closes} closes and ${P.slowRuns} runs (slow tab), ` +
+    `${version}; load average at the end ${report.machine.loadavgAtEnd.join(' ')}. One machine's numbers: every tab, worker, coordinator and driver shared its 2 cores, on loopback.`;
+  if (updateReadmeSection(readme, 'volunteer-bench', `${table}\n\n${note}`)) log(`updated the table in ${relative(root, readme)}`);
 }
 log(`load average at end: ${loadavg().map((x) => x.toFixed(1)).join(' ')}; ${elapsed()}; wrote ${relative(root, out)}`);

@@ -62,3 +62,17 @@ export function metricsTable(metrics: Record<string, Stat>): string {
   for (const [name, m] of Object.entries(metrics)) rows.push([name, fmt(m.median), fmt(m.min), fmt(m.max), m.unit, String(m.runs.length)]);
   return textTable(rows);
 }
+
+/**
+ * Replaces what stands between `<!-- NAME:begin -->` and `<!-- NAME:end -->` in `readme` with
+ * `body`; false when the markers are not there.
+ */
+export function updateReadmeSection(readme: string, name: string, body: string): boolean {
+  const text = readFileSync(readme, 'utf8');
+  const begin = `<!-- ${name}:begin -->`;
+  const a = text.indexOf(begin);
+  const b = text.indexOf(`<!-- ${name}:end -->`);
+  if (a < 0 || b <= a) return false;
+  writeFileSync(readme, `${text.slice(0, a + begin.length)}\n${body}\n${text.slice(b)}`);
+  return true;
+}
