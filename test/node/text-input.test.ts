@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FlintError } from '../../host/errors.js';
 import { httpSplitSource } from '../../host/exec/http-source.js';
 import * as lineReader from '../../host/exec/line-reader.js';
+import { fileByteSource } from '../../host/node/file-source.js';
 import { serveDriverFiles, type FileServer } from '../../host/node/file-server.js';
 import { FileGrants } from '../../host/node/file-grants.js';
 import {
@@ -60,7 +61,22 @@ const readers: Reader[] = [
   { name: 'HTTP server with Range', read: (split, opts) => readUrl('r', split, opts) },
   // Every split is read from byte 0 of the response, skipping to its start.
   { name: 'HTTP server ignoring Range', read: (split, opts) => readUrl('n', split, opts) },
+  // A source may hand over fewer bytes than asked anywhere (an HTTP response ending at its window).
+  { name: 'source giving short reads', read: (split, opts) => lineReader.readTextSplit(shortReads(fileByteSource(split.path)), split, opts) },
 ];
+
+/** `source`, each read cut to a pseudo-random 1..asked bytes. */
+function shortReads(source: lineReader.ByteSource): lineReader.ByteSource {
+  let state = 7;
+  return {
+    size: () => source.size(),
+    close: () => source.close(),
+    read(into, position) {
+      state = (state * 1103515245 + 12345) % 2 ** 31;
+      return source.read(into.subarray(0, 1 + (state % into.length)), position);
+    },
+  };
+}
 
 function readUrl(mode: 'r' | 'n', split: FileSplit, opts: lineReader.ReadTextSplitOptions): AsyncIterable<string[]> {
   const url = `${staticServer.base}/${mode}/${encodeURIComponent(basename(split.path))}`;
