@@ -251,7 +251,6 @@ export class DAGScheduler {
       this.config.taskSet,
       stage.plan.requirements,
       this.clock.now(),
-      stage instanceof ResultStage,
     );
     stage.taskSet = set;
     this.bySet.set(set, stage);

@@ -428,7 +428,7 @@ export class TaskScheduler {
   private verified(set: TaskSet, run: RunningAttempt, executorId: string, executor: ExecutorInfo | undefined, result: TaskSuccess): void {
     const listener = this.listeners.get(set);
     const trusted = executor?.capabilities.has('trusted') ?? false;
-    const verdict = this.verifier.onSuccess(set.key, run.partition, executorId, trusted, run.attempt, result, set.resultStage, (id) => !!this.registry.get(id));
+    const verdict = this.verifier.onSuccess(set.key, run.partition, executorId, trusted, run.attempt, result, (id) => !!this.registry.get(id));
     if (verdict.kind === 'replicate') {
       if (!set.zombie) {
         set.enqueueReplica(run.partition, new Set([...verdict.avoid].map((id) => this.registry.get(id)?.workerId ?? id)));

@@ -70,8 +70,6 @@ export class TaskSet {
     /** Capabilities an executor needs for these tasks (see cluster/backend.ts). */
     readonly requirements: ReadonlyArray<StageRequirement> = [],
     now = 0,
-    /** Whether its outputs go to a job (result stage) rather than to a shuffle. */
-    readonly resultStage = true,
   ) {
     this.lastLocalLaunch = now;
     this.partitions = new Set(partitions);

@@ -10,11 +10,12 @@
  * than their number.
  *
  * Replication is adaptive, as BOINC's: an executor that keeps agreeing (10 verified tasks in a row)
- * has its shuffle map outputs spot-checked with probability 1/record (BOINC's rule: trusted with
- * probability 1 - 1/CV past 10 consecutive valid results), never below 5%, so an honest cluster
- * pays far less than twice. Map outputs accepted unchecked are safe to accept: they
- * live on that executor, and a conviction drops and recomputes them. Result-stage outputs are always
- * checked: a result handed to the job cannot be taken back.
+ * has its outputs spot-checked with probability 1/record (BOINC's rule: trusted with probability
+ * 1 - 1/CV past 10 consecutive valid results), never below 5%, so an honest cluster pays far less
+ * than twice. Results and map outputs are treated alike: an unchecked lie in a map output flows into
+ * the job's result as surely as one in a result task does, so checking every result would add a
+ * whole stage's worth of copies (the result stage ran twice, in sequence) without closing that door;
+ * what deters is that an executor cannot tell which of its tasks will be copied.
  */
 import { FlintError } from '../errors.js';
 import type { TaskSuccess } from '../plan/plan.js';
@@ -23,7 +24,7 @@ export type VerifyMode = 'untrusted' | 'all' | 'none';
 
 /** Copies of one task tried before giving up on finding two that agree. */
 export const MAX_REPLICAS = 5;
-/** Verified tasks in a row after which an executor's map outputs are only spot-checked. */
+/** Verified tasks in a row after which an executor's outputs are only spot-checked. */
 export const TRUSTED_AFTER = 10;
 const MIN_SPOT_CHECK = 0.05;
 
@@ -83,12 +84,11 @@ export class Verifier {
     trusted: boolean,
     attempt: number,
     result: TaskSuccess,
-    resultStage: boolean,
     alive: (executorId: string) => boolean = () => true,
   ): Verdict {
     const id = `${key}#${partition}`;
     const candidates = this.pending.get(id) ?? [];
-    if (candidates.length === 0 && !this.mustVerify(executorId, trusted, resultStage)) {
+    if (candidates.length === 0 && !this.mustVerify(executorId, trusted)) {
       return { kind: 'accept', executorId, attempt, result, agreed: [], convicted: [] };
     }
     candidates.push({ executorId, trusted, attempt, result });
@@ -130,10 +130,9 @@ export class Verifier {
     this.pending.delete(`${key}#${partition}`);
   }
 
-  private mustVerify(executorId: string, trusted: boolean, resultStage: boolean): boolean {
+  private mustVerify(executorId: string, trusted: boolean): boolean {
     if (this.mode === 'none') return false;
     if (this.mode === 'untrusted' && trusted) return false;
-    if (resultStage) return true;
     const streak = this.record.get(executorId) ?? 0;
     if (streak < TRUSTED_AFTER) return true;
     return this.random() < Math.max(MIN_SPOT_CHECK, 1 / streak);
