@@ -78,7 +78,7 @@ interface VolunteerCluster {
  * A coordinator with `nodeWorkers` Node workers and tabs opened with each of `tabQueries`, and a
  * driver, for the tests of one describe block: started before them, stopped after.
  */
-function useVolunteerCluster(options: { nodeWorkers?: number; tabQueries: string[]; noDirectLinks?: boolean; appName: string }): VolunteerCluster {
+function useVolunteerCluster(options: { nodeWorkers?: number; tabQueries: string[]; noDirectLinks?: boolean; appName: string; verify?: 'none' }): VolunteerCluster {
   const v = {} as VolunteerCluster;
   beforeAll(async () => {
     v.cluster = await startCluster({ workers: options.nodeWorkers ?? 0 });
@@ -86,7 +86,7 @@ function useVolunteerCluster(options: { nodeWorkers?: number; tabQueries: string
     v.tabs = [];
     for (const query of options.tabQueries) v.tabs.push(await openTab(chromium.browser, v.cluster.httpUrl, `token=${v.cluster.token}&${query}`, options));
     await v.cluster.waitForSlots((options.nodeWorkers ?? 0) + options.tabQueries.length);
-    v.fl = await Flint.start({ master: v.cluster.url, token: v.cluster.token, appName: options.appName });
+    v.fl = await Flint.start({ master: v.cluster.url, token: v.cluster.token, appName: options.appName, ...(options.verify ? { verify: options.verify } : {}) });
   }, 120_000);
   afterAll(async () => {
     await v.fl?.stop().catch(() => undefined);
@@ -364,10 +364,25 @@ describe('volunteer tabs without a direct path', () => {
 });
 
 describe('volunteer tabs beside a Node worker', () => {
-  const v = useVolunteerCluster({ nodeWorkers: 1, tabQueries: ['cores=1', 'cores=1'], appName: 'tabs and node' });
+  // Unverified, so that a tab's outputs count (a trusted worker's copy of a tab's task would win
+  // and leave the tab's own blocks unread): the blocks of every executor are then read by the others.
+  const v = useVolunteerCluster({ nodeWorkers: 1, tabQueries: ['cores=1', 'cores=1'], appName: 'tabs and node', verify: 'none' });
 
   it('exchange blocks with the Node worker over WebRTC (node-datachannel on its side)', async () => {
     expect(await threeJobs(v.fl)).toEqual(reference);
+    // Tasks long enough that each stage's first wave takes every executor's slot, whatever the
+    // load: each one holds map outputs and runs a reducer, which reads every other one's.
+    const spin = (ms: number) => {
+      const end = Date.now() + ms;
+      while (Date.now() < end);
+    };
+    const counts = await v.fl
+      .range(0, 12_000, 1, 12)
+      .mapPartitions((it) => (spin(150), [...it].map((i) => [i % 60, 1] as [number, number])), { env: { spin } })
+      .reduceByKey((a, b) => a + b, 3)
+      .mapPartitions((it) => (spin(300), it), { env: { spin } })
+      .collect();
+    expect(new Map(counts)).toEqual(new Map(Array.from({ length: 60 }, (_, k) => [k, 200])));
     for (const tab of v.tabs) {
       const l = await linkBytes(tab);
       expect(l.relayed).toBe(0);
