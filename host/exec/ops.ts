@@ -472,30 +472,49 @@ async function* partitionStage(op: OpDesc, input: Batches, partition: number, in
 }
 
 /**
- * The range partitioner's sample of one partition: reservoir sampling of the keys of its [key, value]
- * pairs as they stream by (nothing else is kept), with a fixed LCG so that a rerun samples the same
- * keys. What it costs is about what count() of the same partition costs.
+ * The range partitioner's sample of one partition: a reservoir of at most `n` keys of its [key, value]
+ * pairs as they stream by (nothing else is kept), by Li's Algorithm L: once the reservoir is full it
+ * draws how many records to skip before the next one enters, so only the records that enter are
+ * looked at (their key computed, a pair checked), and a batch with none of them is passed over
+ * whole; the sample costs about what count() of the same partition costs. A fixed seed: a rerun
+ * samples the same keys. Records skipped are not checked here; the sort's own shuffle checks them.
  */
 async function sampleKeys(input: Batches, n: number, keyOf?: (x: unknown) => unknown): Promise<unknown[]> {
   const out: unknown[] = [];
-  let seen = 0;
   let state = 0x2545f491;
+  /** Uniform in (0, 1), from a fixed LCG. */
+  const random = (): number => {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    return (state + 0.5) / 4294967296;
+  };
+  const keyAt = (x: unknown): unknown => {
+    // With keyOf the records are keyBy's input: the key of each, as the pair would hold it.
+    if (keyOf) return keyOf(x);
+    if (!Array.isArray(x) || x.length !== 2) throw new TypeError('sortByKey expects [key, value] pairs');
+    return x[0];
+  };
+  /** Records of the batches before the current one. */
+  let before = 0;
+  /** Algorithm L's W, and the index (over the whole partition) of the next record to enter. */
+  let w = 1;
+  let next = 0;
+  const drawNext = (after: number) => {
+    w *= Math.exp(Math.log(random()) / n);
+    next = after + Math.floor(Math.log(random()) / Math.log(1 - w)) + 1;
+  };
   for await (const batch of input) {
-    for (let i = 0; i < batch.length; i++) {
-      const x = batch[i];
-      let k: unknown;
-      // With keyOf the records are keyBy's input: the key of each, as the pair would hold it.
-      if (keyOf) k = keyOf(x);
-      else if (!Array.isArray(x) || x.length !== 2) throw new TypeError('sortByKey expects [key, value] pairs');
-      else k = x[0];
-      seen++;
-      if (out.length < n) out.push(k);
-      else {
-        state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-        const j = state % seen;
-        if (j < n) out[j] = k;
+    let i = 0;
+    if (out.length < n) {
+      for (; i < batch.length && out.length < n; i++) out.push(keyAt(batch[i]));
+      if (out.length === n) drawNext(before + i - 1);
+    }
+    if (n > 0) {
+      for (let at = Math.max(i, next - before); at < batch.length; at = next - before) {
+        out[Math.floor(random() * n)] = keyAt(batch[at]);
+        drawNext(before + at);
       }
     }
+    before += batch.length;
   }
   return out;
 }

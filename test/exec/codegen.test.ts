@@ -131,37 +131,58 @@ describe('whole-stage code generation', () => {
 });
 
 describe("sortBy's sample (keyBy then sampleKeys, fused)", () => {
-  /** Plain reservoir of the keys with the operator's fixed LCG, over pairs built by hand. */
-  function reference(xs: unknown[], key: (x: unknown) => unknown, n: number): unknown[] {
-    const out: unknown[] = [];
-    let state = 0x2545f491;
-    xs.forEach((x, i) => {
-      const k = key(x);
-      if (out.length < n) out.push(k);
-      else {
-        state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-        const j = state % (i + 1);
-        if (j < n) out[j] = k;
-      }
-    });
-    return out;
-  }
+  const sampleOps = (f: string, n: number) => [{ op: 'map', f: 'double' }, { op: 'keyBy', f }, { op: 'sampleKeys', n }] as unknown as OpDesc[];
 
-  it('samples the keys a pair per record would give, or fails with the key function\'s error', async () => {
+  it('samples min(n, records) keys of the records, the same ones on a rerun, or fails with the key function\'s error', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.array(record, { maxLength: 40 }), { maxLength: 4 }), fc.constantFrom('id', 'double', 'str', 'thrower'), fc.integer({ min: 1, max: 12 }), async (batches, f, n) => {
-        const ops = [{ op: 'map', f: 'double' }, { op: 'keyBy', f }, { op: 'sampleKeys', n }] as unknown as OpDesc[];
-        const got = await run(ops, batches, true);
+        const got = await run(sampleOps(f, n), batches, true);
+        expect(await run(sampleOps(f, n), batches, true)).toEqual(got);
         const xs = batches.flat().map((x) => fns.double!(x));
-        let expected: { out: unknown[][] } | { error: string };
-        try {
-          expected = { out: [reference(xs, fns[f] as (x: unknown) => unknown, n)] };
-        } catch (err) {
-          expected = { error: `${(err as Error).constructor.name}: ${(err as Error).message}` };
+        const key = fns[f] as (x: unknown) => unknown;
+        const throwsOn = (x: unknown) => f === 'thrower' && x === 13;
+        if ('error' in got) {
+          // Only a record that was looked at can fail: the thrower's error, from a record that throws.
+          expect(got.error).toBe('RangeError: thirteen');
+          expect(xs.some(throwsOn)).toBe(true);
+          return;
         }
-        expect(got).toEqual(expected);
+        if (xs.length <= n) {
+          // Every record enters a reservoir that is not full: all keys, in order.
+          expect(xs.some(throwsOn)).toBe(false);
+          expect(got.out).toEqual([xs.map(key)]);
+          return;
+        }
+        // n keys, each taken from a distinct record (a sub-multiset of the records' keys).
+        const sample = got.out[0]!;
+        expect(sample).toHaveLength(n);
+        const left = xs.filter((x) => !throwsOn(x)).map((x) => JSON.stringify(key(x)));
+        for (const k of sample) {
+          const at = left.indexOf(JSON.stringify(k));
+          expect(at).toBeGreaterThanOrEqual(0);
+          left.splice(at, 1);
+        }
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('samples uniformly: every tenth of a partition gives about a tenth of the reservoir', async () => {
+    // 200,000 records in batches of 4096, a reservoir of 2,000: each decile expects 200 (sd about 13).
+    const total = 200_000;
+    const batches: number[][] = [];
+    for (let i = 0; i < total; i += 4096) batches.push(Array.from({ length: Math.min(4096, total - i) }, (_, j) => (i + j) / 2));
+    const got = await run(sampleOps('id', 2000), batches, true);
+    if (!('out' in got)) throw new Error(got.error);
+    const sample = got.out[0] as number[];
+    expect(new Set(sample).size).toBe(2000);
+    const deciles = new Array<number>(10).fill(0);
+    for (const k of sample) deciles[Math.floor(k / (total / 10))]!++;
+    for (const d of deciles) expect(d).toBeGreaterThan(150);
+    for (const d of deciles) expect(d).toBeLessThan(250);
+    // And not merely the first records of each decile: half of each lies in its upper half.
+    const upper = sample.filter((k) => k % (total / 10) >= total / 20).length;
+    expect(upper).toBeGreaterThan(850);
+    expect(upper).toBeLessThan(1150);
   });
 });
