@@ -111,6 +111,8 @@ export class Driver implements BackendListener {
           speculationQuantile: 0.9,
           speculationMultiplier: 3,
           speculationMinMs: 100,
+          volunteerSpeculationQuantile: 0.75,
+          volunteerSpeculationMultiplier: 1.5,
         },
       },
       clock,

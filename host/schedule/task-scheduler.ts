@@ -161,6 +161,7 @@ export class TaskScheduler {
     };
     let waitingForLocality = false;
     const executors = this.registry.all().filter((e) => this.registry.isUsable(e, now));
+    const onVolunteer = (id: string) => this.registry.get(id)?.kind === 'browser';
     // Sets whose inputs vanished during this pass: they are about to be resubmitted.
     const blocked = new Set<TaskSet>();
     // Attempts waiting on their executor behind the tasks it runs, by set, found once per dispatch.
@@ -185,7 +186,7 @@ export class TaskScheduler {
             let stolen: RunningAttempt | null = null;
             if (partition === null && set.hasPending) waitingForLocality = true;
             if (partition === null) {
-              partition = set.speculatable(now, executor.id, executor.workerId);
+              partition = set.speculatable(now, executor.id, executor.workerId, onVolunteer);
               how = 'speculate';
             }
             if (partition === null && pass === 1) {
@@ -283,6 +284,17 @@ export class TaskScheduler {
     return out.sort((a, b) => a.startedAt - b.startedAt);
   }
 
+  /** A task ended on `executor`: the first one waiting behind those it runs starts (it runs them in the order sent). */
+  private taskLeft(executor: ExecutorInfo, taskId: number): void {
+    executor.running.delete(taskId);
+    let i = 0;
+    for (const id of executor.running) {
+      if (i++ >= executor.cores) break;
+      const entry = this.byTaskId.get(id) ?? this.killing.get(id);
+      if (entry && entry.run.runningSince === null) entry.run.runningSince = this.clock.now();
+    }
+  }
+
   /** The most tasks `executor` is sent ahead of short tasks, whatever the set. */
   private sendAheadLimit(executor: ExecutorInfo): number {
     return isRemote(executor) && this.config.remoteSendAheadMs > 0 ? executor.cores * MAX_SEND_AHEAD_PER_CORE : 0;
@@ -320,7 +332,8 @@ export class TaskScheduler {
     }
     const attempt = set.nextAttempt(partition);
     const reads = [...new Set(launch.task.blocks.map((b) => b.executorId))];
-    const run: RunningAttempt = { taskId, partition, attempt, executorId: executor.id, startedAt: now, speculative, reads };
+    const runningSince = executor.running.size < executor.cores ? now : null;
+    const run: RunningAttempt = { taskId, partition, attempt, executorId: executor.id, startedAt: now, runningSince, speculative, reads };
     if (this.verifier.needsDigest(executor.capabilities.has('trusted'), set.key, partition)) launch.task.digest = true;
     set.running.set(taskId, run);
     executor.running.add(taskId);
@@ -353,7 +366,7 @@ export class TaskScheduler {
     this.byTaskId.delete(result.taskId);
     set.running.delete(result.taskId);
     const executor = this.registry.get(executorId);
-    executor?.running.delete(result.taskId);
+    if (executor) this.taskLeft(executor, result.taskId);
     const listener = this.listeners.get(set);
     if (result.ok) {
       if (executor) {
@@ -430,6 +443,7 @@ export class TaskScheduler {
     const trusted = executor?.capabilities.has('trusted') ?? false;
     const verdict = this.verifier.onSuccess(set.key, run.partition, executorId, trusted, run.attempt, result, (id) => !!this.registry.get(id));
     if (verdict.kind === 'replicate') {
+      set.finishedRun(run.partition, result.metrics.durationMs, false);
       if (!set.zombie) {
         set.enqueueReplica(run.partition, new Set([...verdict.avoid].map((id) => this.registry.get(id)?.workerId ?? id)));
         this.warnIfUnverifiable(set);
@@ -442,7 +456,7 @@ export class TaskScheduler {
     }
     set.succeeded.add(run.partition);
     set.avoid.delete(run.partition);
-    set.recordDuration(verdict.result.metrics.durationMs);
+    set.finishedRun(run.partition, verdict.result.metrics.durationMs, true);
     // The other copies (a speculative race, replicas no longer needed) lost: free their slots.
     for (const other of set.attemptsOf(run.partition)) this.killAttempt(set, other, 'another attempt of the task succeeded');
     const now = this.clock.now();

@@ -11,6 +11,16 @@ export interface TaskSetConfig {
   speculationQuantile: number;
   speculationMultiplier: number;
   speculationMinMs: number;
+  /**
+   * The quantile and multiplier for attempts running on volunteers (browser tabs): Spark's classic
+   * 0.75 and 1.5 rather than the 0.9 and 3 it moved to for its own clusters. Tabs differ in speed by
+   * far more than machines of a cluster do, so a task that runs long there is far more likely slow
+   * because of its tab than because of its data, and on a short stage the stricter rule copied a 10x
+   * slower tab's task only once nearly every other one was done (issue 9: 8 tasks of 500 ms on 4 tabs,
+   * one slow, took 1.67x the run without the slow tab).
+   */
+  volunteerSpeculationQuantile?: number;
+  volunteerSpeculationMultiplier?: number;
 }
 
 export interface RunningAttempt {
@@ -18,7 +28,15 @@ export interface RunningAttempt {
   partition: number;
   attempt: number;
   executorId: string;
+  /** When it was sent to its executor. */
   startedAt: number;
+  /**
+   * When its executor started running it, as far as the driver can tell (a task sent ahead waits
+   * behind the ones its executor runs, and starts when one of them ends); null while it waits.
+   * Speculation measures from here: timed from its sending, a task that waited a whole task's time
+   * looked twice as slow as it was.
+   */
+  runningSince: number | null;
   speculative: boolean;
   /** Executors whose shuffle outputs it fetches. */
   reads: readonly string[];
@@ -46,9 +64,16 @@ export class TaskSet {
   readonly attempts = new Map<number, number>();
   /** Executors on which a partition failed: it goes elsewhere when it can. */
   readonly failedOn = new Map<number, Set<string>>();
-  /** Run times of successful attempts, in milliseconds. */
+  /** Run times of successful attempts (one per partition), in milliseconds. */
   readonly durations: number[] = [];
   private durationTotal = 0;
+  private readonly timed = new Set<number>();
+  /**
+   * Partitions a copy ran to the end of that waits for another copy to agree (verification). For
+   * speculation they are done: a straggler is told apart by what finished running, and counting only
+   * verified partitions held a 10x slower tab's task uncopied until the copies of the others ran.
+   */
+  private readonly computed = new Set<number>();
   readonly speculated = new Set<number>();
   /**
    * Workers (machines, tabs) a partition must not run on: those whose copies of it are being
@@ -165,7 +190,12 @@ export class TaskSet {
     return a;
   }
 
-  recordDuration(ms: number): void {
+  /** A copy of `partition` ran to the end in `ms`; `verified`: it counts (else it waits for a copy to compare). */
+  finishedRun(partition: number, ms: number, verified: boolean): void {
+    if (verified) this.computed.delete(partition);
+    else if (!this.succeeded.has(partition)) this.computed.add(partition);
+    if (this.timed.has(partition)) return;
+    this.timed.add(partition);
     this.durations.push(ms);
     this.durationTotal += ms;
   }
@@ -195,18 +225,24 @@ export class TaskSet {
    * asks for every executor in turn, and at hundreds of executors and thousands of durations
    * sorting them on each ask held the driver's thread for seconds at every stage's end.
    */
-  private overdue: { now: number; durations: number; runs: RunningAttempt[] } | null = null;
+  private overdue: { now: number; durations: number; finished: number; runs: RunningAttempt[] } | null = null;
 
-  /** A partition whose running copy is a straggler and which has no copy yet, if any. */
-  speculatable(now: number, executorId: string, workerId = executorId): number | null {
+  /**
+   * A partition whose running copy is a straggler and which has no copy yet, if any. `onVolunteer`
+   * says whether an executor is a volunteer's (TaskSetConfig.volunteerSpeculationQuantile).
+   */
+  speculatable(now: number, executorId: string, workerId = executorId, onVolunteer: (executorId: string) => boolean = () => false): number | null {
     if (!this.config.speculation || this.zombie || this.durations.length === 0) return null;
     // Spark's minFinishedForSpeculation: floor, at least one. Rounded up, a stage of fewer than
     // ten tasks needed every task done before it could copy one: never, and a 10x slower tab held
     // such a stage for ten times its length.
     const total = this.partitions.size;
-    if (this.succeeded.size < Math.max(1, Math.floor(this.config.speculationQuantile * total))) return null;
-    if (this.overdue?.now !== now || this.overdue.durations !== this.durations.length) {
-      this.overdue = { now, durations: this.durations.length, runs: this.findOverdue(now) };
+    const finished = this.succeeded.size + this.computed.size;
+    const enough = (quantile: number) => finished >= Math.max(1, Math.floor(quantile * total));
+    const volunteers = this.volunteerRule();
+    if (!enough(Math.min(this.config.speculationQuantile, volunteers.quantile))) return null;
+    if (this.overdue?.now !== now || this.overdue.durations !== this.durations.length || this.overdue.finished !== finished) {
+      this.overdue = { now, durations: this.durations.length, finished, runs: this.findOverdue(now, enough, onVolunteer) };
     }
     for (const r of this.overdue.runs) {
       // Ended, or copied, since they were found.
@@ -216,6 +252,13 @@ export class TaskSet {
       return r.partition;
     }
     return null;
+  }
+
+  private volunteerRule(): { quantile: number; multiplier: number } {
+    return {
+      quantile: this.config.volunteerSpeculationQuantile ?? this.config.speculationQuantile,
+      multiplier: this.config.volunteerSpeculationMultiplier ?? this.config.speculationMultiplier,
+    };
   }
 
   /** The median run time of the successful attempts so far (null before the first). */
@@ -240,14 +283,22 @@ export class TaskSet {
     return median === null ? null : Math.max(this.config.speculationMinMs, median);
   }
 
-  private findOverdue(now: number): RunningAttempt[] {
+  private findOverdue(now: number, enough: (quantile: number) => boolean, onVolunteer: (executorId: string) => boolean): RunningAttempt[] {
     // The threshold is never below speculationMinMs: while no attempt is that old, the median is not needed.
     let oldest = Infinity;
-    for (const r of this.running.values()) if (r.startedAt < oldest) oldest = r.startedAt;
+    for (const r of this.running.values()) if (r.runningSince !== null && r.runningSince < oldest) oldest = r.runningSince;
     if (now - oldest <= this.config.speculationMinMs) return [];
-    const threshold = Math.max(this.config.speculationMinMs, this.config.speculationMultiplier * this.medianDurationMs!);
+    const threshold = (multiplier: number) => Math.max(this.config.speculationMinMs, multiplier * this.medianDurationMs!);
+    const volunteers = this.volunteerRule();
+    const rules = {
+      cluster: enough(this.config.speculationQuantile) ? threshold(this.config.speculationMultiplier) : Infinity,
+      volunteer: enough(volunteers.quantile) ? threshold(volunteers.multiplier) : Infinity,
+    };
     const runs: RunningAttempt[] = [];
-    for (const r of this.running.values()) if (now - r.startedAt > threshold) runs.push(r);
+    for (const r of this.running.values()) {
+      // One still waiting on its executor is for stealing (TaskScheduler) to move, not to copy.
+      if (r.runningSince !== null && now - r.runningSince > (onVolunteer(r.executorId) ? rules.volunteer : rules.cluster)) runs.push(r);
+    }
     return runs;
   }
 

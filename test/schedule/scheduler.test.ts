@@ -100,15 +100,82 @@ describe('speculation', () => {
     expect(c.get('d').messages.some((m) => m.t === 'killTask' && m.taskId === slow.task.taskId)).toBe(true);
   });
 
+  it.each([
+    { kind: 'browser' as const, copied: true },
+    { kind: 'node' as const, copied: false },
+  ])('copies the straggler of a tab sooner than a machine’s (Spark’s classic 0.75 and 1.5 for volunteers): $kind', async ({ kind, copied }) => {
+    // 8 tasks of 500 ms on 4 executors of 1 core, each sent one ahead; the fourth is 10x slower.
+    const c = fakeCluster(['a', 'b', 'c', 'd'].map((id) => executor(id, { kind })), { speculation: true, prefetchPerCore: 1, verify: 'none' });
+    const job = runJob(c, new FakeSource(8));
+    await c.settle();
+    const d = c.get('d');
+    const fast = ['a', 'b', 'c'].map((id) => c.get(id));
+    const slow = d.take();
+    for (let wave = 0; wave < 2; wave++) {
+      c.clock.advance(500);
+      for (const e of fast) e.succeed(e.take(), 500);
+      await c.settle();
+    }
+    // t = 1000: six of eight done, the slow executor's running task 1000 ms old. On a tab that is
+    // past 1.5x the median with 75% done: copied at the next look. On a machine it takes 3x the
+    // median and 90% done: not yet.
+    c.clock.advance(100);
+    await c.settle();
+    const copies = taskStarts(c).filter((s) => s.speculative);
+    expect(copies.map((s) => s.partition)).toEqual(copied ? [slow.task.partition] : []);
+    for (let round = 0; round < 4; round++) {
+      c.clock.advance(500);
+      for (const e of c.executors.values()) while (e !== d && e.pending.length > 0) e.succeed(e.take(), 500);
+      await c.settle();
+    }
+    expect(await job.done).toHaveLength(8);
+  });
+
+  it('times a task sent ahead from when its executor could start it, not from its sending', async () => {
+    // Tabs of 1 core, each sent one task ahead. b's first task runs 1000 ms, so its second starts at
+    // 1000: timed from its sending, it would look slow long before it is. (Nine tasks, so that a and
+    // c always have their own to run rather than take b's over.)
+    const c = fakeCluster(['a', 'b', 'c'].map((id) => executor(id, { kind: 'browser' })), { speculation: true, prefetchPerCore: 1, verify: 'none' });
+    const job = runJob(c, new FakeSource(9));
+    await c.settle();
+    const [a, b, cc] = ['a', 'b', 'c'].map((id) => c.get(id)) as [FakeExecutor, FakeExecutor, FakeExecutor];
+    const bFirst = b.take();
+    const step = async (ms: number, also: () => void = () => undefined) => {
+      c.clock.advance(ms);
+      for (const e of [a, cc]) e.succeed(e.take(), 500);
+      also();
+      await c.settle();
+    };
+    await step(500);
+    await step(500, () => b.succeed(bFirst, 1000));
+    const second = b.take();
+    await step(500);
+    // t = 1600: b's second task has run 600 ms (1600 since it was sent); 1.5x the median is 750.
+    c.clock.advance(100);
+    await c.settle();
+    expect(taskStarts(c).filter((s) => s.speculative)).toHaveLength(0);
+    // Past 750 ms of its own run, it is copied.
+    c.clock.advance(200);
+    await c.settle();
+    expect(taskStarts(c).filter((s) => s.speculative).map((s) => s.partition)).toEqual([second.task.partition]);
+    b.succeed(second, 800);
+    await c.settle();
+    for (let round = 0; round < 3; round++) {
+      for (const e of [a, cc]) while (e.pending.length > 0) e.succeed(e.take(), 500);
+      await c.settle();
+    }
+    expect(await job.done).toHaveLength(9);
+  });
+
   it('looks for stragglers once per dispatch, not once per executor: hundreds of executors at a large stage’s end stay cheap', () => {
     // A dispatch asks every executor in turn; each ask used to sort every duration of the stage.
     const partitions = Array.from({ length: 5000 }, (_, i) => i);
     const set = new TaskSet(0, 0, 0, partitions, () => [], { maxTaskFailures: 4, speculation: true, speculationQuantile: 0.9, speculationMultiplier: 3, speculationMinMs: 100 });
     for (let p = 0; p < 4800; p++) {
       set.markSucceeded(p);
-      set.recordDuration(10 + (p % 7));
+      set.finishedRun(p, 10 + (p % 7), true);
     }
-    for (let p = 4800; p < 5000; p++) set.running.set(p, { taskId: p, partition: p, attempt: 0, executorId: `e${p % 100}`, startedAt: 0, speculative: false, reads: [] });
+    for (let p = 4800; p < 5000; p++) set.running.set(p, { taskId: p, partition: p, attempt: 0, executorId: `e${p % 100}`, startedAt: 0, runningSince: 0, speculative: false, reads: [] });
     const t0 = performance.now();
     const copies = new Set<number>();
     for (let round = 0; round < 40; round++) {
@@ -717,6 +784,37 @@ describe('verification of untrusted executors', () => {
     } finally {
       warn.mockRestore();
     }
+  });
+
+  it('copies a straggler once most partitions ran, though their copies are still being compared', async () => {
+    // Five tabs, four tasks: three finish fast and wait for copies to agree, the fourth runs on a
+    // tab 10x slower. Counting only verified partitions, the straggler waited for those copies.
+    const c = fakeCluster(['a', 'b', 'c', 'd', 'e'].map(untrusted), { speculation: true });
+    const job = runJob(c, new FakeSource(4));
+    await c.settle();
+    const holders = [...c.executors.values()].filter((e) => e.pending.length > 0);
+    expect(holders).toHaveLength(4);
+    const [fast1, fast2, fast3, slowTab] = holders as [FakeExecutor, FakeExecutor, FakeExecutor, FakeExecutor];
+    const slow = slowTab.take();
+    c.clock.advance(100);
+    for (const e of [fast1, fast2, fast3]) e.succeed(e.take(), 100);
+    await c.settle();
+    // Each result waits for a copy on another tab; none is verified yet.
+    const copies = taskStarts(c).filter((s) => s.partition !== slow.task.partition && s.attempt > 0);
+    expect(copies).toHaveLength(3);
+    expect(ends(c)).toHaveLength(3);
+    // Past 3x the median run (100 ms), at the next look (every 100 ms), the straggler is copied to a
+    // tab not busy with a copy.
+    c.clock.advance(300);
+    await c.settle();
+    const speculative = taskStarts(c).filter((s) => s.speculative);
+    expect(speculative.map((s) => s.partition)).toEqual([slow.task.partition]);
+    expect(speculative[0]!.executorId).not.toBe(slowTab.id);
+    // Copies agree, the speculative copy wins, and its result is compared too before the job ends.
+    for (const e of c.executors.values()) while (e !== slowTab && e.pending.length > 0) e.succeed(e.take(), 100);
+    await c.settle();
+    for (const e of c.executors.values()) while (e !== slowTab && e.pending.length > 0) e.succeed(e.take(), 100);
+    expect(await job.done).toHaveLength(4);
   });
 
   it("counts an untrusted executor's result only once another executor produced the same digest", async () => {
