@@ -135,10 +135,15 @@ class HttpByteSource implements ByteSource {
     const aborter = new AbortController();
     let res: Response;
     try {
-      res = await fetch(this.url, {
+      // A split is read once: a browser storing a cacheable response in its disk cache took twice
+      // as long to hand over its body, and filled the volunteer's disk with the job's input.
+      // (Node's fetch has no cache, and its RequestInit type no `cache`.)
+      const init: RequestInit & { cache: 'no-store' } = {
         headers: { ...this.opts.headers, range: `bytes=${position}-${last}`, 'accept-encoding': 'identity' },
+        cache: 'no-store',
         signal: aborter.signal,
-      });
+      };
+      res = await fetch(this.url, init);
     } catch (err) {
       throw new FlintError('IO_ERROR', `cannot read ${this.label}: ${describeError(err)}`, { cause: err });
     }
