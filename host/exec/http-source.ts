@@ -135,8 +135,9 @@ class HttpByteSource implements ByteSource {
     const aborter = new AbortController();
     let res: Response;
     try {
-      // A split is read once: a browser storing a cacheable response in its disk cache took twice
-      // as long to hand over its body, and filled the volunteer's disk with the job's input.
+      // A split is read once: Chromium storing a cacheable response in its disk cache took 2-3 times
+      // as long to hand over its body (bench/diag-fetch-body.ts), and filled the volunteer's disk
+      // with the job's input.
       // (Node's fetch has no cache, and its RequestInit type no `cache`.)
       const init: RequestInit & { cache: 'no-store' } = {
         headers: { ...this.opts.headers, range: `bytes=${position}-${last}`, 'accept-encoding': 'identity' },
