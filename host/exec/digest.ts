@@ -12,6 +12,7 @@
  * secure contexts: a tab served over plain HTTP from another host hashes with @noble/hashes.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
+import { concatBytes } from '../codec/bytes.js';
 
 /** Output bytes gathered for a one-shot native digest; past this they are hashed as they come. */
 const GATHER_BYTES = 8 * 1024 * 1024;
@@ -51,12 +52,7 @@ export class OutputDigest {
   async hex(): Promise<string> {
     let sum: Uint8Array;
     if (this.gathered !== null) {
-      const all = new Uint8Array(this.gatheredBytes);
-      let at = 0;
-      for (const c of this.gathered) {
-        all.set(c, at);
-        at += c.byteLength;
-      }
+      const all = concatBytes(this.gathered);
       sum = subtle ? new Uint8Array(await subtle.digest('SHA-256', all)) : sha256(all);
     } else {
       sum = this.hash!.digest();

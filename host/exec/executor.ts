@@ -15,7 +15,7 @@ import { TaskScratch } from '../memory/scratch.js';
 import type { BlockLocation, PlanNode, StagePlan, TaskDescriptor, TaskResult } from '../plan/plan.js';
 import { aggregatorOf, expectPair } from '../shuffle/aggregator.js';
 import { mapOutputChunks, type MapOutput } from '../shuffle/map-output.js';
-import { numberRangeBounds, partitionFunction } from '../shuffle/partition-fn.js';
+import { numberRange, partitionFunction } from '../shuffle/partition-fn.js';
 import { RangeColumnWriter } from '../shuffle/range-writer.js';
 import { executorOps } from '../ops/executor-ops.js';
 import { AggBatchWriter, createShuffleWriter } from '../shuffle/writer.js';
@@ -23,7 +23,7 @@ import type { Endpoint } from '../transport/endpoint.js';
 import { BlockStore } from './block-store.js';
 import { collectAll } from './ops.js';
 import { FetchFailedError, fetchFrames, type BlockRange } from './shuffle-fetch.js';
-import { computePartition, computePartitionInto, computeResult, scanRegions, type PipelineContext } from './pipeline.js';
+import { computePartition, computePartitionInto, computeResult, killable, scanRegions, type PipelineContext } from './pipeline.js';
 import { formatLine } from './text-format.js';
 import type { ExecutorPlatform } from './platform.js';
 import type { DriverToExecutor, ExecutorToDriver, PeerMessage } from './protocol.js';
@@ -469,9 +469,9 @@ export class Executor {
           const native = shuffle.combiner?.kind === 'builtin' ? { ops, name: shuffle.combiner.name, used } : null;
           const partitionOf = partitionFunction(shuffle.partitioner, task.partition, inst);
           const io = { memory: taskMemory, scratch: taskScratch };
-          const bounds = combiner ? null : numberRangeBounds(shuffle.partitioner);
-          const writer = bounds
-            ? new RangeColumnWriter(shuffle.partitioner.numPartitions, bounds, (shuffle.partitioner as { ascending: boolean }).ascending, partitionOf, 'shuffle', io)
+          const range = combiner ? null : numberRange(shuffle.partitioner);
+          const writer = range
+            ? new RangeColumnWriter(shuffle.partitioner.numPartitions, range, partitionOf, 'shuffle', io)
             : createShuffleWriter(shuffle.partitioner.numPartitions, partitionOf, combiner, 'shuffle', native, io);
           let out: MapOutput;
           try {
@@ -595,12 +595,3 @@ function killedResult(taskId: number, reason: string): TaskResult {
   const metrics: TaskMetrics = { durationMs: 0, recordsRead: 0, recordsWritten: 0, shuffleReadBytes: 0, shuffleWriteBytes: 0, resultBytes: 0, operators: [] };
   return { taskId, ok: false, killed: true, error: toWireError(new TaskKilledError(reason)), fetchFailed: null, metrics };
 }
-
-/** The partition's batches, stopping at the first boundary after a kill. */
-async function* killable<T>(stream: AsyncIterable<T>, checkKilled: () => void): AsyncGenerator<T> {
-  for await (const batch of stream) {
-    checkKilled();
-    yield batch;
-  }
-}
-

@@ -296,11 +296,11 @@ export async function computeResult(
   const valuesOnly = node.kind === 'pipe' && node.ops.length === 1;
   const read = node.kind === 'shuffleRead' ? node : node.kind === 'pipe' && valuesOnly ? sortedReadOfValues(node) : null;
   if (!read || !read.sort || read.aggregator) return { batches: computePartition(node, partition, ctx) };
-  const locations = ctx.blocks.filter((b) => b.shuffleId === read.shuffleId && b.reduceId === partition);
+  const locations = blocksOf(read.shuffleId, partition, ctx);
   const spec = reduceSpec(read, ctx, valuesOnly);
   const ascending = read.sort.ascending;
   const expected = locations.reduce((a, b) => a + b.bytes, 0);
-  const gathered = await gatherSorted(checkingKilled(ctx.shuffleFrames(locations), ctx), ascending, spec, expected);
+  const gathered = await gatherSorted(killable(ctx.shuffleFrames(locations), ctx.checkKilled), ascending, spec, expected);
   if ('columns' in gathered) {
     const result = gathered.columns.sortedBlock(ascending, ctx.used, valuesOnly);
     if (result) {
@@ -318,11 +318,17 @@ export async function computeResult(
   };
 }
 
-async function* checkingKilled<T>(items: AsyncIterable<T>, ctx: PipelineContext): AsyncGenerator<T> {
-  for await (const item of items) {
-    ctx.checkKilled();
+/** The stream's items, stopping at the first boundary after a kill. */
+export async function* killable<T>(stream: AsyncIterable<T>, checkKilled: () => void): AsyncGenerator<T> {
+  for await (const item of stream) {
+    checkKilled();
     yield item;
   }
+}
+
+/** Where this reduce partition's blocks of a shuffle are. */
+function blocksOf(shuffleId: number, partition: number, ctx: PipelineContext): PipelineContext['blocks'] {
+  return ctx.blocks.filter((b) => b.shuffleId === shuffleId && b.reduceId === partition);
 }
 
 function reduceSpec(node: Extract<PlanNode, { kind: 'shuffleRead' }>, ctx: PipelineContext, valuesOnly: boolean): ReduceSpec {
@@ -340,8 +346,7 @@ function reduceSpec(node: Extract<PlanNode, { kind: 'shuffleRead' }>, ctx: Pipel
 }
 
 async function* shuffleRead(node: Extract<PlanNode, { kind: 'shuffleRead' }>, partition: number, ctx: PipelineContext, valuesOnly = false): Batches {
-  const locations = ctx.blocks.filter((b) => b.shuffleId === node.shuffleId && b.reduceId === partition);
-  for await (const batch of reduceFrames(ctx.shuffleFrames(locations), reduceSpec(node, ctx, valuesOnly))) {
+  for await (const batch of reduceFrames(ctx.shuffleFrames(blocksOf(node.shuffleId, partition, ctx)), reduceSpec(node, ctx, valuesOnly))) {
     ctx.metrics.recordsRead += batch.length;
     yield batch;
   }
@@ -389,8 +394,7 @@ async function* cogroup(sources: Extract<PlanNode, { kind: 'cogroup' }>['sources
     if (source.kind === 'narrow') {
       for await (const batch of computePartition(source.node, partition, ctx)) add(i, batch);
     } else {
-      const locations = ctx.blocks.filter((b) => b.shuffleId === source.shuffleId && b.reduceId === partition);
-      for await (const payload of ctx.shuffleFrames(locations)) add(i, decodeFrame(payload));
+      for await (const payload of ctx.shuffleFrames(blocksOf(source.shuffleId, partition, ctx))) add(i, decodeFrame(payload));
     }
   }
   yield* groups.results();

@@ -41,13 +41,19 @@ export function partitionFunction(
   }
 }
 
+/** A range partitioner whose bounds are all numbers (not NaN), as an f64 array. */
+export interface NumberRange {
+  bounds: Float64Array;
+  ascending: boolean;
+}
+
 /**
- * A range partitioner's bounds as an f64 array when they are all numbers (not NaN), the case where
- * a number key is placed by `>` alone (rangePartition below); null for any other partitioner.
+ * A range partitioner when its bounds are all numbers, the case where a number key is placed by `>`
+ * alone (rangePartition below); null for any other partitioner.
  */
-export function numberRangeBounds(desc: PartitionerDesc): Float64Array | null {
+export function numberRange(desc: PartitionerDesc): NumberRange | null {
   if (desc.kind !== 'range' || !desc.bounds.every((b) => typeof b === 'number' && b === b)) return null;
-  return Float64Array.from(desc.bounds as number[]);
+  return { bounds: Float64Array.from(desc.bounds as number[]), ascending: desc.ascending };
 }
 
 /** Binary search over sorted range bounds: partition i holds keys in (bounds[i-1], bounds[i]]. */

@@ -14,7 +14,7 @@ import { encodeNumberColumns } from '../codec/columns.js';
 import { encodeRecords } from '../codec/records.js';
 import { expectPair } from './aggregator.js';
 import { MapOutputBuffer, type MapOutput } from './map-output.js';
-import type { PartitionFn } from './partition-fn.js';
+import type { NumberRange, PartitionFn } from './partition-fn.js';
 import type { ShuffleWriter, WriterResources } from './writer.js';
 
 /** Rows per block; and rows waiting over all reducers before every reducer's are written out. */
@@ -41,15 +41,19 @@ export class RangeColumnWriter implements ShuffleWriter {
   /** Records come whole: their keys are placed as they arrive, in order with the other records. */
   readonly pairSink = null;
 
-  /** `bounds`: the range partitioner's bounds, numbers and not NaN; `partitionOf` places any other key. */
+  private readonly bounds: Float64Array;
+  private readonly ascending: boolean;
+
+  /** `range`: the range partitioner, its bounds numbers; `partitionOf` places any other key. */
   constructor(
     private readonly n: number,
-    private readonly bounds: Float64Array,
-    private readonly ascending: boolean,
+    range: NumberRange,
     private readonly partitionOf: PartitionFn,
     private readonly where: string,
     io: WriterResources,
   ) {
+    this.bounds = range.bounds;
+    this.ascending = range.ascending;
     this.buckets = Array.from({ length: n }, () => new Bucket());
     this.output = new MapOutputBuffer(n, io.memory, io.scratch);
     this.last = n - 1;

@@ -69,31 +69,34 @@ export function createShuffleWriter(
   return combiner ? new CombiningWriter(numReducers, partitionOf, combiner, where, io) : new BucketWriter(numReducers, partitionOf, where, io);
 }
 
-/** Records per bucket, encoded a frame at a time as they come. */
-class RecordFrames {
-  private pending: unknown[][];
+/**
+ * Records per bucket, encoded a frame at a time as they come: a bucket's frame leaves when it holds
+ * RECORDS_PER_FRAME records, and every bucket's once MAX_PENDING are held in all.
+ */
+abstract class BucketFrames {
   private count = 0;
 
   constructor(
-    private readonly n: number,
+    protected readonly n: number,
     readonly output: MapOutputBuffer,
-  ) {
-    this.pending = Array.from({ length: n }, () => []);
-  }
+  ) {}
 
-  add(bucket: number, record: unknown): void {
-    const p = this.pending[bucket]!;
-    p.push(record);
-    if (p.length === RECORDS_PER_FRAME) this.flush(bucket);
+  /** A record went into `bucket`, which now holds `held`. */
+  protected added(bucket: number, held: number): void {
+    if (held === RECORDS_PER_FRAME) this.flush(bucket);
     else if (++this.count >= MAX_PENDING) this.flushAll();
   }
 
+  /** Records `bucket` holds. */
+  protected abstract held(bucket: number): number;
+  /** What `bucket` holds as one frame; the bucket is emptied. */
+  protected abstract take(bucket: number): Uint8Array;
+
   private flush(bucket: number): void {
-    const p = this.pending[bucket]!;
-    if (p.length === 0) return;
-    this.count -= p.length;
-    this.pending[bucket] = [];
-    this.output.add(bucket, encodeRecords(p));
+    const held = this.held(bucket);
+    if (held === 0) return;
+    this.count -= held;
+    this.output.add(bucket, this.take(bucket));
   }
 
   flushAll(): void {
@@ -102,45 +105,51 @@ class RecordFrames {
   }
 }
 
-/**
- * [key, value] records per bucket, held as two columns and encoded a frame at a time as RecordFrames
- * encodes them: a column block made from the columns when they have a column shape (no pair per
- * record), else the pairs' own encoding.
- */
-class PairFrames {
-  private keys: unknown[][];
-  private values: unknown[][];
-  private count = 0;
+class RecordFrames extends BucketFrames {
+  private pending: unknown[][] = Array.from({ length: this.n }, () => []);
 
-  constructor(
-    private readonly n: number,
-    readonly output: MapOutputBuffer,
-  ) {
-    this.keys = Array.from({ length: n }, () => []);
-    this.values = Array.from({ length: n }, () => []);
+  add(bucket: number, record: unknown): void {
+    const p = this.pending[bucket]!;
+    p.push(record);
+    this.added(bucket, p.length);
   }
+
+  protected held(bucket: number): number {
+    return this.pending[bucket]!.length;
+  }
+
+  protected take(bucket: number): Uint8Array {
+    const p = this.pending[bucket]!;
+    this.pending[bucket] = [];
+    return encodeRecords(p);
+  }
+}
+
+/**
+ * [key, value] records per bucket, held as two columns: a frame is a column block made from the
+ * columns when they have a column shape (no pair per record), else the pairs' own encoding.
+ */
+class PairFrames extends BucketFrames {
+  private keys: unknown[][] = Array.from({ length: this.n }, () => []);
+  private values: unknown[][] = Array.from({ length: this.n }, () => []);
 
   add(bucket: number, key: unknown, value: unknown): void {
     const ks = this.keys[bucket]!;
     ks.push(key);
     this.values[bucket]!.push(value);
-    if (ks.length === RECORDS_PER_FRAME) this.flush(bucket);
-    else if (++this.count >= MAX_PENDING) this.flushAll();
+    this.added(bucket, ks.length);
   }
 
-  private flush(bucket: number): void {
+  protected held(bucket: number): number {
+    return this.keys[bucket]!.length;
+  }
+
+  protected take(bucket: number): Uint8Array {
     const ks = this.keys[bucket]!;
-    if (ks.length === 0) return;
     const vs = this.values[bucket]!;
-    this.count -= ks.length;
     this.keys[bucket] = [];
     this.values[bucket] = [];
-    this.output.add(bucket, encodePairColumns(ks, vs) ?? encodeRecords(ks.map((k, i) => [k, vs[i]])));
-  }
-
-  flushAll(): void {
-    for (let b = 0; b < this.n; b++) this.flush(b);
-    this.count = 0;
+    return encodePairColumns(ks, vs) ?? encodeRecords(ks.map((k, i) => [k, vs[i]]));
   }
 }
 

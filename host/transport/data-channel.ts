@@ -6,7 +6,7 @@
  */
 import { framedEndpoint, type ByteChannel, type FramingOptions } from './framing.js';
 import type { Endpoint } from './endpoint.js';
-import { ChannelInbox, frameOf } from './channel-inbox.js';
+import { Inbox, frameOf } from './inbox.js';
 
 /** The part of the W3C RTCDataChannel this adapter uses. */
 export interface DataChannelLike {
@@ -25,7 +25,7 @@ export const DATA_CHANNEL_FRAME_BYTES = 64 * 1024;
 
 export function dataChannelChannel(channel: DataChannelLike): ByteChannel {
   channel.binaryType = 'arraybuffer';
-  const inbox = new ChannelInbox();
+  const inbox = new Inbox<Uint8Array>();
   const end = (reason?: Error) => inbox.end(reason);
   const drainHandlers: Array<() => void> = [];
   let closedByUs = false;
@@ -66,7 +66,7 @@ export function dataChannelChannel(channel: DataChannelLike): ByteChannel {
         end(new Error(`the data channel refused a message: ${(err as Error).message}`));
       }
     },
-    onFrame: (handler) => inbox.onFrame(handler),
+    onFrame: (handler) => inbox.onDelivery(handler),
     onClose: (handler) => inbox.onClose(handler),
     close() {
       if (inbox.ended) return;

@@ -1,4 +1,5 @@
 import type { Endpoint } from './endpoint.js';
+import { Inbox } from './inbox.js';
 
 /**
  * Two connected endpoints in one thread, for master 'local' where the executor runs beside the
@@ -15,37 +16,29 @@ export function loopbackPair(): [Endpoint, Endpoint] {
 
 class LoopbackEndpoint implements Endpoint {
   peer!: LoopbackEndpoint;
-  private handler: ((m: unknown) => void) | null = null;
-  private readonly pending: unknown[] = [];
-  private readonly closeHandlers: Array<(reason?: Error) => void> = [];
-  private closed = false;
+  private readonly inbox = new Inbox<unknown>();
 
   send(message: unknown): void {
-    if (this.closed) return;
+    if (this.inbox.ended) return;
     const peer = this.peer;
     queueMicrotask(() => peer.deliver(message));
   }
 
   private deliver(message: unknown): void {
-    if (this.closed) return;
-    if (this.handler) this.handler(message);
-    else this.pending.push(message);
+    if (!this.inbox.ended) this.inbox.deliver(message);
   }
 
   onMessage(handler: (message: unknown) => void): void {
-    this.handler = handler;
-    for (const m of this.pending.splice(0)) handler(m);
+    this.inbox.onDelivery(handler);
   }
 
   onClose(handler: (reason?: Error) => void): void {
-    if (this.closed) queueMicrotask(() => handler());
-    else this.closeHandlers.push(handler);
+    this.inbox.onClose(handler);
   }
 
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    for (const h of this.closeHandlers.splice(0)) h();
+    if (this.inbox.ended) return;
+    this.inbox.end();
     this.peer.close();
   }
 }

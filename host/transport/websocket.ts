@@ -4,7 +4,7 @@
  */
 import { framedEndpoint, type ByteChannel, type FramingOptions } from './framing.js';
 import type { Endpoint } from './endpoint.js';
-import { ChannelInbox, frameOf } from './channel-inbox.js';
+import { Inbox, frameOf } from './inbox.js';
 
 /** The part of the WHATWG WebSocket this adapter uses. */
 export interface WebSocketLike {
@@ -25,7 +25,7 @@ export const CLOSE_POLICY = 1008;
 
 export function webSocketChannel(ws: WebSocketLike): ByteChannel {
   ws.binaryType = 'arraybuffer';
-  const inbox = new ChannelInbox();
+  const inbox = new Inbox<Uint8Array>();
   const end = (reason?: Error) => inbox.end(reason);
   let closedByUs = false;
   ws.addEventListener('message', (event) => {
@@ -53,7 +53,7 @@ export function webSocketChannel(ws: WebSocketLike): ByteChannel {
     send(frame) {
       if (!inbox.ended && ws.readyState === OPEN) ws.send(frame);
     },
-    onFrame: (handler) => inbox.onFrame(handler),
+    onFrame: (handler) => inbox.onDelivery(handler),
     onClose: (handler) => inbox.onClose(handler),
     close(reason) {
       if (inbox.ended) return;

@@ -32,6 +32,20 @@ function same(a: unknown, b: unknown): boolean {
   return a === b;
 }
 
+/** A summing CombinerMap fed `pairs` gives what a Map summing them gives, in the same order. */
+function expectSumsOf(pairs: Array<[string | number, number]>): void {
+  const sum = { createCombiner: (v: unknown) => v, mergeValue: (c: unknown, v: unknown) => (c as number) + (v as number), mergeCombiners: (a: unknown, b: unknown) => (a as number) + (b as number) };
+  const memory = new ExecutorMemory(1 << 30, false).task(1);
+  const m = new CombinerMap('test', memory, sum, null);
+  const ref = new Map<unknown, number>();
+  for (const [k, v] of pairs) {
+    m.addValue(k, v);
+    ref.set(k, (ref.get(k) ?? 0) + v);
+  }
+  expect([...m.entries()]).toEqual([...ref.entries()]);
+  memory.close();
+}
+
 describe('CombinerMap', () => {
   it('combines like a KeyMap of combiners, in first-seen order', () => {
     fc.assert(
@@ -60,18 +74,7 @@ describe('CombinerMap', () => {
   it('finds every one of many string keys after its index grew, whatever their code units', () => {
     fc.assert(
       fc.property(fc.uniqueArray(fc.string({ maxLength: 12, unit: 'binary' }), { minLength: 1500, maxLength: 3000 }), fc.integer({ min: 1, max: 3 }), (keys, rounds) => {
-        const sum = { createCombiner: (v: unknown) => v, mergeValue: (c: unknown, v: unknown) => (c as number) + (v as number), mergeCombiners: (a: unknown, b: unknown) => (a as number) + (b as number) };
-        const memory = new ExecutorMemory(1 << 30, false).task(1);
-        const m = new CombinerMap('test', memory, sum, null);
-        const ref = new Map<string, number>();
-        for (let r = 0; r < rounds; r++) {
-          keys.forEach((k, i) => {
-            m.addValue(k, i);
-            ref.set(k, (ref.get(k) ?? 0) + i);
-          });
-        }
-        expect([...m.entries()]).toEqual([...ref.entries()]);
-        memory.close();
+        expectSumsOf(Array.from({ length: rounds }, () => keys.map((k, i) => [k, i] as [string, number])).flat());
       }),
       { numRuns: 10 },
     );
@@ -83,16 +86,7 @@ describe('CombinerMap', () => {
     const example = [3000, ...Array.from({ length: 800 }, (_, i) => i), 2500, 3000, 1e9, 3000];
     fc.assert(
       fc.property(fc.oneof(fc.constant(example), fc.array(keys, { minLength: 300, maxLength: 4000 })), (ks) => {
-        const sum = { createCombiner: (v: unknown) => v, mergeValue: (c: unknown, v: unknown) => (c as number) + (v as number), mergeCombiners: (a: unknown, b: unknown) => (a as number) + (b as number) };
-        const memory = new ExecutorMemory(1 << 30, false).task(1);
-        const m = new CombinerMap('test', memory, sum, null);
-        const ref = new Map<number, number>();
-        ks.forEach((k, i) => {
-          m.addValue(k, i);
-          ref.set(k, (ref.get(k) ?? 0) + i);
-        });
-        expect([...m.entries()]).toEqual([...ref.entries()]);
-        memory.close();
+        expectSumsOf(ks.map((k, i) => [k, i] as [number, number]));
       }),
       { numRuns: 40 },
     );

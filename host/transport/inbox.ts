@@ -1,6 +1,7 @@
 /**
- * The receiving half that browser-style channels (WebSocket, RTCDataChannel) share: binary messages
- * become frames, held until a frame handler is attached, and the end of the link is reported once.
+ * The receiving half every channel shares (a WebSocket, an RTCDataChannel, the in-thread loopback):
+ * what arrives before a handler is attached is held for it, and the end of the link is reported
+ * once, to handlers attached before or after it.
  */
 
 /** A message event's data as a frame; null for text, which is not part of the protocol. */
@@ -10,20 +11,20 @@ export function frameOf(data: unknown): Uint8Array | null {
   return null;
 }
 
-export class ChannelInbox {
-  private frameHandler: ((frame: Uint8Array) => void) | null = null;
-  private readonly early: Uint8Array[] = [];
+export class Inbox<T> {
+  private handler: ((item: T) => void) | null = null;
+  private readonly early: T[] = [];
   private readonly closeHandlers: Array<(reason?: Error) => void> = [];
   ended = false;
 
-  deliver(frame: Uint8Array): void {
-    if (this.frameHandler) this.frameHandler(frame);
-    else this.early.push(frame);
+  deliver(item: T): void {
+    if (this.handler) this.handler(item);
+    else this.early.push(item);
   }
 
-  onFrame(handler: (frame: Uint8Array) => void): void {
-    this.frameHandler = handler;
-    for (const f of this.early.splice(0)) handler(f);
+  onDelivery(handler: (item: T) => void): void {
+    this.handler = handler;
+    for (const item of this.early.splice(0)) handler(item);
   }
 
   onClose(handler: (reason?: Error) => void): void {
