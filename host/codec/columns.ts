@@ -177,11 +177,7 @@ function encodeFields(n: number, columns: ReadonlyArray<Float64Array | unknown[]
 
 /** The column as i32 when every value is an int32 other than -0, else as it is. */
 function narrow(c: Float64Array): Float64Array | Int32Array {
-  for (let i = 0; i < c.length; i++) {
-    const x = c[i]!;
-    if ((x | 0) !== x || (x === 0 && 1 / x < 0)) return c;
-  }
-  return Int32Array.from(c);
+  return isInt32Column(c) ? Int32Array.from(c) : c;
 }
 
 /**
@@ -192,24 +188,58 @@ function narrow(c: Float64Array): Float64Array | Int32Array {
  * every NaN is JavaScript's own (what an array of numbers holds; see canonicalNaN).
  */
 export function encodeNumberColumns(rows: number, keys: Float64Array, values?: Float64Array | 'same'): Uint8Array {
-  const fields = [narrow(keys.subarray(0, rows))];
-  if (values instanceof Float64Array) fields.push(narrow(values.subarray(0, rows)));
-  const kind = (c: Float64Array | Int32Array) => (c instanceof Int32Array ? I32 : F64);
-  const pair = values !== undefined;
+  const column = (c: Float64Array): NumberColumn => ({ chunks: [c.subarray(0, rows)], int32: isInt32Column(c.subarray(0, rows)) });
+  const fields = [column(keys)];
+  if (values instanceof Float64Array) fields.push(column(values));
+  return encodeNumberChunks(rows, fields, values === 'same');
+}
+
+/**
+ * A number column gathered in pieces: `chunks` hold its rows in order; `int32` says every one is an
+ * int32 other than -0 (the column then travels as i32, as `narrow` decides for a whole column).
+ */
+export interface NumberColumn {
+  chunks: Float64Array[];
+  int32: boolean;
+}
+
+/** Whether x may travel in an i32 column (what `narrow` asks of every value). */
+export function isInt32(x: number): boolean {
+  return (x | 0) === x && !(x === 0 && 1 / x < 0);
+}
+
+function isInt32Column(c: Float64Array): boolean {
+  for (let i = 0; i < c.length; i++) if (!isInt32(c[i]!)) return false;
+  return true;
+}
+
+/**
+ * One column (plain numbers) or two (pairs; `same`: one column that is both fields) as a block,
+ * written straight from their chunks: the bytes encodeNumberColumns gives for the joined columns.
+ */
+export function encodeNumberChunks(rows: number, fields: readonly NumberColumn[], same = false): Uint8Array {
+  const kind = (c: NumberColumn) => (c.int32 ? I32 : F64);
+  const pair = same || fields.length === 2;
   let size = HEADER;
-  for (const c of fields) size += c.byteLength;
+  for (const c of fields) size += (c.int32 ? 4 : 8) * rows;
   const out = new Uint8Array(size);
   out[0] = COLUMNS_MAGIC;
   out[1] = VERSION;
   const k0 = kind(fields[0]!);
-  out[2] = !pair ? k0 : values === 'same' ? PAIR | SAME | k0 | (k0 << 2) : PAIR | k0 | (kind(fields[1]!) << 2);
+  out[2] = !pair ? k0 : same ? PAIR | SAME | k0 | (k0 << 2) : PAIR | k0 | (kind(fields[1]!) << 2);
   out[3] = 1;
   new DataView(out.buffer).setUint32(4, rows, true);
   // f64 columns first, then i32 ones, as encodeColumns lays them out.
   let at = HEADER;
-  for (const c of [...fields.filter((c) => c instanceof Float64Array), ...fields.filter((c) => c instanceof Int32Array)]) {
-    out.set(new Uint8Array(c.buffer, c.byteOffset, c.byteLength), at);
-    at += c.byteLength;
+  for (const c of [...fields.filter((c) => !c.int32), ...fields.filter((c) => c.int32)]) {
+    const to = c.int32 ? new Int32Array(out.buffer, at, rows) : new Float64Array(out.buffer, at, rows);
+    let row = 0;
+    for (const chunk of c.chunks) {
+      const take = Math.min(chunk.length, rows - row);
+      to.set(take === chunk.length ? chunk : chunk.subarray(0, take), row);
+      row += take;
+    }
+    at += to.byteLength;
   }
   return out;
 }

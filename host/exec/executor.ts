@@ -7,7 +7,8 @@
 import '../builtins.js';
 import { instantiateClosure } from '../codec/closure-runtime.js';
 import type { ClosureSpec } from '../codec/closure-spec.js';
-import { decodeValue, encodeRecords } from '../codec/records.js';
+import { BlockBuilder } from '../codec/block-builder.js';
+import { decodeValue } from '../codec/records.js';
 import { FlintError, toWireError } from '../errors.js';
 import type { TaskMetrics } from '../events/events.js';
 import { ExecutorMemory } from '../memory/memory-manager.js';
@@ -21,7 +22,6 @@ import { executorOps } from '../ops/executor-ops.js';
 import { AggBatchWriter, createShuffleWriter } from '../shuffle/writer.js';
 import type { Endpoint } from '../transport/endpoint.js';
 import { BlockStore } from './block-store.js';
-import { collectAll } from './ops.js';
 import { FetchFailedError, fetchFrames, type BlockRange } from './shuffle-fetch.js';
 import { computePartition, computePartitionInto, computeResult, killable, scanRegions, type PipelineContext } from './pipeline.js';
 import { formatLine } from './text-format.js';
@@ -386,6 +386,14 @@ export class Executor {
       const value = f();
       return [value, performance.now() - t0];
     };
+    /** The stream's records as one block (what encodeRecords gives for them all) and how many. */
+    const encodeStream = async (batches: AsyncIterable<unknown[]>): Promise<[Uint8Array, number]> => {
+      const block = new BlockBuilder();
+      for await (const batch of batches) serialize += timed(() => block.add(batch))[1];
+      const [bytes, took] = timed(() => block.finish());
+      serialize += took;
+      return [bytes, block.rows];
+    };
     const recordPhases = () =>
       Object.assign(metrics, { shuffleRemoteBytesRead: remoteRead, fetchWaitMs: roundMs(fetchWait), shuffleWriteMs: roundMs(shuffleWrite), resultSerializeMs: roundMs(serialize) });
     const blocksAdded: Array<{ blockId: string; bytes: number }> = [];
@@ -454,12 +462,8 @@ export class Executor {
             digest?.bytes(resultBytes);
             break;
           }
-          const records = await collectAll(computed ? streamOf(computed.batches) : stream);
-          metrics.recordsWritten = records.length;
-          let took: number;
-          [resultBytes, took] = timed(() => encodeRecords(records));
-          serialize += took;
-          digest?.bytes(resultBytes!);
+          [resultBytes, metrics.recordsWritten] = await encodeStream(computed ? streamOf(computed.batches) : stream);
+          digest?.bytes(resultBytes);
           break;
         }
         case 'shuffle': {
@@ -528,11 +532,10 @@ export class Executor {
           break;
         }
         case 'checkpoint': {
-          const records = await collectAll(stream);
-          const bytes = encodeRecords(records);
+          const [bytes, rows] = await encodeStream(stream);
           digest?.bytes(bytes);
           await this.platform.writeFileAtomic(output.path, bytes);
-          metrics.recordsWritten = records.length;
+          metrics.recordsWritten = rows;
           break;
         }
       }

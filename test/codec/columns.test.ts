@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { Packr } from 'msgpackr';
 import { decodeColumnFields, decodeColumns, encodeColumns, encodeNumberColumns, encodePairColumns, isColumnBlock } from '../../host/codec/columns.js';
 import { decodeRecords, decodeRecordsConcat, encodeRecords } from '../../host/codec/records.js';
+import { BlockBuilder } from '../../host/codec/block-builder.js';
 import { frame, framesIn } from '../../host/memory/frames.js';
 
 /** Equality that tells -0 from 0 and NaN from everything but NaN. */
@@ -163,5 +164,45 @@ describe('number columns written without records', () => {
         expect(same(decodeRecordsConcat(blocks), expected)).toBe(true);
       }),
     );
+  });
+});
+
+/** Where two byte strings first differ (their shorter length if one is the other's start), or -1. */
+function firstDifference(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
+  return a.length === b.length ? -1 : n;
+}
+
+describe('a block gathered batch by batch', () => {
+  const gathered = (batches: unknown[][]) => {
+    const b = new BlockBuilder();
+    for (const batch of batches) b.add(batch);
+    return { rows: b.rows, bytes: b.finish() };
+  };
+
+  it('is the block encodeRecords gives for all the records, whatever shapes the batches switch between', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(shapedBatch, fc.array(record, { maxLength: 30 })), { maxLength: 8 }), (batches) => {
+        const all = batches.flat();
+        const { rows, bytes } = gathered(batches);
+        expect(rows).toBe(all.length);
+        expect(bytes).toEqual(encodeRecords(all));
+      }),
+    );
+  });
+
+  it('across its chunks: numbers that stop being int32, pairs, and a record of another shape after many rows', () => {
+    const ints = Array.from({ length: 70_000 }, (_, i) => i - 35_000);
+    const doubles = [...ints.slice(0, 66_000), 0.5, ...ints.slice(66_001)];
+    const pairs = ints.map((x, i) => [x, i % 3 === 0 ? -0 : i * 1.5]);
+    for (const records of [ints, doubles, pairs, [...ints, 'a string'], [...pairs, [1, 'x']], [...doubles, [1, 2]]]) {
+      const batches: unknown[][] = [];
+      for (let i = 0; i < records.length; i += 4096) batches.push(records.slice(i, i + 4096));
+      expect(firstDifference(gathered(batches).bytes, encodeRecords(records))).toBe(-1);
+    }
+    // Int32 numbers travel in 4 bytes a row, and one double makes the column f64.
+    expect(gathered([ints]).bytes.byteLength).toBe(8 + 4 * ints.length);
+    expect(gathered([doubles]).bytes.byteLength).toBe(8 + 8 * doubles.length);
   });
 });
