@@ -388,13 +388,20 @@ if (want('lambda') || sortOnly) {
     const out = execFileSync(process.execPath, [join(root, 'scripts', 'run-ts.mjs'), join(benchDir, 'lambda-child.ts'), ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
     return JSON.parse(out.trim().split('\n').at(-1)!);
   };
-  log(`  sortBy peak memory in a fresh process`);
-  const mem: Array<{ peakOverBefore: number; peakRss: number; rssBefore: number; ms: number }> = [];
+  // Beside the sort, the same floats collected and counted without it: what the result alone and
+  // the input alone take, alternating with the sort's runs.
+  type MemoryRun = { peakOverBefore: number; peakRss: number; rssBefore: number; ms: number };
+  const memJobs = ['sort', 'collect', 'count'] as const;
+  const memRuns: Record<(typeof memJobs)[number], MemoryRun[]> = { sort: [], collect: [], count: [] };
+  log(`  peak memory in a fresh process: the sortBy + collect, the floats' collect() alone, their count()`);
   for (let r = 0; r < (quick ? 1 : 3); r++) {
-    const m = child('memory', String(L.floats));
-    log(`    run ${r + 1}: peak RSS ${fmt(m.peakRss / 1e6)} MB, ${fmt(m.peakOverBefore / 1e6)} MB over the ${fmt(m.rssBefore / 1e6)} MB before the job (${fmt(m.ms)} ms)`);
-    mem.push(m);
+    for (const job of memJobs) {
+      const m = child('memory', String(L.floats), job);
+      log(`    run ${r + 1} ${job}: peak RSS ${fmt(m.peakRss / 1e6)} MB, ${fmt(m.peakOverBefore / 1e6)} MB over the ${fmt(m.rssBefore / 1e6)} MB before the job (${fmt(m.ms)} ms)`);
+      memRuns[job].push(m);
+    }
   }
+  const mem = memRuns.sort;
   if (!sortOnly) log(`  cold start: the first job of a fresh process (textFile 10 MB, lambdas, reduceByKey, sortBy, take) vs the same job again`);
   const coldPath = sortOnly ? '' : ensureText(join(benchDir, 'data'), { bytes: 10_000_000, seed: 4, vocabulary: 100_000, zipfS: 1 }, log);
   const colds: Array<{ startMs: number; coldMs: number; warmMs: number[] }> = [];
@@ -413,6 +420,8 @@ if (want('lambda') || sortOnly) {
   metrics.lambdaSortBySamplingMs = { ...stat('ms', samplingMs.length ? samplingMs.slice(-L.runs) : [0]), note: 'the range partitioner sampling job(s) of each sortBy' };
   metrics.lambdaSortByInputCountMs = { ...stat('ms', sort.count!), note: 'count() of the RDD sortBy sorts' };
   metrics.lambdaSortByPeakRssOverMB = { ...stat('MB', mem.map((m) => m.peakOverBefore / 1e6)), note: 'fresh process: peak RSS during the sort job over RSS before it (driver + 2 executor threads)' };
+  metrics.lambdaCollectPeakRssOverMB = { ...stat('MB', memRuns.collect.map((m) => m.peakOverBefore / 1e6)), note: "fresh process: the sort's input collected without the sort" };
+  metrics.lambdaCountPeakRssOverMB = { ...stat('MB', memRuns.count.map((m) => m.peakOverBefore / 1e6)), note: "fresh process: the sort's input counted" };
   metrics.lambdaColdFirstJobMs = stat('ms', colds.map((c) => c.coldMs));
   metrics.lambdaWarmJobMs = stat('ms', colds.map((c) => median(c.warmMs)));
   metrics.lambdaStartMs = stat('ms', colds.map((c) => c.startMs));
@@ -434,7 +443,7 @@ if (want('lambda') || sortOnly) {
     for (const k of ['lambdaWordCountPlainMs', 'lambdaWordCountFlintMs', 'lambdaReduceByKeyPlainMs', 'lambdaReduceByKeyFlintMs', 'lambdaColdFirstJobMs', 'lambdaWarmJobMs', 'lambdaStartMs']) delete metrics[k];
   }
   targets.push(...(sortOnly ? lt.filter((t) => t.name.startsWith('sortBy')) : lt));
-  extra.lambda = { textFile: relative(root, path), sortSamplingVsCount: rSample, memory: mem, cold: colds };
+  extra.lambda = { textFile: relative(root, path), sortSamplingVsCount: rSample, memory: memRuns, cold: colds };
   log(`  sortBy's sampling job(s): ${fmt(metrics.lambdaSortBySamplingMs.median)} ms, a count() of its input ${fmt(metrics.lambdaSortByInputCountMs.median)} ms (${fmt(rSample)}×)`);
   const s = (ms: number) => `${(ms / 1000).toFixed(ms < 1000 ? 3 : 2)} s`;
   if (!sortOnly) lambdaTable = [
@@ -444,6 +453,7 @@ if (want('lambda') || sortOnly) {
     `| \`reduceByKey((a, b) => a + b)\` of ${L.pairs.toLocaleString('en-US')} pairs \`[i % 100000, i]\` | ${s(metrics.lambdaReduceByKeyFlintMs.median)} | \`Map\` loop: ${s(metrics.lambdaReduceByKeyPlainMs.median)} | ${rRbk.toFixed(2)}× | ≥ 2× |`,
     `| \`sortBy(x => x)\` of ${L.floats.toLocaleString('en-US')} random floats, \`collect()\` | ${s(metrics.lambdaSortByFlintMs.median)} | build + sort a \`Float64Array\`: ${s(metrics.lambdaSortByPlainMs.median)} | ${rSort.toFixed(2)}× | ≥ 1× |`,
     `| its peak memory (fresh process, resident set over before the job) | ${fmt(metrics.lambdaSortByPeakRssOverMB.median)} MB | the floats as f64: ${fmt(encodedMB)} MB | ${rMem.toFixed(2)}× | ≤ 2× |`,
+    `| beside it: the same floats' \`collect()\` alone, their \`count()\` | ${fmt(metrics.lambdaCollectPeakRssOverMB.median)} MB, ${fmt(metrics.lambdaCountPeakRssOverMB.median)} MB | the floats as f64: ${fmt(encodedMB)} MB | ${(metrics.lambdaCollectPeakRssOverMB.median / encodedMB).toFixed(2)}×, ${(metrics.lambdaCountPeakRssOverMB.median / encodedMB).toFixed(2)}× | |`,
     `| its range partitioner's sampling | ${s(metrics.lambdaSortBySamplingMs.median)} | \`count()\` of its input: ${s(metrics.lambdaSortByInputCountMs.median)} | ${rSample.toFixed(2)}× | ≈ 1× |`,
     `| first job of a fresh process (10 MB text, lambdas, \`reduceByKey\`, \`sortBy\`, \`take\`) | ${s(metrics.lambdaColdFirstJobMs.median)} | the same job again: ${s(metrics.lambdaWarmJobMs.median)} | ${rCold.toFixed(2)}× | ≤ 1.3× |`,
     '',

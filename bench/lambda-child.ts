@@ -3,13 +3,15 @@
  *   `cold <textPath> <warmRuns>`: Flint.start on local[2], then the cold job once (the first job of the
  *     process: threads just started, WebAssembly not compiled, closures not compiled) and `warmRuns`
  *     times more; prints `{ startMs, coldMs, warmMs: [...] }`.
- *   `memory <n>`: Flint.start on local[2], then the sortBy of n random floats once; prints the
- *     process's peak resident memory during the job over its resident memory before it.
+ *   `memory <n> [sort|collect|count]`: Flint.start on local[2], then one job over n random floats: the
+ *     sortBy + collect (default), or the floats' collect() or count() alone (what the result itself
+ *     and the input alone take); prints the process's peak resident memory during the job over its
+ *     resident memory before it.
  * The last line of stdout is the JSON answer.
  */
 import { Flint } from 'flint';
 import { performance } from 'node:perf_hooks';
-import { coldJob, lambdaSortBy } from './lib/lambda-jobs.js';
+import { coldJob, floatsAlone, lambdaSortBy } from './lib/lambda-jobs.js';
 
 const [mode, arg, arg2] = process.argv.slice(2);
 if (mode === 'cold') {
@@ -36,12 +38,13 @@ if (mode === 'cold') {
   await new Promise((r) => setTimeout(r, 500));
   const before = process.memoryUsage().rss;
   const t = performance.now();
-  const s = await lambdaSortBy(fl, Number(arg));
+  const job = arg2 ?? 'sort';
+  const s = job === 'sort' ? await lambdaSortBy(fl, Number(arg)) : await floatsAlone(fl, Number(arg), job);
   const ms = performance.now() - t;
   const peak = process.resourceUsage().maxRSS * 1024;
   await fl.stop();
   console.log(JSON.stringify({ rssBefore: before, peakRss: peak, peakOverBefore: peak - before, ms, summary: s }));
 } else {
-  console.error('usage: lambda-child.ts cold <textPath> <warmRuns> | memory <n>');
+  console.error('usage: lambda-child.ts cold <textPath> <warmRuns> | memory <n> [sort|collect|count]');
   process.exit(2);
 }

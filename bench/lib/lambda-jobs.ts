@@ -98,6 +98,15 @@ export async function lambdaSortBy(fl: Flint, n: number): Promise<Summary> {
   return { n: xs.length, check: sortedCheck(xs) };
 }
 
+/** The sort's input alone: collected to the driver, or counted (for the sort's peak memory's context). */
+export async function floatsAlone(fl: Flint, n: number, job: string): Promise<Summary> {
+  const floats = fl.range(0, n, 1, 2).map((i) => rnd(i), { env: { rnd: rand53 } });
+  if (job === 'count') return { n: await floats.count(), check: 0 };
+  if (job !== 'collect') throw new Error(`unknown job ${job}: sort, collect or count`);
+  const xs = await floats.collect();
+  return { n: xs.length, check: xs.length > 0 ? xs[0]! + xs[xs.length - 1]! : 0 };
+}
+
 export function plainSortBy(n: number): Summary {
   const xs = new Float64Array(n);
   for (let i = 0; i < n; i++) xs[i] = rand53(i);
