@@ -8,6 +8,7 @@
  */
 import { Flint } from 'flint';
 import { rand53 } from './lib/lambda-jobs.js';
+import { peakRssBytes, resetPeakRss } from './lib/peak-rss.js';
 
 declare const rnd: (i: number) => number;
 const which = process.argv[2] ?? 'sort';
@@ -16,6 +17,7 @@ const fl = await Flint.start({ master: 'local[2]', appName: 'diag-sort-memory' }
 // Let the threads settle (their startup garbage collected) before taking the baseline.
 await new Promise((r) => setTimeout(r, 500));
 const before = process.memoryUsage().rss;
+resetPeakRss();
 let sampled = { rss: 0, heapUsed: 0, external: 0 };
 const timer = setInterval(() => {
   const m = process.memoryUsage();
@@ -31,7 +33,7 @@ const jobs: Record<string, () => Promise<number>> = {
 if (!jobs[which]) throw new Error(`unknown job ${which}: count, collect, sort or sortCount`);
 const records = await jobs[which]!();
 clearInterval(timer);
-const peak = process.resourceUsage().maxRSS * 1024;
+const peak = peakRssBytes();
 await fl.stop();
 const mb = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
 console.log(

@@ -320,13 +320,18 @@ if (want('lambda') || sortOnly) {
   const push = (k: string) => (s: Summary) => void res[k]!.push(s);
 
   const skipped: Record<string, number[]> = { plain: [0], flint: [0] };
+  // Steady state, not the first jobs: a job's new closures deoptimize the stage code V8 optimized
+  // for the last job's (--trace-deopt: "wrong call target") until its call sites have seen a few,
+  // so a job's time keeps falling over its first ~4 runs in a process (the reduceByKey: 290, 170,
+  // 150, 130, 120 ms). The first job of a process has a row of its own.
+  const WARM_UPS = 3;
   if (wantJob('wc')) log(`  word count, ${L.textBytes / 1e6} MB (D4)`);
   const wc = !wantJob('wc') ? skipped : await interleaved(
     [
       { name: 'plain', run: () => push('wcPlain')(plainWordCountSummary(path)) },
       { name: 'flint', run: async () => push('wcFlint')(await lambdaWordCount(fl, path)) },
     ],
-    1,
+    WARM_UPS,
     L.runs,
     log,
   );
@@ -338,7 +343,7 @@ if (want('lambda') || sortOnly) {
       { name: 'plain', run: () => push('rbkPlain')(plainReduceByKey(L.pairs)) },
       { name: 'flint', run: async () => push('rbkFlint')(await lambdaReduceByKey(fl, L.pairs)) },
     ],
-    1,
+    WARM_UPS,
     L.runs,
     log,
   );
@@ -374,7 +379,7 @@ if (want('lambda') || sortOnly) {
       },
       { name: 'count', run: () => fl.range(0, L.floats, 1, 2).map((i) => rnd(i), { env: { rnd: rand53 } }).count() },
     ],
-    1,
+    WARM_UPS,
     L.runs,
     log,
   );

@@ -12,6 +12,7 @@
 import { Flint } from 'flint';
 import { performance } from 'node:perf_hooks';
 import { coldJob, floatsAlone, lambdaSortBy } from './lib/lambda-jobs.js';
+import { peakRssBytes, resetPeakRss } from './lib/peak-rss.js';
 
 const [mode, arg, arg2] = process.argv.slice(2);
 if (mode === 'cold') {
@@ -37,11 +38,12 @@ if (mode === 'cold') {
   // Let the threads settle (their startup garbage collected) before taking the baseline.
   await new Promise((r) => setTimeout(r, 500));
   const before = process.memoryUsage().rss;
+  resetPeakRss();
   const t = performance.now();
   const job = arg2 ?? 'sort';
   const s = job === 'sort' ? await lambdaSortBy(fl, Number(arg)) : await floatsAlone(fl, Number(arg), job);
   const ms = performance.now() - t;
-  const peak = process.resourceUsage().maxRSS * 1024;
+  const peak = peakRssBytes();
   await fl.stop();
   console.log(JSON.stringify({ rssBefore: before, peakRss: peak, peakOverBefore: peak - before, ms, summary: s }));
 } else {
