@@ -8,8 +8,9 @@
  * (40 ms a thread), and a whole lambda job's path (generated stage, combining shuffle writer, reduce,
  * sample, range shuffle, column sort: 60 ms a thread) before saying ready. Neither changed what the
  * first job's stages cost over the same stages warm (the reduce side of a first lambda reduceByKey
- * stays ~130 ms against ~40 ms). The likeliest cause left, not yet confirmed, is the job's own
- * closures running before V8 has optimized them, which no warm-up can do ahead of the job.
+ * stays ~130 ms against ~40 ms): the generated stage code and the engine's hot functions are
+ * optimized for the call targets and types the job itself brings (--trace-deopt: a later job's
+ * closures deoptimize them again), which no warm-up can do ahead of the job.
  */
 import { executorOps } from '../ops/executor-ops.js';
 import { isWasmAvailable } from '../ops/wasm-ops.js';
