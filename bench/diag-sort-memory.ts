@@ -7,10 +7,9 @@
  * the memory before the job, and the driver thread's heap and external memory at the sampled peak.
  */
 import { Flint } from 'flint';
-import { rand53 } from './lib/lambda-jobs.js';
+import { randomFloats } from './lib/lambda-jobs.js';
 import { peakRssBytes, resetPeakRss } from './lib/peak-rss.js';
 
-declare const rnd: (i: number) => number;
 const which = process.argv[2] ?? 'sort';
 const n = Number(process.argv[3] ?? 2_000_000);
 const fl = await Flint.start({ master: 'local[2]', appName: 'diag-sort-memory' });
@@ -23,7 +22,7 @@ const timer = setInterval(() => {
   const m = process.memoryUsage();
   if (m.rss > sampled.rss) sampled = { rss: m.rss, heapUsed: m.heapUsed, external: m.external };
 }, 2);
-const floats = fl.range(0, n, 1, 2).map((i) => rnd(i), { env: { rnd: rand53 } });
+const floats = randomFloats(fl, n);
 const jobs: Record<string, () => Promise<number>> = {
   count: () => floats.count(),
   collect: async () => (await floats.collect()).length,

@@ -28,7 +28,7 @@ import { dirname, join, relative } from 'node:path';
 import { PingPong, piscinaEmptyTasks, plainWordCount, startPiscina, ThreadedPlainWordCount } from './lib/baselines.js';
 import { machineFacts, metricsTable, textTable, updateReadmeSection, writeReport, type Target } from './lib/report.js';
 import { fmt, interleaved, median, rateStat, stat, timeMs, type Stat } from './lib/stats.js';
-import { lambdaReduceByKey, lambdaSortBy, rand53, lambdaWordCount, plainReduceByKey, plainSortBy, plainWordCount as plainWordCountSummary, type Summary } from './lib/lambda-jobs.js';
+import { lambdaReduceByKey, lambdaSortBy, lambdaWordCount, randomFloats, plainReduceByKey, plainSortBy, plainWordCount as plainWordCountSummary, type Summary } from './lib/lambda-jobs.js';
 import { ensureText } from './lib/textgen.js';
 
 const quick = process.argv.includes('--quick');
@@ -56,7 +56,6 @@ const THREADS = 2;
 
 /** Bound inside closures through `{ env: { K } }`; declared for the type checker only. */
 declare const K: number;
-declare const rnd: (i: number) => number;
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
@@ -377,7 +376,7 @@ if (want('lambda') || sortOnly) {
           if (sortJobs.length > 1) samplingMs.push(sortJobs.slice(0, -1).reduce((a, b) => a + b, 0));
         },
       },
-      { name: 'count', run: () => fl.range(0, L.floats, 1, 2).map((i) => rnd(i), { env: { rnd: rand53 } }).count() },
+      { name: 'count', run: () => randomFloats(fl, L.floats).count() },
     ],
     WARM_UPS,
     L.runs,

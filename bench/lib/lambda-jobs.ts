@@ -4,7 +4,7 @@
  * (bench/lambda-child.ts). Each Flint job and its twin compute the same thing; `summary` of both must
  * agree.
  */
-import type { Flint } from 'flint';
+import type { Flint, RDD } from 'flint';
 import { plainWordCount as baselineWordCount } from './baselines.js';
 
 /** Bound inside closures through `{ env }`; declared for the type checker only. */
@@ -89,10 +89,13 @@ function sortedCheck(xs: ArrayLike<number>): number {
   return c;
 }
 
+/** The sort job's input: n floats rand53(i), in two partitions, computed on the executors. */
+export function randomFloats(fl: Flint, n: number): RDD<number> {
+  return fl.range(0, n, 1, 2).map((i) => rnd(i), { env: { rnd: rand53 } });
+}
+
 export async function lambdaSortBy(fl: Flint, n: number): Promise<Summary> {
-  const xs = await fl
-    .range(0, n, 1, 2)
-    .map((i) => rnd(i), { env: { rnd: rand53 } })
+  const xs = await randomFloats(fl, n)
     .sortBy((x) => x)
     .collect();
   return { n: xs.length, check: sortedCheck(xs) };
@@ -100,7 +103,7 @@ export async function lambdaSortBy(fl: Flint, n: number): Promise<Summary> {
 
 /** The sort's input alone: collected to the driver, or counted (for the sort's peak memory's context). */
 export async function floatsAlone(fl: Flint, n: number, job: string): Promise<Summary> {
-  const floats = fl.range(0, n, 1, 2).map((i) => rnd(i), { env: { rnd: rand53 } });
+  const floats = randomFloats(fl, n);
   if (job === 'count') return { n: await floats.count(), check: 0 };
   if (job !== 'collect') throw new Error(`unknown job ${job}: sort, collect or count`);
   const xs = await floats.collect();
